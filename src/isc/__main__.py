@@ -1,0 +1,3 @@
+from isc.cli import main
+
+raise SystemExit(main())

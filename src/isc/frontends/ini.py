@@ -1,0 +1,250 @@
+"""The InterScan INI dialect: bytes of one file → sections of spanned lines.
+
+This module only knows the dialect (formats.md §1). Which sections are keyed and which are
+lists is the caller's decision, so key lines are parsed on demand by :func:`parse_keyline`.
+No Lark object leaves this module.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+from lark import Token, Transformer, Tree, UnexpectedInput, v_args
+
+from isc.diagnostics import Span
+from isc.errors import ParseError
+from isc.frontends._grammar import parser
+
+
+@attrs.frozen
+class Line:
+    text: str
+    span: Span
+
+
+@attrs.frozen
+class KeyLine:
+    key: str
+    qualifier: str | None
+    value: str
+    quoted: bool
+    span: Span
+    value_span: Span
+
+
+@attrs.frozen
+class Section:
+    name: str
+    qualifier: str | None
+    lines: tuple[Line, ...]
+    span: Span
+
+
+@attrs.frozen
+class IniDocument:
+    path: str
+    title: tuple[Line, ...]
+    """Text lines before the first section (list import files start with a title)."""
+    comments: tuple[Line, ...]
+    sections: tuple[Section, ...]
+
+
+def unquote(token: str, span: Span) -> str:
+    """Undo ``\\"`` and ``\\\\`` escapes of a double-quoted string."""
+    body = token[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            nxt = body[i + 1] if i + 1 < len(body) else ""
+            if nxt not in ('"', "\\"):
+                raise ParseError(
+                    f"bad escape '\\{nxt}' in quoted string (only \\\" and \\\\)",
+                    code="ISC1010",
+                    span=attrs.evolve(span, column=span.column + i + 1),
+                )
+            out.append(nxt)
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _Document(Transformer[Token, list[tuple[str, str, int, int]]]):
+    """document tree → [(kind, text, line, column)]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def document(self, items: list[tuple[str, str, int, int]]) -> list[tuple[str, str, int, int]]:
+        return items
+
+    def _line(self, kind: str, items: list[Token]) -> tuple[str, str, int, int]:
+        tok = items[0]
+        return (kind, str(tok).rstrip(), tok.line or 0, tok.column or 0)
+
+    def comment(self, items: list[Token]) -> tuple[str, str, int, int]:
+        return self._line("comment", items)
+
+    def header(self, items: list[Token]) -> tuple[str, str, int, int]:
+        return self._line("header", items)
+
+    def text(self, items: list[Token]) -> tuple[str, str, int, int]:
+        return self._line("text", items)
+
+
+@v_args(inline=True)
+class _Header(Transformer[Token, tuple[str, str | None]]):
+    def __init__(self, span: Span) -> None:
+        super().__init__()
+        self.span = span
+
+    def section(self, name: Token, qualifier: str | None = None) -> tuple[str, str | None]:
+        return (str(name), qualifier)
+
+    def qualifier(self, tok: Token) -> str:
+        return unquote(str(tok), attrs.evolve(self.span, column=self.span.column + tok.column - 1))
+
+
+@v_args(inline=True)
+class _KeyLine(Transformer[Token, object]):
+    def __init__(self, span: Span) -> None:
+        super().__init__()
+        self.span = span
+
+    def keyline(self, key: Token, *rest: object) -> tuple[str, str | None, tuple[str, bool, int]]:
+        qualifier: str | None = None
+        value: tuple[str, bool, int] = ("", False, self.span.column)
+        for item in rest:
+            if isinstance(item, str):
+                qualifier = item
+            elif isinstance(item, tuple):
+                value = item  # type: ignore[assignment]
+        return (str(key), qualifier, value)
+
+    def qualifier(self, tok: Token) -> str:
+        return unquote(str(tok), self._at(tok))
+
+    def quoted_value(self, tok: Token) -> tuple[str, bool, int]:
+        return (unquote(str(tok), self._at(tok)), True, self._col(tok))
+
+    def raw_value(self, tok: Token) -> tuple[str, bool, int]:
+        return (str(tok).rstrip(), False, self._col(tok))
+
+    def _col(self, tok: Token) -> int:
+        return self.span.column + (tok.column or 1) - 1
+
+    def _at(self, tok: Token) -> Span:
+        return attrs.evolve(self.span, column=self._col(tok))
+
+
+def _syntax_error(exc: UnexpectedInput, what: str, span: Span, code: str) -> ParseError:
+    col = span.column + max(getattr(exc, "column", 1) or 1, 1) - 1
+    return ParseError(f"malformed {what}", code=code, span=attrs.evolve(span, column=col))
+
+
+def parse_document(text: str, path: str) -> IniDocument:
+    """Split INI-dialect text into a title, comments and sections of spanned lines."""
+    try:
+        tree = parser("ini", "document").parse(text)
+    except UnexpectedInput as exc:  # the document grammar accepts any line; defensive
+        raise _syntax_error(exc, "INI document", Span(path, exc.line, 1), "ISC1002") from exc
+    lines = _Document().transform(tree)
+    assert isinstance(lines, list)
+    title: list[Line] = []
+    comments: list[Line] = []
+    sections: list[Section] = []
+    current: tuple[str, str | None, Span] | None = None
+    body: list[Line] = []
+    for kind, content, line, column in lines:
+        span = Span(path, line, column)
+        if kind == "comment":
+            comments.append(Line(content.strip(), span))
+        elif kind == "header":
+            if current is not None:
+                sections.append(Section(current[0], current[1], tuple(body), current[2]))
+            name, qualifier = parse_header(content.strip(), span)
+            current, body = (name, qualifier, span), []
+        elif current is None:
+            title.append(Line(content.strip(), span))
+        else:
+            body.append(Line(content.strip(), span))
+    if current is not None:
+        sections.append(Section(current[0], current[1], tuple(body), current[2]))
+    return IniDocument(path, tuple(title), tuple(comments), tuple(sections))
+
+
+def parse_header(text: str, span: Span) -> tuple[str, str | None]:
+    try:
+        tree = parser("ini", "section").parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, f"section header {text!r}", span, "ISC1002") from exc
+    result = _Header(span).transform(tree)
+    assert isinstance(result, tuple)
+    return result
+
+
+_INLINE_COMMENT = re.compile(r"\s+;.*$")
+#: Keys whose value is free text: an inline ``;`` there is part of the text.
+FREE_TEXT_KEYS = frozenset({"notes", "description", "override-password"})
+
+
+def parse_keyline(line: Line) -> KeyLine:
+    """Parse ``key ["qualifier"] = value``. An unquoted value ends before `` ; comment``
+    except under free-text keys (docs/semantics.md, "Inline comments")."""
+    try:
+        tree: Tree[Token] = parser("ini", "keyline").parse(line.text)
+    except UnexpectedInput as exc:
+        raise ParseError(
+            f"expected 'key = value', found {line.text!r}",
+            code="ISC1002",
+            span=attrs.evolve(line.span, column=line.span.column + (exc.column or 1) - 1),
+        ) from exc
+    key, qualifier, (value, quoted, col) = _KeyLine(line.span).transform(tree)  # type: ignore[misc]
+    if not quoted and key.lower() not in FREE_TEXT_KEYS:
+        value = _INLINE_COMMENT.sub("", value)
+    return KeyLine(
+        key=key,
+        qualifier=qualifier,
+        value=value,
+        quoted=quoted,
+        span=line.span,
+        value_span=attrs.evolve(line.span, column=col),
+    )
+
+
+_BOOLS = {"yes": True, "on": True, "true": True, "1": True,
+          "no": False, "off": False, "false": False, "0": False}
+
+
+def parse_bool(kl: KeyLine) -> bool:
+    try:
+        return _BOOLS[kl.value.strip().lower()]
+    except KeyError:
+        raise ParseError(
+            f"'{kl.key}' takes yes|no|on|off|true|false|1|0, not {kl.value!r}",
+            code="ISC1006",
+            span=kl.value_span,
+        ) from None
+
+
+def parse_int(kl: KeyLine, low: int | None = None, high: int | None = None) -> int:
+    text = kl.value.strip()
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ParseError(
+            f"'{kl.key}' takes a whole number, not {kl.value!r}", code="ISC1006",
+            span=kl.value_span,
+        )
+    n = int(text)
+    if (low is not None and n < low) or (high is not None and n > high):
+        raise ParseError(
+            f"'{kl.key}' = {n} is out of range {low}..{high}", code="ISC1006", span=kl.value_span
+        )
+    return n

@@ -1,0 +1,57 @@
+"""The two top-level IR values: an :class:`Export` (what was read) and an :class:`Output`
+(what was compiled)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from isc.diagnostics import Diagnostic
+from isc.ir.common import Fidelity, Origin
+from isc.ir.web import WebPolicy
+from isc.ir.ztsa import ZtsaPolicy
+
+
+@attrs.frozen
+class SourceFile:
+    """One input file or archive member and what it was recognised as."""
+
+    path: str
+    kind: str
+    encoding: str | None = None
+    size: int = 0
+
+
+@attrs.frozen
+class Export:
+    """Everything read from one or more InterScan exports."""
+
+    web: WebPolicy | None = None
+    files: tuple[SourceFile, ...] = attrs.field(default=(), eq=False)
+    diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
+    #: Source text of every file read, for rendering diagnostics with their line.
+    texts: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False, hash=False)
+
+
+@attrs.frozen
+class ReportEntry:
+    """The fate of one source object: what it became, how faithfully, what to do."""
+
+    source: Origin
+    fate: str
+    fidelity: Fidelity
+    targets: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    witness: dict[str, Any] | None = attrs.field(default=None, hash=False)
+
+
+@attrs.frozen
+class Output:
+    """A compiled target document plus the report of every source object's fate."""
+
+    target: str
+    document: ZtsaPolicy
+    report: tuple[ReportEntry, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
+    source_product: str | None = None

@@ -1,0 +1,107 @@
+"""What the decision models decide on, and what they answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import attrs
+
+
+@attrs.frozen
+class Url:
+    """A request URL split the way the models need it. Hosts are lower-case."""
+
+    scheme: str
+    host: str
+    port: int | None
+    path: str
+    query: str
+
+    @classmethod
+    def parse(cls, text: str) -> Url:
+        raw = text.strip()
+        if "://" not in raw:
+            raw = "http://" + raw
+        parts = urlsplit(raw)
+        host = (parts.hostname or "").rstrip(".")
+        try:
+            host = host.encode("idna").decode("ascii") if not host.isascii() else host
+        except UnicodeError:
+            pass
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        scheme = parts.scheme.lower() or "http"
+        default = {"http": 80, "https": 443, "ftp": 21}.get(scheme)
+        if port == default:
+            port = None
+        return cls(scheme, host.lower(), port, parts.path or "/", parts.query)
+
+    @property
+    def netloc(self) -> str:
+        return self.host if self.port is None else f"{self.host}:{self.port}"
+
+    def without_scheme(self, *, host_only: bool = False) -> str:
+        if host_only:
+            return self.netloc
+        q = f"?{self.query}" if self.query else ""
+        return f"{self.netloc}{self.path}{q}"
+
+    def full(self, *, host_only: bool = False) -> str:
+        return f"{self.scheme}://{self.without_scheme(host_only=host_only)}"
+
+
+def _categories(value: object) -> tuple[str | int, ...]:
+    if isinstance(value, str | int):
+        return (value,)
+    return tuple(value)  # type: ignore[call-overload,no-any-return]
+
+
+@attrs.frozen
+class WebRequest:
+    """A web request (interface.md). ``categories`` are the URL's predefined categories by
+    IWSVA name, ZTSA name or TMUFE ID; ``when=None`` treats every schedule as active;
+    ``decrypted=None`` lets the policy's HTTPS rules decide."""
+
+    url: str
+    client: str | None = None
+    user: str | None = None
+    groups: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    categories: tuple[str | int, ...] = attrs.field(default=(), converter=_categories)
+    when: dt.datetime | None = None
+    decrypted: bool | None = None
+    file_type: str | None = None
+
+    @property
+    def parsed(self) -> Url:
+        return Url.parse(self.url)
+
+
+@attrs.frozen
+class DecidedBy:
+    kind: str
+    name: str
+    file: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "name": self.name, "file": self.file, "line": self.line}
+
+
+@attrs.frozen
+class Decision:
+    """A model's answer: the action and the object that decided it (None: a default)."""
+
+    action: str
+    decided_by: DecidedBy | None = None
+    decrypted: bool | None = None
+    modifications: tuple[str, ...] = ()
+    trace: tuple[str, ...] = attrs.field(default=(), eq=False)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "action": self.action,
+            "decidedBy": self.decided_by.to_json() if self.decided_by else None,
+        }

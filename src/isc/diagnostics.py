@@ -62,6 +62,7 @@ CODES: Mapping[str, str] = {
     "ISC2012": "a list file's kind was guessed from its sections",
     "ISC2013": "TMUFE category ID 91 is ambiguous between generations (C&C Server or Unknown)",
     "ISC2014": "a certificate file is missing or not PEM",
+    "ISC2015": "an optimisation pass merged or removed an object that cannot change a decision",
     # 3xxx: fidelity
     "ISC3001": "a translated object decides some traffic differently (narrowed)",
     "ISC3002": "a translated object lets some traffic through that the source blocked (broadened)",

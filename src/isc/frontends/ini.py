@@ -109,7 +109,7 @@ class _Header(Transformer[Token, tuple[str, str | None]]):
     def section(self, name: Token, qualifier: str | None = None) -> tuple[str, str | None]:
         return (str(name), qualifier)
 
-    def qualifier(self, tok: Token) -> str:
+    def section_qualifier(self, tok: Token) -> str:
         return unquote(str(tok), attrs.evolve(self.span, column=self.span.column + tok.column - 1))
 
 
@@ -129,8 +129,11 @@ class _KeyLine(Transformer[Token, object]):
                 value = item  # type: ignore[assignment]
         return (str(key), qualifier, value)
 
-    def qualifier(self, tok: Token) -> str:
+    def quoted_qualifier(self, tok: Token) -> str:
         return unquote(str(tok), self._at(tok))
+
+    def bare_qualifier(self, tok: Token) -> str:
+        return str(tok)
 
     def quoted_value(self, tok: Token) -> tuple[str, bool, int]:
         return (unquote(str(tok), self._at(tok)), True, self._col(tok))

@@ -7,6 +7,7 @@ Each row: TMUFE ID, IWSVA name, group, older IWSVA name (still accepted), ZTSA n
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 import attrs
@@ -149,6 +150,7 @@ ZTSA_NAMES: tuple[str, ...] = tuple(
 _ZTSA_BY_NAME = {_norm(n): n for n in ZTSA_NAMES}
 
 
+@functools.lru_cache(maxsize=4096)
 def lookup(name_or_id: str | int) -> Category | None:
     """The category with this TMUFE ID, IWSVA name (current or older) or ZTSA name."""
     if isinstance(name_or_id, int):

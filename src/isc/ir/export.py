@@ -21,6 +21,8 @@ class SourceFile:
     kind: str
     encoding: str | None = None
     size: int = 0
+    rel: str = ""
+    """The path inside its input (directory or archive): what output documents cite."""
 
 
 @attrs.frozen
@@ -32,6 +34,13 @@ class Export:
     diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
     #: Source text of every file read, for rendering diagnostics with their line.
     texts: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False, hash=False)
+
+    def rel(self, display: str) -> str:
+        """The path an output document cites for a file shown to the user as ``display``."""
+        for f in self.files:
+            if f.path == display:
+                return f.rel or f.path
+        return display
 
 
 @attrs.frozen
@@ -55,3 +64,5 @@ class Output:
     report: tuple[ReportEntry, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
     source_product: str | None = None
+    #: LDAP DN → SSO name used for sources, and whether a mapping file confirmed it.
+    identities: tuple[tuple[str, str, bool], ...] = ()

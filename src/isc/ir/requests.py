@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from urllib.parse import urlsplit
 
 import attrs
@@ -20,6 +21,10 @@ class Url:
 
     @classmethod
     def parse(cls, text: str) -> Url:
+        return _parse_url(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Url:
         raw = text.strip()
         if "://" not in raw:
             raw = "http://" + raw
@@ -51,6 +56,11 @@ class Url:
 
     def full(self, *, host_only: bool = False) -> str:
         return f"{self.scheme}://{self.without_scheme(host_only=host_only)}"
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_url(text: str) -> Url:
+    return Url._parse(text)
 
 
 def _categories(value: object) -> tuple[str | int, ...]:

@@ -1,0 +1,399 @@
+"""Time and measure isc's pipeline stage by stage on a large generated IWSVA export.
+
+Usage::
+
+    python benchmarks/run.py                                  # 200 policies, 50,000 entries
+    python benchmarks/run.py --preset large                   # 2,000 policies, 500,000 entries
+    python benchmarks/run.py --policies 50 --entries 5000 --repeat 5
+    python benchmarks/run.py --input examples/iwsva-sakura/export.tar.gz
+
+Unless ``--input`` is given, the export is written by ``benchmarks/generate.py`` (in a
+subprocess, so its memory does not count) into a temporary directory, or into ``--outdir``.
+Then the four public stages run in order, each timed on its own with ``time.perf_counter``::
+
+    export = isc.load(path)          # read + parse + validate
+    optimized = isc.optimize(export)  # default pass pipeline
+    output = isc.compile(optimized, "ztsa-ia")
+    text = isc.dumps(output)          # deterministic, schema-validated JSON
+
+``--repeat R`` runs the whole pipeline R times (fresh each time; the best and the median are
+reported). One more run under ``tracemalloc`` measures each stage's peak of Python-allocated
+memory; the process high-water mark (``resource.getrusage(...).ru_maxrss``) is sampled after
+each stage of the first, untraced run. Earlier results stay alive while later stages run (as
+in ``isc compile``), so a stage's "peak MiB" includes what the stages before it hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from generate import URL_LIST_KINDS  # noqa: E402
+
+#: name -> (policies, entries)
+PRESETS: dict[str, tuple[int, int]] = {
+    "tiny": (20, 2_000),
+    "default": (200, 50_000),
+    "large": (2_000, 500_000),
+}
+STAGES: tuple[str, ...] = ("load", "optimize", "compile", "dumps")
+MIB = 1024 * 1024
+
+_HEADER = re.compile(r'^\s*\[\s*([^\]"\s]+)\s*(?:"(?:[^"\\]|\\.)*"\s*)?\]\s*$')
+#: Sections of the documented list import files (TrustedURLs.ini and the like).
+_IMPORT_KINDS = ("allow", "block", "approved")
+
+
+@dataclass
+class StageResult:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    peak_mib: float | None = None
+    """tracemalloc peak while the stage ran (includes what earlier stages still hold)."""
+    added_mib: float | None = None
+    """The same peak minus what was traced when the stage started."""
+    maxrss_mib: float | None = None
+    """Process high-water RSS after the stage (first untraced run)."""
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+# ---------------------------------------------------------------------------- input sizing
+
+
+def _decode(data: bytes) -> str:
+    for enc in ("utf-8-sig", "cp932", "euc_jp"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _texts(path: Path) -> Iterator[bytes]:
+    if path.is_dir():
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                yield p.read_bytes()
+    elif tarfile.is_tarfile(path):
+        with tarfile.open(path) as tar:
+            for member in tar:
+                if member.isfile():
+                    fh = tar.extractfile(member)
+                    if fh is not None:
+                        yield fh.read()
+    else:
+        yield path.read_bytes()
+
+
+def count_input(path: Path) -> tuple[int, int]:
+    """(url-filtering policies, URL list entries) in an export, by a light textual scan."""
+    policies = entries = 0
+    for data in _texts(path):
+        if b"\x00" in data[:4096]:
+            continue
+        kind: str | None = None
+        for line in _decode(data).splitlines():
+            stripped = line.strip()
+            if not stripped or stripped[0] in "#;":
+                continue
+            m = _HEADER.match(line)
+            if m:
+                kind = m.group(1).lower()
+                policies += kind == "url-filtering-policy"
+            elif kind in URL_LIST_KINDS or kind in _IMPORT_KINDS:
+                entries += 1
+    return policies, entries
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def _maxrss_mib() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / MIB if sys.platform == "darwin" else rss / 1024
+
+
+def _import_isc() -> ModuleType:
+    try:
+        import isc
+    except ImportError:
+        sys.path.insert(0, str(REPO / "src"))
+        import isc
+    missing = [n for n in ("load", "optimize", "compile", "dumps") if not hasattr(isc, n)]
+    if missing:
+        raise ImportError(f"isc ({getattr(isc, '__file__', '?')}) has no {', '.join(missing)}")
+    return isc
+
+
+def _pipeline(isc: ModuleType, target: str) -> list[tuple[str, Callable[[Any], Any]]]:
+    return [
+        ("load", lambda path: isc.load(path)),
+        ("optimize", lambda export: isc.optimize(export)),
+        ("compile", lambda export: isc.compile(export, target)),
+        ("dumps", lambda output: isc.dumps(output)),
+    ]
+
+
+def _run(stages: list[tuple[str, Callable[[Any], Any]]], path: str, results: dict[str, StageResult],
+         *, trace: bool, sample_rss: bool, label: str) -> list[Any]:
+    """One pass through the pipeline; returns every stage's result (kept alive throughout).
+
+    Progress goes to stderr as each stage ends, so a slow stage shows which one it is."""
+    kept: list[Any] = []
+    value: Any = path
+    print(f"  {label}:", end="", file=sys.stderr, flush=True)
+    for name, fn in stages:
+        res = results[name]
+        gc.collect()
+        if trace:
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+        try:
+            start = time.perf_counter()
+            value = fn(value)
+            elapsed = time.perf_counter() - start
+        except Exception as exc:
+            raise StageFailed(name, exc) from exc
+        if trace:
+            peak = tracemalloc.get_traced_memory()[1]
+            res.peak_mib, res.added_mib = peak / MIB, (peak - base) / MIB
+        else:
+            res.seconds.append(elapsed)
+        if sample_rss:
+            res.maxrss_mib = _maxrss_mib()
+        print(f" {name} {elapsed:.3f}s", end="", file=sys.stderr, flush=True)
+        kept.append(value)
+    print(file=sys.stderr, flush=True)
+    return kept
+
+
+class StageFailed(Exception):
+    def __init__(self, stage: str, exc: BaseException) -> None:
+        super().__init__(f"stage {stage!r} failed: {type(exc).__name__}: {exc}")
+        self.stage = stage
+        self.exc = exc
+
+
+def _diagnostic_counts(obj: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for d in getattr(obj, "diagnostics", ()) or ():
+        sev = getattr(d, "severity", "?")
+        key = str(getattr(sev, "value", sev)).lower()
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+# ---------------------------------------------------------------------------- reporting
+
+
+def _rate(count: int, seconds: float) -> str:
+    if seconds <= 0:
+        return "-"
+    rate = count / seconds
+    if rate >= 100:
+        return f"{rate:,.0f}"
+    return f"{rate:.1f}" if rate >= 1 else f"{rate:.2g}"
+
+
+def _mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def table(results: dict[str, StageResult], totals: list[float], policies: int,
+          entries: int) -> str:
+    head = ("stage", "best s", "median s", "entries/s", "policies/s", "peak MiB", "+MiB",
+            "maxrss MiB")
+    rows: list[tuple[str, ...]] = [head]
+    for name, r in results.items():
+        rows.append((name, f"{r.best:.3f}", f"{r.median:.3f}", _rate(entries, r.best),
+                     _rate(policies, r.best), _mib(r.peak_mib), _mib(r.added_mib),
+                     _mib(r.maxrss_mib)))
+    best, median = min(totals), statistics.median(totals)
+    peaks = [r.peak_mib for r in results.values() if r.peak_mib is not None]
+    rss = [r.maxrss_mib for r in results.values() if r.maxrss_mib is not None]
+    rows.append(("total", f"{best:.3f}", f"{median:.3f}", _rate(entries, best),
+                 _rate(policies, best), _mib(max(peaks) if peaks else None), "",
+                 _mib(max(rss) if rss else None)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = []
+    for k, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                        strict=True)]
+        lines.append("  ".join(cells))
+        if k == 0 or k == len(rows) - 2:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _machine() -> str:
+    return (f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+            f"{os.cpu_count()} CPUs")
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def _generate(outdir: Path, policies: int, entries: int, seed: int, tar: bool) -> float:
+    cmd = [sys.executable, str(HERE / "generate.py"), str(outdir), "--policies", str(policies),
+           "--entries", str(entries), "--seed", str(seed)]
+    if tar:
+        cmd.append("--tar")
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="run.py", description=__doc__.splitlines()[0] if __doc__
+                                 else None)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                    help="sizes: tiny 20/2,000; default 200/50,000; large 2,000/500,000")
+    ap.add_argument("--policies", type=int, help="URL filtering policies (overrides --preset)")
+    ap.add_argument("--entries", type=int, help="URL list entries (overrides --preset)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs (default 3)")
+    ap.add_argument("--input", type=Path, help="benchmark this export instead of generating one")
+    ap.add_argument("--outdir", type=Path, help="generate into this directory and keep it")
+    ap.add_argument("--tar", action="store_true", help="generate OUTDIR.tar.gz and load that")
+    ap.add_argument("--target", default="ztsa-ia")
+    ap.add_argument("--until", choices=STAGES, default="dumps",
+                    help="stop after this stage (e.g. --until optimize skips compile and dumps)")
+    ap.add_argument("--no-trace", action="store_true", help="skip the tracemalloc run")
+    ap.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be >= 1")
+
+    policies, entries = PRESETS[args.preset]
+    policies = args.policies if args.policies is not None else policies
+    entries = args.entries if args.entries is not None else entries
+
+    try:
+        isc = _import_isc()
+    except ImportError as exc:
+        print(f"run.py: cannot use isc: {exc}", file=sys.stderr)
+        print("run.py: install it (pip install -e .) or run from the repository; "
+              "benchmarks/generate.py works without it", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="isc-bench-") as tmp:
+        gen_seconds: float | None = None
+        if args.input is not None:
+            path = args.input
+            if not path.exists():
+                print(f"run.py: {path} does not exist", file=sys.stderr)
+                return 2
+            policies, entries = count_input(path)
+            described = f"{path} (given)"
+        else:
+            outdir = args.outdir or Path(tmp) / "export"
+            gen_seconds = _generate(outdir, policies, entries, args.seed, args.tar)
+            path = outdir.with_name(outdir.name + ".tar.gz") if args.tar else outdir
+            described = f"{path} (generated, seed {args.seed})"
+            policies += 1  # the Global Policy
+        print(f"isc {getattr(isc, '__version__', '?')} benchmark: {described}, "
+              f"{_size(path) / MIB:,.1f} MiB")
+        print(f"  {policies:,} url-filtering policies (Global included), {entries:,} URL "
+              f"entries; target {args.target}; best/median of {args.repeat} run(s)")
+        print(f"  {_machine()}; RSS after import: {_maxrss_mib():,.1f} MiB")
+        if gen_seconds is not None:
+            print(f"  generate.py: {gen_seconds:.2f} s (subprocess, not part of isc)")
+
+        stages = _pipeline(isc, args.target)
+        stages = stages[: STAGES.index(args.until) + 1]
+        results = {name: StageResult(name) for name, _ in stages}
+        totals: list[float] = []
+        summary: dict[str, Any] = {}
+        try:
+            for k in range(args.repeat):
+                kept = _run(stages, str(path), results, trace=False, sample_rss=k == 0,
+                            label=f"run {k + 1}/{args.repeat}")
+                totals.append(sum(r.seconds[-1] for r in results.values()))
+                if k == 0:
+                    text = kept[-1]
+                    summary = {
+                        "output_bytes": len(text.encode("utf-8")) if isinstance(text, str) else 0,
+                        "diagnostics": _diagnostic_counts(kept[min(2, len(kept) - 1)]),
+                    }
+                del kept
+            if not args.no_trace:
+                tracemalloc.start()
+                try:
+                    _run(stages, str(path), results, trace=True, sample_rss=False,
+                         label="tracemalloc run")
+                finally:
+                    tracemalloc.stop()
+        except StageFailed as failed:
+            print(file=sys.stderr)
+            print(f"run.py: {failed}", file=sys.stderr)
+            found = list(getattr(failed.exc, "diagnostics", ()) or ())
+            found.sort(key=lambda d: str(getattr(d.severity, "value", d.severity)) != "error")
+            for d in found[:10]:
+                print(f"  {d}", file=sys.stderr)
+            return 1
+
+    print()
+    print(table(results, totals, policies, entries))
+    print()
+    diags = ", ".join(f"{n} {k}" for k, n in sorted(summary.get("diagnostics", {}).items()))
+    what = f"{summary.get('output_bytes', 0):,} bytes of JSON" if args.until == "dumps" else (
+        f"stopped after {args.until}")
+    print(f"output: {what}; diagnostics: {diags or 'none'}")
+    print("peak MiB / +MiB: tracemalloc peak during the stage / above the stage's start "
+          "(one extra traced run);\nmaxrss MiB: process high-water RSS after the stage "
+          "(first untraced run).")
+    if args.json is not None:
+        doc = {
+            "machine": _machine(),
+            "date": time.strftime("%Y-%m-%d"),
+            "input": str(path),
+            "policies": policies,
+            "entries": entries,
+            "repeat": args.repeat,
+            "generate_seconds": gen_seconds,
+            "stages": [asdict(r) | {"best": r.best, "median": r.median}
+                       for r in results.values()],
+            "total_best": min(totals),
+            **summary,
+        }
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The public API (spec interface.md): load, loads, optimize, compile, dumps, decide_*.
+
+This module and :mod:`isc.cli` are the only ones that see front-ends, passes and back-ends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+import attrs
+
+from isc import backends
+from isc.backends import ztsa_ia
+from isc.diagnostics import Diagnostic, Severity, Span, sort_key
+from isc.errors import DocumentError, IscError, ParseError
+from isc.frontends import _text, containers
+from isc.frontends.ini import parse_document
+from isc.frontends.web import WebBuilder
+from isc.ir.export import Export, Output, SourceFile
+from isc.ir.requests import Decision, WebRequest
+from isc.ir.serde import dump_report, dump_ztsa, load_ztsa
+from isc.models import iwsva, ztsa
+from isc.passes import PassContext, run_pipeline
+from isc.schemas import validate
+
+_INI_HEADER = re.compile(r"^[ \t]*\[[^\]\r\n]+\][ \t]*\r?$", re.MULTILINE)
+
+
+def _kind_of(data: bytes) -> str:
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:256]
+    if head.startswith(b"{"):
+        return "json"
+    if head.startswith(b"<"):
+        return "xml"
+    if b"-----BEGIN CERTIFICATE-----" in data[:4096]:
+        return "pem"
+    if b"\x00" in data[:4096]:
+        return "binary"
+    return "text"
+
+
+def load(*paths: str, encoding: str | None = None,
+         limit: int = containers.DEFAULT_LIMIT) -> Any:
+    """Read InterScan exports (files, directories, archives; both products mixed) into an
+    :class:`Export`, or isc output documents (``ztsa-ia.json`` or its folder) into an
+    :class:`Output`. Raises :class:`IscError` listing every error found."""
+    diags: list[Diagnostic] = []
+    members = containers.read_inputs(list(paths), containers.Limits(limit, limit), diags)
+    return _load_members(members, diags, encoding)
+
+
+def loads(text: str, *, filename: str, kind: str | None = None) -> Any:
+    """One document from a string (``kind``: ``ini`` or ``json``; default: by content)."""
+    member = containers.Member(filename, PurePosixPath(filename).name, text.encode("utf-8"))
+    return _load_members([member], [], "utf-8")
+
+
+def _load_members(members: list[containers.Member], diags: list[Diagnostic],
+                  encoding: str | None) -> Any:
+    builder = WebBuilder()
+    files: list[SourceFile] = []
+    texts: dict[str, str] = {}
+    outputs: list[Output] = []
+    by_path = {m.rel: m.data for m in members} | {m.display: m.data for m in members}
+    for m in members:
+        kind = _kind_of(m.data)
+        recognised = kind
+        try:
+            if kind == "json":
+                doc = _json(m)
+                schema = doc.get("schema") if isinstance(doc, dict) else None
+                if schema == "isc/ztsa-ia/1":
+                    outputs.append(load_ztsa(doc, filename=m.display))
+                    recognised = "ztsa-ia document"
+                elif schema == "isc/report/1":
+                    recognised = "isc report"
+                else:
+                    recognised = "unrecognised"
+            elif kind == "text":
+                text, enc = _text.decode(m.data, m.display, encoding)
+                texts[m.display] = text
+                if _INI_HEADER.search(text):
+                    recognised = builder.add_document(parse_document(text, m.display),
+                                                      by_path.get)
+                else:
+                    recognised = "unrecognised"
+                files.append(SourceFile(m.display, recognised, enc, len(m.data), m.rel))
+                if recognised == "unrecognised":
+                    diags.append(Diagnostic.at("ISC2008", Severity.WARNING,
+                                               "not an InterScan file isc knows; not read",
+                                               Span(m.display)))
+                continue
+            elif kind == "xml":
+                recognised = "mail XML (not yet supported)"
+                diags.append(Diagnostic.at("ISC2008", Severity.WARNING,
+                                           "an XML document: the mail front-end is not part of "
+                                           "this version; not read", Span(m.display)))
+            elif kind == "pem":
+                recognised = "PEM certificate"
+            else:
+                recognised = "unrecognised"
+                diags.append(Diagnostic.at("ISC2008", Severity.WARNING,
+                                           "a binary file isc does not know; not read",
+                                           Span(m.display)))
+        except IscError as exc:
+            diags.append(exc.diagnostic())
+        files.append(SourceFile(m.display, recognised, None, len(m.data), m.rel))
+    if outputs and not builder.touched:
+        _raise_errors(diags)
+        return outputs[0] if len(outputs) == 1 else outputs[0]
+    web = builder.finish()
+    diags.extend(builder.diagnostics)
+    diags.sort(key=sort_key)
+    export = Export(web=web, files=tuple(files), diagnostics=tuple(diags), texts=texts)
+    _raise_errors(diags, export)
+    return export
+
+
+def _json(m: containers.Member) -> Any:
+    try:
+        return json.loads(m.data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", 0)
+        col = getattr(exc, "colno", 0)
+        raise DocumentError(f"not valid JSON: {exc}", span=Span(m.display, line, col)) from exc
+
+
+def _raise_errors(diags: list[Diagnostic], export: Export | None = None) -> None:
+    errors = [d for d in diags if d.severity is Severity.ERROR]
+    if not errors:
+        return
+    first = errors[0]
+    exc = ParseError(
+        f"{len(errors)} error(s) in the input; the first: {first.message}",
+        code=first.code,
+        span=Span(first.file or "", first.line or 0, first.column or 0) if first.file else None,
+        diagnostics=tuple(diags),
+    )
+    exc.export = export  # type: ignore[attr-defined]
+    raise exc
+
+
+def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None) -> Export:
+    """Run the default pipeline (or the named passes) over the export's policies."""
+    if export.web is None:
+        return export
+    ctx = PassContext()
+    web = run_pipeline(export.web, tuple(passes) if passes is not None else None, ctx)
+    return attrs.evolve(export, web=web,
+                        diagnostics=tuple(sorted(export.diagnostics + tuple(ctx.diagnostics),
+                                                 key=sort_key)))
+
+
+def compile(export: Export, target: str = "ztsa-ia", *,  # noqa: A001 - the contract's name
+            identity_map: dict[str, str] | None = None) -> Output:
+    """Translate an export for ``target`` (``ztsa-ia``; ``ems`` is not part of this version)."""
+    if target not in backends.TARGETS:
+        raise IscError(f"unknown or unsupported target {target!r}; known: "
+                       f"{', '.join(backends.TARGETS)}", code="ISC1009")
+    if export.web is None:
+        raise IscError("the input has no web policy to compile for ztsa-ia", code="ISC1009")
+    out = ztsa_ia.compile_web(export.web, export.rel,
+                              ztsa_ia.Options(identity_map=dict(identity_map or {})))
+    diags = tuple(sorted(export.diagnostics + out.diagnostics, key=sort_key))
+    return attrs.evolve(out, diagnostics=diags)
+
+
+def to_json(output: Output) -> dict[str, Any]:
+    doc = dump_ztsa(output)
+    validate(doc, "ztsa-ia-1")
+    return doc
+
+
+def dumps(output: Output) -> str:
+    """The output document as deterministic JSON text (schema-validated)."""
+    return _json_text(to_json(output))
+
+
+def dumps_report(output: Output) -> str:
+    doc = dump_report(output)
+    validate(doc, "report-1")
+    return _json_text(doc)
+
+
+def _json_text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def decide_web(policy: Export | Output, request: WebRequest) -> Decision:
+    """Decide a web request with the source model (an Export) or the target model (an Output)."""
+    if isinstance(policy, Output):
+        return ztsa.decide(policy.document, request,
+                           {dn: name for dn, name, _ in policy.identities})
+    if policy.web is None:
+        raise IscError("the export has no web policy", code="ISC1009")
+    return iwsva.decide(policy.web, request)
+
+
+def decide_mail(policy: Export | Output, message: object) -> Decision:
+    """Mail decisions come with the mail front-end (not part of this version)."""
+    raise IscError("mail policies are not supported by this version of isc", code="ISC1009")

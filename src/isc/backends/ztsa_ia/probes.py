@@ -1,0 +1,144 @@
+"""Probe requests: the finite sample on which source and target models are compared.
+
+Probes are derived from the objects themselves (their patterns, accounts, schedules,
+categories), so that every boundary a translation can move is exercised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Iterable, Iterator
+
+from isc.ir.requests import WebRequest
+from isc.ir.web import Account, AccountKind, UrlMatchType, UrlPattern, WebPolicy
+
+#: A Monday, so weekday() == 0.
+_MONDAY = dt.datetime(2024, 1, 1)
+
+
+def _literal(pattern: str, fill: str) -> str:
+    text = re.sub(r"%2a", "*", pattern, flags=re.IGNORECASE)
+    text = re.sub(r"%3f", "?", text, flags=re.IGNORECASE)
+    return text.replace("*", fill).replace("?", "a")
+
+
+def pattern_urls(p: UrlPattern) -> list[str]:
+    """URLs on both sides of an entry's boundary (formats.md §2 examples included)."""
+    stored = p.stored
+    out: list[str] = []
+    if p.kind is UrlMatchType.WEB_SITE:
+        body = stored[1:]
+        for fill in ("", "x"):
+            lit = _literal(body, fill)
+            host, _, rest = lit.partition("/")
+            path = "/" + rest if rest else "/"
+            for prefix in ("", "www.", "test"):
+                out.append(f"http://{prefix}{host}{path}")
+                out.append(f"https://{prefix}{host}{path}")
+            out.append(f"http://{host}{path.rstrip('/')}/index.html")
+            out.append(f"http://{host}.other.example{path}")
+            out.append(f"http://other.example/{host}{path}")
+    elif p.kind is UrlMatchType.KEYWORD:
+        for fill in ("", "x"):
+            kw = _literal(stored.strip("*"), fill)
+            out += [f"http://www.{kw}.example/", f"http://example.org/a/{kw}/b.html",
+                    f"https://{kw}.example.net/", f"http://example.org/?q={kw}"]
+    else:
+        for fill in ("", "x"):
+            lit = _literal(stored, fill)
+            url = lit if "://" in lit else f"http://{lit.lstrip('/')}"
+            out += [url, url.rstrip("/") + "/more.html", url.replace("http://", "https://", 1)]
+            if "://" not in lit:
+                out.append(f"https://{lit.lstrip('/')}")
+    out.append("http://unrelated.example.invalid/")
+    return list(dict.fromkeys(out))
+
+
+def account_identities(accounts: Iterable[Account]) -> list[dict[str, object]]:
+    """Request identity fields that hit each account, plus one that hits none."""
+    out: list[dict[str, object]] = []
+    for a in accounts:
+        if a.kind is AccountKind.IP:
+            out.append({"client": a.value})
+        elif a.kind is AccountKind.IP_RANGE:
+            lo, hi = a.value.split("-", 1)
+            out += [{"client": lo}, {"client": hi}]
+            before = _step(lo, -1)
+            if before:
+                out.append({"client": before})
+        elif a.kind is AccountKind.IP_SUBSET:
+            net = ipaddress.ip_network(a.value, strict=False)
+            out += [{"client": str(net.network_address)}, {"client": str(net[-1])}]
+            after = _step(str(net[-1]), 1)
+            if after:
+                out.append({"client": after})
+        elif a.kind is AccountKind.LDAP_USER:
+            out.append({"user": a.value})
+        elif a.kind is AccountKind.LDAP_GROUP:
+            out.append({"groups": (a.value,)})
+        elif a.kind is AccountKind.HOST:
+            out.append({"client": a.value})
+    out.append({"client": "198.18.255.254", "user": "CN=Nobody,DC=invalid",
+                "groups": ("CN=No Group,DC=invalid",)})
+    return out
+
+
+def _step(address: str, delta: int) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address) + delta)
+    except (ValueError, ipaddress.AddressValueError):
+        return None
+
+
+def schedule_times(web: WebPolicy, names: Iterable[str | None]) -> list[dt.datetime | None]:
+    """Instants at every schedule edge of the named schedules (None: always)."""
+    out: list[dt.datetime | None] = [None]
+    for name in names:
+        if name is None:
+            continue
+        sched = web.schedule(name)
+        if sched is None:
+            continue
+        for day in range(7):
+            for start, end in sched.intervals:
+                for minute in (start, end - 1, end % 1440, (start - 1) % 1440):
+                    out.append(_MONDAY + dt.timedelta(days=day, minutes=minute))
+    return list(dict.fromkeys(out))
+
+
+def combine(urls: list[str], identities: list[dict[str, object]],
+            categories: list[tuple[str | int, ...]], times: list[dt.datetime | None],
+            file_types: list[str | None] | None = None) -> Iterator[WebRequest]:
+    """A covering sample, not the full product: every URL with the first few category sets,
+    every identity with every category set, every instant and file type with every identity.
+    Each dimension's boundaries are crossed with the dimensions it interacts with most."""
+    fts = file_types or [None]
+    seen: set[tuple[object, ...]] = set()
+
+    def make(url: str, ident: dict[str, object], cats: tuple[str | int, ...],
+             when: dt.datetime | None, ft: str | None) -> Iterator[WebRequest]:
+        key = (url, tuple(sorted(ident.items(), key=str)), cats, when, ft)
+        if key in seen:
+            return
+        seen.add(key)
+        yield WebRequest(
+            url, client=ident.get("client"),  # type: ignore[arg-type]
+            user=ident.get("user"),  # type: ignore[arg-type]
+            groups=ident.get("groups", ()),  # type: ignore[arg-type]
+            categories=cats, when=when, file_type=ft,
+        )
+
+    for url in urls:
+        for ident in identities[:1] + identities[-1:]:
+            for cats in categories[:3]:
+                yield from make(url, ident, cats, times[0], fts[0])
+    for ident in identities:
+        for cats in categories:
+            yield from make(urls[0], ident, cats, times[0], fts[0])
+        for when in times:
+            yield from make(urls[0], ident, categories[0], when, fts[0])
+        for ft in fts:
+            for url in urls[:8]:
+                yield from make(url, ident, categories[0], times[0], ft)

@@ -1,0 +1,276 @@
+"""URL list entries: one line of a URL list → :class:`~isc.ir.web.UrlPattern` (stored form).
+
+Grammar: ``grammars/url_entry.lark`` (spec formats.md §2). Typed entries are normalised as
+IWSVA stores them (``web-site: example.com`` → ``@example.com*``, ``url-keyword: kw`` →
+``*kw*``); stored forms are kept verbatim, except that the host of a Web-site entry is
+lower-cased and an internationalised host label becomes its punycode, so that equal hosts
+give equal patterns. Errors are :class:`~isc.errors.ParseError` ``ISC1003`` at the column of
+the offending character. No Lark object leaves this module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+import unicodedata
+from encodings import idna
+
+import attrs
+from lark import Token, Transformer, UnexpectedInput, UnexpectedToken, v_args
+from lark.exceptions import VisitError
+
+from isc.diagnostics import Span
+from isc.errors import IscError, ParseError
+from isc.frontends._grammar import parser
+from isc.ir.web import UrlMatchType, UrlPattern
+
+__all__ = ["format_url_entry", "parse_url_entry"]
+
+_CODE = "ISC1003"
+TYPED_PREFIXES = tuple(t.value for t in UrlMatchType)
+_LABEL_DOTS = re.compile("[.\u3002\uff0e\uff61]")
+_IDN_RESULT = re.compile(r"[^\s\x00-\x1f\x7f/:\[\]@.]+")
+#: ``[scheme://]host:port`` at the start of a String entry, the port captured.
+_STRING_PORT = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/:@\s]*:([0-9]+)(?=[/*?]|$)")
+_EXPECTED = {
+    "SCHEME": "a host",
+    "HOST_NAME": "a host",
+    "HOST_V6": "a host",
+    "COLON": "':' and a port",
+    "PORT": "a port number 1-65535",
+    "WILDCARDS": "'*' or '?'",
+    "PATH": "'/' and a path",
+    "$END": "the end of the entry",
+    "<END-OF-FILE>": "the end of the entry",
+}
+
+
+def parse_url_entry(text: str, span: Span) -> UrlPattern:
+    """Parse one entry, typed (``web-site: example.com``) or stored (``@example.com*``).
+
+    ``span`` is the position of the first character of ``text``; blanks around the entry are
+    insignificant.
+    """
+    lead = len(text) - len(text.lstrip(" \t"))
+    entry = text.strip(" \t")
+    where = _shift(span, lead + 1)
+    for i, ch in enumerate(entry):
+        if ch != "\t" and unicodedata.category(ch) == "Cc":
+            raise ParseError(
+                f"control character U+{ord(ch):04X} in URL entry",
+                code=_CODE,
+                span=_shift(where, i + 1),
+            )
+    if not entry:
+        raise ParseError("empty URL entry", code=_CODE, span=where)
+    try:
+        tree = parser("url_entry", "entry").parse(entry)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, entry, where) from None
+    try:
+        stored = _Entry(entry, where).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, IscError):
+            raise exc.orig_exc from None
+        raise
+    assert isinstance(stored, str)
+    return UrlPattern(stored, span=span)
+
+
+def format_url_entry(pattern: UrlPattern) -> str:
+    """The stored form, which :func:`parse_url_entry` reads back as ``pattern``.
+
+    A String entry that would read as a typed entry (``website: x``) gets ``string: ``.
+    """
+    stored = pattern.stored
+    if pattern.kind is UrlMatchType.STRING:
+        try:
+            same = parse_url_entry(stored, Span("<format>", 1, 1)).stored == stored
+        except IscError:
+            same = False
+        if not same:
+            return f"string: {stored}"
+    return stored
+
+
+# ---------------------------------------------------------------- tree → stored form
+
+
+@attrs.frozen
+class _Site:
+    host: str
+    port: str
+    path: str
+
+    @property
+    def stored(self) -> str:
+        return f"@{self.host}{self.port}{self.path}"
+
+
+@v_args(inline=True)
+class _Entry(Transformer[Token, object]):
+    def __init__(self, text: str, span: Span) -> None:
+        super().__init__()
+        self.text = text
+        self.span = span
+
+    # ------------------------------------------------------------ entry
+
+    def typed_web_site(self, prefix: Token, site: _Site | None = None) -> str:
+        if site is None:
+            raise self._error("empty web-site entry", prefix, len(prefix))
+        if site.path or "*" in site.host + site.port:
+            return site.stored
+        return f"{site.stored}*"
+
+    def typed_keyword(self, prefix: Token, value: Token | None = None) -> str:
+        keyword = str(value or "").strip(" \t*")
+        if not keyword:
+            at, offset = (value, 0) if value else (prefix, len(prefix))
+            raise self._error("empty url-keyword entry", at, offset)
+        return f"*{keyword}*"
+
+    def typed_string(self, prefix: Token, value: Token | None = None) -> str:
+        if value is None:
+            raise self._error("empty string entry", prefix, len(prefix))
+        if value.startswith("@"):
+            raise self._error(
+                "a string entry cannot start with '@' (that is the stored Web-site form)",
+                value,
+                notes=("use web-site: for a Web site",),
+            )
+        return self._string(str(value), value.column or 1)
+
+    def other_prefix(self, prefix: Token, value: Token | None = None) -> str:
+        word = prefix.split(":", 1)[0].strip()
+        close = difflib.get_close_matches(word.lower(), TYPED_PREFIXES, 1, 0.6)
+        if close:
+            raise self._error(
+                f"unknown entry type '{word}:'",
+                prefix,
+                notes=(f"did you mean {close[0]}:?", f"types: {', '.join(TYPED_PREFIXES)}"),
+            )
+        return self._string(self.text, 1)  # `localhost:8080/*` is a String entry
+
+    def stored_web_site(self, site: _Site | None = None) -> str:
+        if site is None:
+            raise ParseError(
+                "a lone '@' is not a URL entry",
+                code=_CODE,
+                span=_shift(self.span, 1),
+                notes=("a Web-site entry is '@' and a host, e.g. @example.com*",),
+            )
+        return site.stored
+
+    def stored_other(self, tok: Token) -> str:
+        if UrlPattern(str(tok)).kind is UrlMatchType.STRING:
+            return self._string(str(tok), tok.column or 1)
+        return str(tok)
+
+    # ------------------------------------------------------------ web site
+
+    def site(self, *parts: Token | str) -> _Site:
+        host, port, path = "", "", ""
+        for part in parts:
+            if isinstance(part, Token) and part.type == "PATH":
+                path = str(part)
+            elif isinstance(part, Token):  # SCHEME: not part of what a Web site matches
+                continue
+            elif part.startswith(":"):
+                port = part
+            else:
+                host = part
+        return _Site(host, port, path)
+
+    def host_name(self, tok: Token) -> str:
+        labels: list[str] = []
+        offset = 0
+        for raw in _LABEL_DOTS.split(str(tok)):
+            labels.append(self._label(raw, tok, offset))
+            offset += len(raw) + 1
+        return ".".join(labels)
+
+    def host_v6(self, tok: Token, wildcards: Token | None = None) -> str:
+        try:
+            addr = ipaddress.IPv6Address(str(tok)[1:-1])
+        except ValueError:
+            raise self._error(f"{tok!s} is not an IPv6 address", tok, 1) from None
+        if addr.scope_id:
+            raise self._error(f"{tok!s}: a zone index (%...) is not allowed", tok, 1)
+        return f"[{addr.compressed}]{wildcards or ''}"
+
+    def port(self, tok: Token, wildcards: Token | None = None) -> str:
+        number = self._port(str(tok), tok.column or 1)
+        return f":{number}{wildcards or ''}"
+
+    # ------------------------------------------------------------ helpers
+
+    def _label(self, raw: str, tok: Token, offset: int) -> str:
+        if raw.isascii() or "*" in raw or "?" in raw:
+            return raw.lower()
+        try:
+            label = idna.ToASCII(raw).decode("ascii").lower()
+        except UnicodeError as exc:
+            message = f"host label {raw!r} is not a valid IDN ({exc})"
+            raise self._error(message, tok, offset) from None
+        if not _IDN_RESULT.fullmatch(label):  # nameprep can map to blanks, `/`, `.`...
+            raise self._error(f"host label {raw!r} is not a valid IDN", tok, offset)
+        return label
+
+    def _port(self, digits: str, column: int) -> int:
+        number = int(digits) if len(digits) <= 5 else 0
+        if not 1 <= number <= 65535:
+            raise ParseError(
+                f"port {digits} is out of range 1-65535",
+                code=_CODE,
+                span=_shift(self.span, column),
+            )
+        return number
+
+    def _string(self, value: str, column: int) -> str:
+        match = _STRING_PORT.match(value)
+        if match:
+            self._port(match.group(1), column + match.start(1))
+        return value
+
+    def _error(
+        self, message: str, tok: Token, offset: int = 0, notes: tuple[str, ...] = ()
+    ) -> ParseError:
+        return ParseError(
+            message, code=_CODE, span=_shift(self.span, (tok.column or 1) + offset), notes=notes
+        )
+
+
+# ---------------------------------------------------------------- syntax errors
+
+
+def _shift(span: Span, column: int) -> Span:
+    """The span of 1-based ``column`` of the text that starts at ``span``."""
+    return attrs.evolve(span, column=(span.column or 1) + column - 1)
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, span: Span) -> ParseError:
+    at_end = isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    column = len(text) + 1 if at_end else max(exc.column or 1, 1)
+    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    where = _shift(span, column)
+    if at_end:
+        wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected}))
+        return ParseError(f"malformed URL entry: missing {wanted}", code=_CODE, span=where)
+    char = text[column - 1]
+    if char.isspace():
+        return ParseError(
+            "whitespace in the host of a web-site entry",
+            code=_CODE,
+            span=where,
+            notes=("a host has no blanks; a path may (write it after '/')",),
+        )
+    if "PORT" in expected:
+        return ParseError(f"port must be a number 1-65535, found {char!r}", code=_CODE, span=where)
+    if expected and expected <= {"SCHEME", "HOST_NAME", "HOST_V6", "AT"}:
+        return ParseError(f"missing host before {char!r}", code=_CODE, span=where)
+    wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected})) or "something else"
+    return ParseError(
+        f"malformed URL entry: expected {wanted}, found {char!r}", code=_CODE, span=where
+    )

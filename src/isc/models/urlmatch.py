@@ -1,0 +1,99 @@
+"""URL pattern matching as IWSVA and ZTSA do it (formats.md §2, semantics.md §2 step 4).
+
+Everything compares case-insensitively (hosts by definition; paths by the decision written in
+docs/semantics.md). A request that was not decrypted shows only ``scheme://host[:port]/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from isc.ir.requests import Url
+from isc.ir.web import UrlMatchType, UrlPattern
+from isc.ir.ztsa import MatchMode
+
+_TOKEN = re.compile(r"%2a|%3f|\*|\?", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=65536)
+def glob(pattern: str, *, escapes: bool = True) -> re.Pattern[str]:
+    """``*`` any run, ``?`` one character; with ``escapes``, ``%2a``/``%3f`` are literal."""
+    out: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(pattern):
+        out.append(re.escape(pattern[pos:m.start()]))
+        tok = m.group().lower()
+        if tok == "*":
+            out.append(".*")
+        elif tok == "?":
+            out.append(".")
+        elif escapes:
+            out.append(re.escape("*" if tok == "%2a" else "?"))
+        else:
+            out.append(re.escape(m.group()))
+        pos = m.end()
+    out.append(re.escape(pattern[pos:]))
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+
+
+def _has_scheme(pattern: str) -> bool:
+    return re.match(r"^[a-z][a-z0-9+.-]*://", pattern, re.IGNORECASE) is not None
+
+
+def _candidates(url: Url, host_only: bool, with_scheme: bool) -> tuple[str, ...]:
+    """The strings a whole-URL pattern is compared with; a bare root also without its ``/``."""
+    text = url.full(host_only=host_only) if with_scheme else url.without_scheme(host_only=host_only)
+    if host_only or (url.path == "/" and not url.query):
+        base = url.full(host_only=True) if with_scheme else url.netloc
+        return (base + "/", base)
+    return (text,)
+
+
+def _whole(pattern: str, url: Url, host_only: bool, *, escapes: bool = True) -> bool:
+    rx = glob(pattern, escapes=escapes)
+    return any(rx.fullmatch(c) for c in _candidates(url, host_only, _has_scheme(pattern)))
+
+
+def iwsva_matches(pattern: UrlPattern | str, url: Url, *, host_only: bool = False) -> bool:
+    """Does an IWSVA stored-form entry match this URL?
+
+    Web site ``@P``: ``*P`` against the URL without its scheme. Keyword ``*k*``: anywhere in
+    the URL. String: the whole URL (with scheme if the entry has one, else without).
+    """
+    p = pattern if isinstance(pattern, UrlPattern) else UrlPattern(pattern)
+    stored = p.stored
+    kind = p.kind
+    if kind is UrlMatchType.WEB_SITE:
+        return _whole("*" + stored[1:], url, host_only)
+    if kind is UrlMatchType.KEYWORD:
+        rx = glob(stored)
+        return rx.fullmatch(url.full(host_only=host_only)) is not None
+    return _whole(stored, url, host_only)
+
+
+def ztsa_matches(mode: MatchMode, value: str, url: Url, *, host_only: bool = False) -> bool:
+    """Does a ZTSA custom-category or allow/deny-list entry match this URL?
+
+    Domain: that domain and its subdomains (``*.d`` only subdomains). Keyword: a substring of
+    the URL. URL: the whole URL with ``*``/``?`` wildcards. ZTSA documents no escape for a
+    literal ``*``/``?``, so ``%2a`` is taken as the three characters it is.
+    """
+    if mode is MatchMode.DOMAIN:
+        return domain_matches(value, url.host, subdomains=True)
+    if mode is MatchMode.KEYWORD:
+        return glob(f"*{value}*", escapes=False).fullmatch(
+            url.full(host_only=host_only)) is not None
+    return _whole(value, url, host_only, escapes=False)
+
+
+def domain_matches(domain: str, host: str, *, subdomains: bool) -> bool:
+    """ZTSA domain semantics. With ``subdomains`` (custom categories) ``d`` covers ``*.d`` too;
+    without (inspection exceptions) ``example.com`` is the apex only."""
+    d = domain.strip().lower().rstrip(".")
+    h = host.lower()
+    if d.startswith("*."):
+        return glob(d, escapes=False).fullmatch(h) is not None and h != d[2:]
+    if glob(d, escapes=False).fullmatch(h):
+        return True
+    return subdomains and glob("*." + d, escapes=False).fullmatch(h) is not None

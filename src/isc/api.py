@@ -165,7 +165,8 @@ def compile(export: Export, target: str = "ztsa-ia", *,  # noqa: A001 - the cont
     out = ztsa_ia.compile_web(export.web, export.rel,
                               ztsa_ia.Options(identity_map=dict(identity_map or {})))
     diags = tuple(sorted(export.diagnostics + out.diagnostics, key=sort_key))
-    return attrs.evolve(out, diagnostics=diags)
+    return attrs.evolve(out, diagnostics=diags, files=tuple(
+        (f.path, f.rel or f.path) for f in export.files))
 
 
 def to_json(output: Output) -> dict[str, Any]:
@@ -180,7 +181,12 @@ def dumps(output: Output) -> str:
 
 
 def dumps_report(output: Output) -> str:
-    doc = dump_report(output)
+    """report.json: every source object's fate and fidelity, and every diagnostic, citing
+    files by their path inside the input (as the target document does)."""
+    rel = dict(output.files)
+    doc = dump_report(attrs.evolve(output, diagnostics=tuple(
+        attrs.evolve(d, file=rel.get(d.file, d.file)) if d.file else d
+        for d in output.diagnostics)))
     validate(doc, "report-1")
     return _json_text(doc)
 

@@ -115,7 +115,7 @@ class Diagnostic:
     def location(self) -> str:
         if self.file is None:
             return "isc"
-        if self.line is None:
+        if not self.line:
             return self.file
         return f"{self.file}:{self.line}:{self.column or 1}"
 

@@ -322,7 +322,7 @@ class WebBuilder:
         """TrustedURLs.ini, the URL Blocking import file, approved-list files (formats.md §1)."""
         title = " ".join(t.text for t in doc.title + doc.comments).lower()
         kinds = {s.name.lower() for s in doc.sections}
-        stem = PurePosixPath(doc.path).stem
+        stem = PurePosixPath(doc.path.rsplit(":", 1)[-1]).stem
         if "blocking" in title or "approved" in kinds and kinds != {"approved"}:
             role = "blocking"
         elif "trusted" in title or "trustedurls" in stem.lower():

@@ -66,3 +66,5 @@ class Output:
     source_product: str | None = None
     #: LDAP DN → SSO name used for sources, and whether a mapping file confirmed it.
     identities: tuple[tuple[str, str, bool], ...] = ()
+    #: (path shown to the user, path inside its input) of every file read.
+    files: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False)

@@ -86,3 +86,8 @@ def witness_json(c: Comparison) -> dict[str, object] | None:
         "source": c.source.action,
         "target": c.target.action,
     }
+
+
+def covers(tag: Fidelity, difference: Fidelity) -> bool:
+    """Does an object's tag already declare a difference in this direction?"""
+    return tag is difference or tag in (Fidelity.APPROXIMATED, Fidelity.DROPPED)

@@ -170,7 +170,72 @@ class Lowering:
             self.lower_url_filtering(policy)
         self.lower_certificates()
         self.lower_rest()
+        self.sweep()
         return self.policy
+
+    # ------------------------------------------------------------------ whole-policy sweep
+
+    def sweep(self) -> None:
+        """Objects were compared one at a time; compare the whole policies too, and widen the
+        tag of whichever target object decides a request differently in context."""
+        from isc.models import iwsva, ztsa
+
+        from .fidelity import classify, covers
+
+        identities = self._identity_map()
+        widened: dict[tuple[str, str], Fidelity] = {}
+        for req in probes.policy_pool(self.web):
+            s = iwsva.decide(self.web, req)
+            t = ztsa.decide(self.policy, req, identities)
+            diff = classify(s.action, t.action)
+            if diff is Fidelity.EXACT:
+                continue
+            keys: list[tuple[str, str]] = []
+            if t.decided_by is not None:
+                keys.append(("target", t.decided_by.name))
+            if s.decided_by is not None:
+                keys.append(("source", s.decided_by.name))
+            for key in keys:
+                widened[key] = Fidelity.combine([widened.get(key, Fidelity.EXACT), diff])
+        if not widened:
+            return
+
+        def widen(meta: Meta, name: str) -> Meta:
+            extra = [widened.get(("target", name))]
+            if meta.source is not None:
+                extra.append(widened.get(("source", meta.source.name)))
+            tags = [meta.fidelity] + [e for e in extra if e is not None]
+            if all(covers(meta.fidelity, e) for e in extra if e is not None):
+                return meta
+            return Meta(meta.source, Fidelity.combine(tags), meta.review + (
+                "decides differently in the context of the whole policy",))
+
+        p = self.policy
+        self.policy = attrs.evolve(
+            p,
+            url_allow_list=tuple(attrs.evolve(e, meta=widen(e.meta, e.value))
+                                 for e in p.url_allow_list),
+            url_deny_list=tuple(attrs.evolve(e, meta=widen(e.meta, e.value))
+                                for e in p.url_deny_list),
+            internet_access_rules=tuple(attrs.evolve(r, meta=widen(r.meta, r.name))
+                                        for r in p.internet_access_rules),
+            inspection_exceptions=tuple(attrs.evolve(e, meta=widen(e.meta, e.domain))
+                                        for e in p.inspection_exceptions),
+        )
+        by_origin: dict[tuple[str, str], Fidelity] = {}
+        for obj in (*self.policy.url_allow_list, *self.policy.url_deny_list,
+                    *self.policy.internet_access_rules, *self.policy.inspection_exceptions):
+            if obj.meta.source is not None:
+                k = (obj.meta.source.kind, obj.meta.source.name)
+                by_origin[k] = Fidelity.combine([by_origin.get(k, Fidelity.EXACT),
+                                                 obj.meta.fidelity])
+        self.report = [
+            attrs.evolve(e, fidelity=Fidelity.combine([e.fidelity, by_origin[k]]))
+            if (k := (e.source.kind, e.source.name)) in by_origin
+            and e.fidelity is not Fidelity.DROPPED and not covers(e.fidelity, by_origin[k])
+            else e
+            for e in self.report
+        ]
 
     def add(self, **fields: tuple[object, ...]) -> None:
         changes = {k: getattr(self.policy, k) + v for k, v in fields.items()}

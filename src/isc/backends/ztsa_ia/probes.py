@@ -142,3 +142,43 @@ def combine(urls: list[str], identities: list[dict[str, object]],
         for ft in fts:
             for url in urls[:8]:
                 yield from make(url, ident, categories[0], times[0], ft)
+
+
+def policy_pool(web: WebPolicy, *, limit: int = 4000, seed: int = 0) -> list[WebRequest]:
+    """Requests around every object of a whole policy; at most ``limit`` (a seeded sample).
+
+    ``compile`` sweeps this pool to find interactions between objects, and ``verify`` uses the
+    same pool by default, so what one finds the other has declared.
+    """
+    import random
+
+    patterns: list[UrlPattern] = list(web.tunneling)
+    for lst in (web.global_trusted, web.global_blocking):
+        if lst is not None:
+            patterns += list(lst.entries) + list(lst.exceptions)
+    for cc in web.custom_categories:
+        patterns += list(cc.entries)
+    for al in web.approved_lists:
+        patterns += list(al.entries)
+    urls = ["http://www.example.com/", "https://www.example.com/private/x"]
+    for p in patterns:
+        urls += pattern_urls(p)
+    urls = list(dict.fromkeys(urls))
+    accounts: list[Account] = []
+    for pol in (*web.url_filtering, *web.https_decryption, *web.atp):
+        accounts += list(pol.accounts)
+    identities = account_identities(list(dict.fromkeys(accounts)))
+    identities = identities[-1:] + identities[:-1]
+    cats: list[tuple[str | int, ...]] = [(90,), ()]
+    for uf in web.url_filtering:
+        cats += [(c.category.id,) for c in uf.categories if c.category.id is not None]
+    cats = list(dict.fromkeys(cats))
+    times = schedule_times(web, [uf.schedule for uf in web.url_filtering])
+    fts: list[str | None] = [None]
+    for atp in web.atp:
+        fts += list(atp.block_file_types)
+    fts = list(dict.fromkeys(fts))
+    pool = list(combine(urls, identities, cats, times, fts))
+    if len(pool) > limit:
+        pool = random.Random(seed).sample(pool, limit)
+    return pool

@@ -110,7 +110,7 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
         files.append(SourceFile(m.display, recognised, None, len(m.data), m.rel))
     if outputs and not builder.touched:
         _raise_errors(diags)
-        return outputs[0] if len(outputs) == 1 else outputs[0]
+        return outputs[0]
     web = builder.finish()
     diags.extend(builder.diagnostics)
     diags.sort(key=sort_key)
@@ -154,7 +154,7 @@ def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None) 
                                                  key=sort_key)))
 
 
-def compile(export: Export, target: str = "ztsa-ia", *,  # noqa: A001 - the contract's name
+def compile(export: Export, target: str = "ztsa-ia", *,
             identity_map: dict[str, str] | None = None) -> Output:
     """Translate an export for ``target`` (``ztsa-ia``; ``ems`` is not part of this version)."""
     if target not in backends.TARGETS:

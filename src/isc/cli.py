@@ -23,6 +23,7 @@ from isc.errors import IscError
 from isc.ir.common import Fidelity
 from isc.ir.export import Export, Output
 from isc.ir.requests import Decision, WebRequest
+from isc.ir.ztsa import Meta
 
 EXIT_OK = 0
 EXIT_GATE = 1
@@ -364,17 +365,17 @@ def verify(export: Export, output: Output, requests: Iterable[WebRequest]
     doc = output.document
     tags: dict[tuple[str, str], list[Fidelity]] = {}
     by_source: dict[tuple[str, str], list[Fidelity]] = {}
-    objects = (*doc.url_allow_list, *doc.url_deny_list, *doc.internet_access_rules,
-               *doc.inspection_exceptions)
-    for obj in objects:
-        name = getattr(obj, "name", None) or getattr(obj, "value", None) or getattr(
-            obj, "domain", "")
-        tags.setdefault(("target", str(name)), []).append(obj.meta.fidelity)
-        if obj.meta.source is not None:
-            by_source.setdefault(("source", obj.meta.source.name), []).append(obj.meta.fidelity)
+    named: list[tuple[str, Meta]] = [(e.value, e.meta) for e in doc.url_allow_list]
+    named += [(e.value, e.meta) for e in doc.url_deny_list]
+    named += [(r.name, r.meta) for r in doc.internet_access_rules]
+    named += [(e.domain, e.meta) for e in doc.inspection_exceptions]
+    for name, meta in named:
+        tags.setdefault(("target", name), []).append(meta.fidelity)
+        if meta.source is not None:
+            by_source.setdefault(("source", meta.source.name), []).append(meta.fidelity)
     for e in output.report:
         by_source.setdefault(("source", e.source.name), []).append(e.fidelity)
-    undeclared = []
+    undeclared: list[tuple[WebRequest, Decision, Decision, Fidelity]] = []
     assert export.web is not None
     for req in requests:
         s = api.decide_web(export, req)

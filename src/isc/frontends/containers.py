@@ -74,11 +74,11 @@ def is_archive(data: bytes) -> bool:
 
 def _decompressor(raw: BinaryIO, head: bytes) -> BinaryIO:
     if head[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if head[:3] == b"BZh":
-        return bz2.BZ2File(raw)
+        return bz2.BZ2File(raw)  # type: ignore[return-value]
     if head[:6] == b"\xfd7zXZ\x00":
-        return lzma.LZMAFile(raw)
+        return lzma.LZMAFile(raw)  # type: ignore[return-value]
     return raw
 
 
@@ -87,7 +87,7 @@ def read_archive(data: bytes, display: str, limits: Limits, diags: list[Diagnost
     """Yield the regular-file members of a tar archive (optionally gzip/bzip2/xz)."""
     stream = _Bounded(_decompressor(io.BytesIO(data), data[:6]), limits.archive_bytes, display)
     try:
-        tar = tarfile.open(fileobj=io.BufferedReader(stream), mode="r|")
+        tar = tarfile.open(fileobj=io.BufferedReader(stream), mode="r|")  # noqa: SIM115
     except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise InputError(f"not a readable tar archive: {exc}", code="ISC1008",
                          span=Span(display)) from exc

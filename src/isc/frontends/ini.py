@@ -11,6 +11,7 @@ import re
 
 import attrs
 from lark import Token, Transformer, Tree, UnexpectedInput, v_args
+from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import ParseError
@@ -110,7 +111,8 @@ class _Header(Transformer[Token, tuple[str, str | None]]):
         return (str(name), qualifier)
 
     def section_qualifier(self, tok: Token) -> str:
-        return unquote(str(tok), attrs.evolve(self.span, column=self.span.column + tok.column - 1))
+        column = self.span.column + (tok.column or 1) - 1
+        return unquote(str(tok), attrs.evolve(self.span, column=column))
 
 
 @v_args(inline=True)
@@ -189,7 +191,10 @@ def parse_header(text: str, span: Span) -> tuple[str, str | None]:
         tree = parser("ini", "section").parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, f"section header {text!r}", span, "ISC1002") from exc
-    result = _Header(span).transform(tree)
+    try:
+        result = _Header(span).transform(tree)
+    except VisitError as exc:
+        raise exc.orig_exc from None
     assert isinstance(result, tuple)
     return result
 
@@ -210,7 +215,16 @@ def parse_keyline(line: Line) -> KeyLine:
             code="ISC1002",
             span=attrs.evolve(line.span, column=line.span.column + (exc.column or 1) - 1),
         ) from exc
-    key, qualifier, (value, quoted, col) = _KeyLine(line.span).transform(tree)  # type: ignore[misc]
+    try:
+        parsed = _KeyLine(line.span).transform(tree)
+    except VisitError as exc:
+        raise exc.orig_exc from None
+    key: str
+    qualifier: str | None
+    value: str
+    quoted: bool
+    col: int
+    key, qualifier, (value, quoted, col) = parsed  # type: ignore[misc]
     if not quoted and key.lower() not in FREE_TEXT_KEYS:
         value = _INLINE_COMMENT.sub("", value)
     return KeyLine(

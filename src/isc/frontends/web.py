@@ -32,9 +32,9 @@ from isc.frontends.urls import parse_url_entry
 from isc.ir import categories
 from isc.ir.web import (
     Account,
+    AppControlPolicy,
     ApprovedFileList,
     ApprovedList,
-    AppControlPolicy,
     AppRule,
     AtpPolicy,
     CategoryAction,
@@ -323,7 +323,7 @@ class WebBuilder:
         title = " ".join(t.text for t in doc.title + doc.comments).lower()
         kinds = {s.name.lower() for s in doc.sections}
         stem = PurePosixPath(doc.path.rsplit(":", 1)[-1]).stem
-        if "blocking" in title or "approved" in kinds and kinds != {"approved"}:
+        if "blocking" in title or ("approved" in kinds and kinds != {"approved"}):
             role = "blocking"
         elif "trusted" in title or "trustedurls" in stem.lower():
             role = "trusted"
@@ -647,21 +647,26 @@ class WebBuilder:
 
     # ------------------------------------------------------------------ resolution
 
-    def _category(self, pending: _PendingCategory) -> CategoryRef | None:
+    def _category(self, pending: _PendingCategory) -> list[CategoryRef]:
+        """A custom category, a predefined one (name, older name or TMUFE ID), or a whole
+        group (either spelling of the communications group)."""
         if pending.name in self.custom:
-            return CategoryRef(custom=pending.name)
+            return [CategoryRef(custom=pending.name)]
+        group = categories.group_members(pending.name)
+        if group:
+            return [CategoryRef(id=i) for i in group]
         found = categories.lookup(pending.name)
         if found is not None:
             if found.id == 91 and pending.name.strip().isdigit():
                 self.report("ISC2013", Severity.WARNING,
                             "category 91 is C&C Server in current TMUFE data but 'Unknown' in "
                             "older data; read as C&C Server", pending.span)
-            return CategoryRef(id=found.id)
+            return [CategoryRef(id=found.id)]
         hint = categories.suggest(pending.name, tuple(self.custom))
         self.report("ISC2004", Severity.ERROR,
                     f"unknown URL category {pending.name!r} in policy \"{pending.policy}\"",
                     pending.span, (f"did you mean {hint!r}?",) if hint else ())
-        return None
+        return []
 
     def _check_refs(self, kind: str, policy: str, names: tuple[str, ...], known: dict[str, object],
                     span: Span | None, what: str) -> tuple[str, ...]:
@@ -685,8 +690,8 @@ class WebBuilder:
         for policy, pending in self.url_filtering:
             actions: list[CategoryAction] = []
             for p in pending:
-                ref = self._category(p)
-                if ref is None:
+                refs = self._category(p)
+                if not refs:
                     continue
                 try:
                     action = WebAction(p.action)
@@ -695,7 +700,12 @@ class WebBuilder:
                                 f"unknown URL filtering action {p.action!r}", p.span,
                                 _did_you_mean(p.action, frozenset(a.value for a in WebAction)))
                     continue
-                actions.append(CategoryAction(ref, action, span=p.span))
+                # a later line for the same category overrides an earlier one (a group first,
+                # then exceptions to it)
+                listed = {a.category for a in actions}
+                actions = [a for a in actions if a.category not in set(refs)] if (
+                    listed & set(refs)) else actions
+                actions.extend(CategoryAction(ref, action, span=p.span) for ref in refs)
             schedule = policy.schedule
             if schedule is not None and schedule not in schedules:
                 self._check_refs("url-filtering-policy", policy.name, (schedule,), schedules,
@@ -711,8 +721,8 @@ class WebBuilder:
         for dpolicy, pending in self.decryption:
             cats: list[DecryptCategory] = []
             for p in pending:
-                ref = self._category(p)
-                if ref is not None:
+                for ref in self._category(p):
+                    cats = [c for c in cats if c.category != ref]
                     cats.append(DecryptCategory(ref, p.action == "yes", span=p.span))
             decryption.append(attrs.evolve(
                 dpolicy, categories=tuple(cats),

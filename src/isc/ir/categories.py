@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one table row per line reads best)
 """The TMUFE URL category catalogue shared by IWSVA and ZTSA (research iwsva.md §7.2-7.3).
 
 Each row: TMUFE ID, IWSVA name, group, older IWSVA name (still accepted), ZTSA name and group
@@ -174,3 +175,10 @@ def suggest(name: str, extra: tuple[str, ...] = ()) -> str | None:
     hits = difflib.get_close_matches(_norm(name), list(by_norm), n=1, cutoff=0.6)
     return by_norm[hits[0]] if hits else None
 
+
+
+def group_members(name: str) -> tuple[int, ...]:
+    """The TMUFE IDs of a category group named in either spelling, or ``()``."""
+    canonical = GROUP_ALIASES.get(name.strip(), name.strip())
+    key = _norm(canonical)
+    return tuple(c.id for c in CATEGORIES if c.group and _norm(c.group) == key)

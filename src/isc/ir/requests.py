@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from urllib.parse import urlsplit
@@ -30,10 +31,8 @@ class Url:
             raw = "http://" + raw
         parts = urlsplit(raw)
         host = (parts.hostname or "").rstrip(".")
-        try:
+        with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii") if not host.isascii() else host
-        except UnicodeError:
-            pass
         try:
             port = parts.port
         except ValueError:
@@ -66,7 +65,7 @@ def _parse_url(text: str) -> Url:
 def _categories(value: object) -> tuple[str | int, ...]:
     if isinstance(value, str | int):
         return (value,)
-    return tuple(value)  # type: ignore[call-overload,no-any-return]
+    return tuple(value)  # type: ignore[call-overload,no-any-return,arg-type]
 
 
 @attrs.frozen

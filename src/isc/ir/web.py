@@ -33,7 +33,7 @@ class UrlPattern:
         s = self.stored
         if s.startswith("@"):
             return UrlMatchType.WEB_SITE
-        if len(s) >= 2 and s.startswith("*") and s.endswith("*"):
+        if len(s) >= 2 and s.startswith("*") and s.endswith("*") and "@" not in s:
             return UrlMatchType.KEYWORD
         return UrlMatchType.STRING
 

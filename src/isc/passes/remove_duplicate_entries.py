@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from isc.diagnostics import Diagnostic, Severity
-from isc.ir.web import UrlPattern, WebPolicy
+from isc.ir.web import UrlList, UrlPattern, WebPolicy
 
 if TYPE_CHECKING:
     from isc.passes import PassContext
@@ -35,7 +35,7 @@ def remove_duplicate_entries(web: WebPolicy, ctx: PassContext) -> WebPolicy:
         >>> len(remove_duplicate_entries(w, PassContext()).tunneling)
         1
     """
-    def lst(x):  # type: ignore[no-untyped-def]
+    def lst(x: UrlList | None) -> UrlList | None:
         if x is None:
             return None
         return attrs.evolve(x, entries=_dedupe(x.entries, ctx),

@@ -20,8 +20,8 @@ from isc.ir.requests import WebRequest
 from isc.ir.web import (
     Account,
     AccountKind,
-    ApprovedList,
     AppControlPolicy,
+    ApprovedList,
     AtpPolicy,
     CategoryAction,
     CategoryRef,
@@ -223,12 +223,14 @@ class Lowering:
                                         for e in p.inspection_exceptions),
         )
         by_origin: dict[tuple[str, str], Fidelity] = {}
-        for obj in (*self.policy.url_allow_list, *self.policy.url_deny_list,
-                    *self.policy.internet_access_rules, *self.policy.inspection_exceptions):
-            if obj.meta.source is not None:
-                k = (obj.meta.source.kind, obj.meta.source.name)
+        metas = [o.meta for o in self.policy.url_allow_list + self.policy.url_deny_list]
+        metas += [r.meta for r in self.policy.internet_access_rules]
+        metas += [e.meta for e in self.policy.inspection_exceptions]
+        for meta in metas:
+            if meta.source is not None:
+                k = (meta.source.kind, meta.source.name)
                 by_origin[k] = Fidelity.combine([by_origin.get(k, Fidelity.EXACT),
-                                                 obj.meta.fidelity])
+                                                 meta.fidelity])
         self.report = [
             attrs.evolve(e, fidelity=Fidelity.combine([e.fidelity, by_origin[k]]))
             if (k := (e.source.kind, e.source.name)) in by_origin
@@ -446,7 +448,9 @@ class Lowering:
         hosts = ["https://www.example.com/private/x"] + [
             u.replace("http://", "https://", 1).rstrip("/") + "/private/x"
             for p in entries for u in probes.pattern_urls(p) if u.startswith("http://")]
-        cats = [(c.category.id,) for c in d.categories if c.category.id is not None] + [(90,)]
+        cats: list[tuple[str | int, ...]] = [
+            (c.category.id,) for c in d.categories if c.category.id is not None]
+        cats.append((90,))
         reqs = list(probes.combine(hosts, probes.account_identities(d.accounts), cats, [None]))
         return compare(src, tgt, reqs, self.options.identity_map)
 
@@ -471,7 +475,8 @@ class Lowering:
         notes: list[str] = []
         addresses = [a.value for a in accounts if a.kind in (
             AccountKind.IP, AccountKind.IP_RANGE, AccountKind.IP_SUBSET)]
-        users, groups = [], []
+        users: list[str] = []
+        groups: list[str] = []
         for a in accounts:
             if a.kind in (AccountKind.LDAP_USER, AccountKind.LDAP_GROUP):
                 if for_inspection:

@@ -165,8 +165,9 @@ def policy_pool(web: WebPolicy, *, limit: int = 4000, seed: int = 0) -> list[Web
         urls += pattern_urls(p)
     urls = list(dict.fromkeys(urls))
     accounts: list[Account] = []
-    for pol in (*web.url_filtering, *web.https_decryption, *web.atp):
-        accounts += list(pol.accounts)
+    for policies in (web.url_filtering, web.https_decryption, web.atp):
+        for pol in policies:
+            accounts += list(pol.accounts)
     identities = account_identities(list(dict.fromkeys(accounts)))
     identities = identities[-1:] + identities[:-1]
     cats: list[tuple[str | int, ...]] = [(90,), ()]

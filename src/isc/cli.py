@@ -365,16 +365,18 @@ def verify(export: Export, output: Output, requests: Iterable[WebRequest]
     doc = output.document
     tags: dict[tuple[str, str], list[Fidelity]] = {}
     by_source: dict[tuple[str, str], list[Fidelity]] = {}
-    named: list[tuple[str, Meta]] = [(e.value, e.meta) for e in doc.url_allow_list]
-    named += [(e.value, e.meta) for e in doc.url_deny_list]
-    named += [(r.name, r.meta) for r in doc.internet_access_rules]
-    named += [(e.domain, e.meta) for e in doc.inspection_exceptions]
-    for name, meta in named:
-        tags.setdefault(("target", name), []).append(meta.fidelity)
+    named: list[tuple[str, str, Meta]] = [
+        ("url-allow-list", e.value, e.meta) for e in doc.url_allow_list]
+    named += [("url-deny-list", e.value, e.meta) for e in doc.url_deny_list]
+    named += [("internet-access-rule", r.name, r.meta) for r in doc.internet_access_rules]
+    named += [("inspection-exception", e.domain, e.meta) for e in doc.inspection_exceptions]
+    for kind, name, meta in named:
+        tags.setdefault((kind, name), []).append(meta.fidelity)
         if meta.source is not None:
-            by_source.setdefault(("source", meta.source.name), []).append(meta.fidelity)
+            key = (meta.source.kind, meta.source.name)
+            by_source.setdefault(key, []).append(meta.fidelity)
     for e in output.report:
-        by_source.setdefault(("source", e.source.name), []).append(e.fidelity)
+        by_source.setdefault((e.source.kind, e.source.name), []).append(e.fidelity)
     undeclared: list[tuple[WebRequest, Decision, Decision, Fidelity]] = []
     assert export.web is not None
     for req in requests:
@@ -385,9 +387,9 @@ def verify(export: Export, output: Output, requests: Iterable[WebRequest]
             continue
         declared: list[Fidelity] = []
         if t.decided_by is not None:
-            declared += tags.get(("target", t.decided_by.name), [])
+            declared += tags.get((t.decided_by.kind, t.decided_by.name), [])
         if s.decided_by is not None:
-            declared += by_source.get(("source", s.decided_by.name), [])
+            declared += by_source.get((s.decided_by.kind, s.decided_by.name), [])
         if not any(covers(tag, diff) for tag in declared):
             undeclared.append((req, s, t, diff))
     return undeclared

@@ -157,7 +157,7 @@ def decide(web: WebPolicy, req: WebRequest) -> Decision:
             continue
         hit = _first(lst.entries, url, host_only)
         if hit is not None and _first(lst.exceptions, url, host_only) is None:
-            return done(action, _by(kind, hit.stored, hit.span))
+            return done(action, _by(f"{kind}.entry", hit.stored, hit.span))
     # 3. tunneled hosts bypass URL filtering for everyone
     if url.scheme == "https" and req.decrypted is None:
         tunnel = _first(web.tunneling, url, True)
@@ -186,7 +186,8 @@ def _filter(web: WebPolicy, req: WebRequest, url: Url, host_only: bool, trace: l
         by = _by("url-filtering-policy", policy.name, policy.span)
         exc = _approved(web, policy.exceptions, url, host_only)
         if exc is not None:
-            return Decision("allow", DecidedBy("approved-list", exc, by.file, by.line))
+            trace.append(f"{policy.name}: exception, approved list {exc!r}")
+            return Decision("allow", by)
         if cats is None:
             cats = url_categories(web, req, url, host_only)
         action = policy_action(policy, cats)

@@ -192,18 +192,18 @@ class Lowering:
                 continue
             keys: list[tuple[str, str]] = []
             if t.decided_by is not None:
-                keys.append(("target", t.decided_by.name))
+                keys.append((t.decided_by.kind, t.decided_by.name))
             if s.decided_by is not None:
-                keys.append(("source", s.decided_by.name))
+                keys.append((s.decided_by.kind, s.decided_by.name))
             for key in keys:
                 widened[key] = Fidelity.combine([widened.get(key, Fidelity.EXACT), diff])
         if not widened:
             return
 
-        def widen(meta: Meta, name: str) -> Meta:
-            extra = [widened.get(("target", name))]
+        def widen(meta: Meta, kind: str, name: str) -> Meta:
+            extra = [widened.get((kind, name))]
             if meta.source is not None:
-                extra.append(widened.get(("source", meta.source.name)))
+                extra.append(widened.get((meta.source.kind, meta.source.name)))
             tags = [meta.fidelity] + [e for e in extra if e is not None]
             if all(covers(meta.fidelity, e) for e in extra if e is not None):
                 return meta
@@ -213,14 +213,16 @@ class Lowering:
         p = self.policy
         self.policy = attrs.evolve(
             p,
-            url_allow_list=tuple(attrs.evolve(e, meta=widen(e.meta, e.value))
+            url_allow_list=tuple(attrs.evolve(e, meta=widen(e.meta, "url-allow-list", e.value))
                                  for e in p.url_allow_list),
-            url_deny_list=tuple(attrs.evolve(e, meta=widen(e.meta, e.value))
+            url_deny_list=tuple(attrs.evolve(e, meta=widen(e.meta, "url-deny-list", e.value))
                                 for e in p.url_deny_list),
-            internet_access_rules=tuple(attrs.evolve(r, meta=widen(r.meta, r.name))
-                                        for r in p.internet_access_rules),
-            inspection_exceptions=tuple(attrs.evolve(e, meta=widen(e.meta, e.domain))
-                                        for e in p.inspection_exceptions),
+            internet_access_rules=tuple(
+                attrs.evolve(r, meta=widen(r.meta, "internet-access-rule", r.name))
+                for r in p.internet_access_rules),
+            inspection_exceptions=tuple(
+                attrs.evolve(e, meta=widen(e.meta, "inspection-exception", e.domain))
+                for e in p.inspection_exceptions),
         )
         by_origin: dict[tuple[str, str], Fidelity] = {}
         metas = [o.meta for o in self.policy.url_allow_list + self.policy.url_deny_list]

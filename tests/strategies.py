@@ -17,10 +17,12 @@ canonical form :func:`parse_account` gives. Restrictions, each a front-end limit
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import string
-from collections.abc import Sequence
+from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from isc.diagnostics import Span
@@ -32,9 +34,9 @@ from isc.ir.requests import Url, WebRequest
 from isc.ir.web import (
     Account,
     AccountKind,
+    AppControlPolicy,
     ApprovedFileList,
     ApprovedList,
-    AppControlPolicy,
     AppRule,
     AtpPolicy,
     CategoryAction,
@@ -70,7 +72,8 @@ _SPAN = Span("<strategy>", 1, 1)
 
 _JAPANESE = "営業部開発社外秘取引先動画配信日本語東京大阪時間帯ソフト・（）"
 _CHARS = st.sampled_from(
-    [*string.ascii_letters, *string.digits, *' "\\;#=[]/-_&.,()*?@:', *_JAPANESE, "\u3000", "\t"]
+    [*string.ascii_letters, *string.digits, *' "\\;#=[]/-_&.,()*?@:', *_JAPANESE,
+     "\u3000", "\t", "\x0c", "\x85", "\u2028", "\U0001f600"]
 )
 _FIXED_NAMES = (
     "Global Policy",
@@ -101,46 +104,68 @@ texts = st.one_of(st.sampled_from(_FIXED_NAMES), st.text(_CHARS, max_size=16))
 names = texts.filter(lambda s: s.strip() != "")
 
 
-def _unique_names(max_size: int, *, exclude: frozenset[str] = frozenset()) -> st.SearchStrategy[
-        list[str]]:
-    return st.lists(names.filter(lambda s: s not in exclude), max_size=max_size, unique=True)
+@functools.cache
+def _unique_names(max_size: int) -> st.SearchStrategy[list[str]]:
+    return st.lists(names, max_size=max_size, unique=True)
 
 
 # ---------------------------------------------------------------- URL entries
+# Strategies are built once, at module level or cached per argument: building strategies is
+# what costs most here, not drawing from them.
 
+_ALNUM = string.ascii_lowercase + string.digits
 _LABELS = st.one_of(
-    st.from_regex(r"[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True),
-    st.sampled_from(["www", "Example", "EXAMPLE", "co", "jp", "例え", "日本語", "社内", "xn--wgv71a"]),
+    st.builds(lambda a, b: a + b, st.text(st.sampled_from(_ALNUM), min_size=1, max_size=6),
+              st.text(st.sampled_from(_ALNUM + "-"), max_size=2).map(
+                  lambda m: m + "0" if m else m)),
+    st.sampled_from(["www", "Example", "EXAMPLE", "co", "jp", "例え", "日本語", "社内",
+                     "xn--wgv71a"]),
 )
 _HOSTS = st.lists(_LABELS, min_size=1, max_size=3).map(".".join)
 _PATH_CHARS = st.sampled_from([*string.ascii_letters, *string.digits, *"/._-~?*=&;#% ", *"表示"])
 _PATHS = st.text(_PATH_CHARS, max_size=10).map(lambda p: "/" + p)
+_KEYWORDS = st.text(_PATH_CHARS.filter(lambda c: c != "@"), min_size=1, max_size=8)
+_TYPED_KEYWORDS = st.text(_CHARS.filter(str.isalnum), min_size=1, max_size=8)
+_SITE_WILD = st.sampled_from(["", "*", "*."])
+_SITE_END = st.sampled_from(["*", "", ":8443*", ":443"])
+_SCHEMES = st.sampled_from(["http", "https", "HTTP"])
+_ODD_STRINGS = st.sampled_from(["#frag", ";x", "[a]b", "website: x", "a%2ab"])
+_FIXED_ENTRIES = st.sampled_from(["Trend?Micro*", "?lock", "*.partner.example.com/*",
+                                  "@[2001:db8::1]*", "@192.0.2.1*", "localhost:8080/*"])
 
 
 @st.composite
 def _entry_texts(draw: st.DrawFn) -> str:
     host = draw(_HOSTS)
-    kind = draw(st.integers(0, 8))
+    kind = draw(_index(9))
     if kind == 0:
         return f"web-site: {host}"
     if kind == 1:
-        wild = draw(st.sampled_from(["", "*", "*."]))
-        return f"@{wild}{host}{draw(st.sampled_from(['*', '', ':8443*', ':443']))}"
+        return f"@{draw(_SITE_WILD)}{host}{draw(_SITE_END)}"
     if kind == 2:
         return f"@{host}{draw(_PATHS)}"
     if kind == 3:
-        return f"*{draw(st.text(_PATH_CHARS.filter(lambda c: c != '@'), min_size=1, max_size=8))}*"
+        return f"*{draw(_KEYWORDS)}*"
     if kind == 4:
-        return f"url-keyword: {draw(st.text(_CHARS.filter(str.isalnum), min_size=1, max_size=8))}"
+        return f"url-keyword: {draw(_TYPED_KEYWORDS)}"
     if kind == 5:
         return f"{host}{draw(_PATHS)}"
     if kind == 6:
-        scheme = draw(st.sampled_from(["http", "https", "HTTP"]))
-        return f"{scheme}://{host}{draw(_PATHS)}"
+        return f"{draw(_SCHEMES)}://{host}{draw(_PATHS)}"
     if kind == 7:
-        return f"string: {draw(st.sampled_from(['#frag', ';x', '[a]b', 'website: x', 'a%2ab']))}"
-    return draw(st.sampled_from(["Trend?Micro*", "?lock", "*.partner.example.com/*",
-                                 "@[2001:db8::1]*", "@192.0.2.1*", "localhost:8080/*"]))
+        return f"string: {draw(_ODD_STRINGS)}"
+    return draw(_FIXED_ENTRIES)
+
+
+@functools.cache
+def _index(n: int) -> st.SearchStrategy[int]:
+    return st.integers(0, n - 1)
+
+
+@functools.cache
+def _count(most: int) -> st.SearchStrategy[int]:
+    """0..most, evenly (``st.integers`` favours 0, and policies are what the tests are about)."""
+    return st.sampled_from(range(most + 1))
 
 
 def _parsed(text: str) -> UrlPattern | None:
@@ -156,16 +181,23 @@ url_patterns: st.SearchStrategy[UrlPattern] = (
 )
 
 
+@functools.cache
 def _patterns(max_size: int = 4) -> st.SearchStrategy[tuple[UrlPattern, ...]]:
-    # repeats on purpose: remove-duplicate-entries has something to do
-    return st.lists(url_patterns, max_size=max_size).flatmap(
-        lambda ps: st.lists(st.sampled_from(ps), max_size=2).map(lambda extra: (*ps, *extra))
-        if ps else st.just(()))
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[UrlPattern, ...]:
+        found = draw(st.lists(url_patterns, max_size=max_size))
+        if found and draw(_index(3)) == 0:  # repeats: remove-duplicate-entries has work
+            found.append(found[draw(_index(len(found)))])
+        return tuple(found)
+
+    return build()
 
 
 # ---------------------------------------------------------------- accounts
 
 _ADDRESSES = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6))
+_HOST_LABELS = st.text(st.sampled_from(_ALNUM + "_"), min_size=1, max_size=8)
+_ACCOUNT_HOSTS = st.lists(_HOST_LABELS, min_size=1, max_size=3).map(".".join)
 _LDAP = st.one_of(
     st.sampled_from([
         "CN=Taro Yamada,OU=Eng,DC=corp,DC=example",
@@ -175,29 +207,32 @@ _LDAP = st.one_of(
     ]),
     names,
 )
+_VERSIONS = st.sampled_from((4, 6))
+_MASKS = {4: st.integers(8, 32), 6: st.integers(104, 128)}
+_ACCOUNT_KINDS = st.sampled_from(AccountKind)
 
 
 @st.composite
 def _account(draw: st.DrawFn) -> Account:
-    kind = draw(st.sampled_from(AccountKind))
+    kind = draw(_ACCOUNT_KINDS)
     if kind is AccountKind.IP:
         return Account(kind, draw(_ADDRESSES).compressed)
     if kind is AccountKind.IP_RANGE:
-        version = draw(st.sampled_from((4, 6)))
+        version = draw(_VERSIONS)
         a, b = draw(st.ip_addresses(v=version)), draw(st.ip_addresses(v=version))
         first, last = min(a, b), max(a, b)  # type: ignore[type-var]
         return Account(kind, f"{first.compressed}-{last.compressed}")
     if kind is AccountKind.IP_SUBSET:
         addr = draw(_ADDRESSES)
-        bits = draw(st.integers(max(0, addr.max_prefixlen - 24), addr.max_prefixlen))
+        bits = draw(_MASKS[addr.version])
         return Account(kind, ipaddress.ip_network(f"{addr}/{bits}", strict=False).compressed)
     if kind is AccountKind.HOST:
-        labels = st.from_regex(r"[a-z0-9_]([a-z0-9_-]{0,8}[a-z0-9_])?", fullmatch=True)
-        return Account(kind, ".".join(draw(st.lists(labels, min_size=1, max_size=3))))
+        return Account(kind, draw(_ACCOUNT_HOSTS))
     return Account(kind, draw(_LDAP))
 
 
 accounts: st.SearchStrategy[Account] = _account()
+_ACCOUNT_POOLS = st.lists(accounts, max_size=4, unique=True).map(tuple)
 
 # ---------------------------------------------------------------- schedules
 
@@ -216,199 +251,294 @@ def _intervals(draw: st.DrawFn) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
+_DAYS = st.frozensets(st.integers(0, 6), min_size=1)
+_INTERVALS = _intervals()
+
+
+@st.composite
+def _schedule(draw: st.DrawFn, name: str) -> Schedule:
+    return Schedule(name, draw(_DAYS), draw(_INTERVALS))
+
+
 def schedules(name: str) -> st.SearchStrategy[Schedule]:
-    return st.builds(Schedule, st.just(name), st.frozensets(st.integers(0, 6), min_size=1),
-                     _intervals())
+    return _schedule(name)
 
 
 # ---------------------------------------------------------------- policies
 
-_FILE_TYPES = st.sampled_from(["executables", "executables/exe", "compressed/7z", "compressed",
-                               "documents/pdf", "java", "ファイル", "a ;b"])
-_ATP_SETTINGS = st.one_of(
+_NOTES = st.one_of(st.just(""), texts)
+_SHORT_OF_ALL = st.sampled_from(["", "accounts", "schedule", "enabled", "match-next"])
+_TWIN_CHANGES = st.sampled_from(["", "", "accounts", "schedule", "exceptions", "enabled",
+                                 "categories"])
+#: match-next is what lets a request fall through to the next policy, where passes can go
+#: wrong: it is drawn more often than the other actions.
+_ACTIONS = st.sampled_from([*WebAction, WebAction.MATCH_NEXT, WebAction.MATCH_NEXT])
+_PREDEFINED = st.sampled_from(sorted(categories.BY_ID)).map(lambda i: CategoryRef(id=i))
+_ID_POOLS = st.lists(st.sampled_from(sorted(categories.BY_ID)), min_size=1, max_size=5,
+                     unique=True).map(tuple)
+_FILE_TYPES = st.lists(st.sampled_from(["executables", "executables/exe", "compressed/7z",
+                                        "compressed", "documents/pdf", "java", "ファイル",
+                                        "a ;b"]), max_size=3).map(tuple)
+_SCANS = st.sampled_from(["all", "intelliscan", "extensions"])
+_EXTENSIONS = st.lists(st.sampled_from(["exe", "dll", "zip"]), max_size=2).map(tuple)
+_MIME = st.lists(st.sampled_from(["video/*", "audio/mpeg"]), max_size=2).map(tuple)
+_ATP_SETTINGS = st.lists(st.one_of(
     st.tuples(st.sampled_from(["compressed.max-files", "compressed.max-size-mb",
                                "compressed.max-layers", "large-file.skip-mb"]),
               st.one_of(st.integers(0, 100000).map(str), st.sampled_from(["+5", "007", " 3 "]))),
     st.tuples(st.sampled_from(["wrs", "wrs.anti-phishing", "wrs.anti-pharming",
                                "wrs.cc-callback"]),
               st.sampled_from(["yes", "No", "on", "OFF", "true", "0", "1"])),
-    st.tuples(st.just("wrs.sensitivity"), st.one_of(st.sampled_from(["low", "medium", "high"]),
-                                                    texts)),
-)
+    st.tuples(st.just("wrs.sensitivity"),
+              st.one_of(st.sampled_from(["low", "medium", "high"]), texts)),
+), max_size=4).map(tuple)
+_APP_RULES = st.lists(st.builds(AppRule, texts, st.sampled_from(sorted(APP_ACTIONS))),
+                      max_size=3).map(tuple)
 
 
-def _category_refs(custom: Sequence[str]) -> st.SearchStrategy[CategoryRef]:
-    predefined = st.sampled_from(sorted(categories.BY_ID)).map(lambda i: CategoryRef(id=i))
-    if not custom:
-        return predefined
-    return st.one_of(predefined, st.sampled_from(list(custom)).map(lambda n: CategoryRef(custom=n)))
+@attrs.frozen
+class _Pools:
+    """What the policies of one WebPolicy draw from, so that they share accounts and
+    categories (and requests aimed at one policy meet the others)."""
+
+    accounts: tuple[Account, ...]
+    ids: tuple[int, ...]
+    custom: tuple[str, ...]
 
 
-def _some(items: Sequence[str], max_size: int = 2) -> st.SearchStrategy[tuple[str, ...]]:
+@functools.lru_cache(maxsize=256)
+def _account_lists(pools: _Pools, min_size: int = 0) -> st.SearchStrategy[tuple[Account, ...]]:
+    some = st.one_of(st.sampled_from(pools.accounts), accounts) if pools.accounts else accounts
+    return st.lists(some, min_size=min_size, max_size=2).map(tuple)
+
+
+def _category_refs(pools: _Pools) -> st.SearchStrategy[CategoryRef]:
+    options = [st.sampled_from(pools.ids).map(lambda i: CategoryRef(id=i)), _PREDEFINED]
+    if pools.custom:
+        options.append(st.sampled_from(pools.custom).map(lambda n: CategoryRef(custom=n)))
+    return st.one_of(options[0], *options)
+
+
+@functools.lru_cache(maxsize=256)
+def _category_actions(pools: _Pools) -> st.SearchStrategy[tuple[CategoryAction, ...]]:
+    # one line per category: the front-end lets a later line replace an earlier one
+    return st.lists(st.builds(CategoryAction, _category_refs(pools), _ACTIONS), max_size=5,
+                    unique_by=lambda c: c.category).map(tuple)
+
+
+@functools.lru_cache(maxsize=256)
+def _decrypt_categories(pools: _Pools) -> st.SearchStrategy[tuple[DecryptCategory, ...]]:
+    return st.lists(st.builds(DecryptCategory, _category_refs(pools), st.booleans()),
+                    max_size=4, unique_by=lambda c: c.category).map(tuple)
+
+
+@functools.lru_cache(maxsize=1024)
+def _some(items: tuple[str, ...]) -> st.SearchStrategy[tuple[str, ...]]:
+    """References to some of ``items`` (repeats are kept by the front-end)."""
     if not items:
         return st.just(())
-    return st.lists(st.sampled_from(list(items)), max_size=max_size).map(tuple)
+    return st.lists(st.sampled_from(items), max_size=2).map(tuple)
 
 
-def _maybe(items: Sequence[str]) -> st.SearchStrategy[str | None]:
-    return st.none() if not items else st.one_of(st.none(), st.sampled_from(list(items)))
+@functools.lru_cache(maxsize=1024)
+def _maybe(items: tuple[str, ...]) -> st.SearchStrategy[str | None]:
+    return st.none() if not items else st.one_of(st.none(), st.sampled_from(items))
 
 
-@st.composite
-def _ordered(draw: st.DrawFn, bodies: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Give policies names (unique), priorities (unique, increasing: the IR order) and at most
-    one global policy, last."""
+@functools.cache
+def _policy_names(n: int) -> st.SearchStrategy[list[str]]:
+    return st.lists(names, min_size=n, max_size=n, unique=True)
+
+
+@functools.cache
+def _priorities(n: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(1, 100000), min_size=n, max_size=n, unique=True).map(sorted)
+
+
+def _ordered(draw: st.DrawFn, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give policies names (unique), priorities (unique, increasing: the front-end's order)
+    and maybe make the last one the global policy (after the others; maybe without a
+    priority, which the IR holds as 0)."""
     if not bodies:
         return []
-    policy_names = draw(st.lists(names, min_size=len(bodies), max_size=len(bodies), unique=True))
-    priorities = sorted(draw(st.lists(st.integers(1, 100000), min_size=len(bodies),
-                                      max_size=len(bodies), unique=True)))
+    policy_names = draw(_policy_names(len(bodies)))
+    priorities = draw(_priorities(len(bodies)))
     with_global = draw(st.booleans())
     out = []
     for i, body in enumerate(bodies):
         is_global = with_global and i == len(bodies) - 1
-        priority = priorities[i]
-        if is_global and draw(st.booleans()):
-            priority = 0  # no `priority` key
+        priority = 0 if is_global and draw(st.booleans()) else priorities[i]
         out.append({**body, "name": policy_names[i], "priority": priority,
                     "is_global": is_global})
     return out
 
 
-def _shuffled(draw: st.DrawFn, items: tuple[object, ...]) -> tuple[object, ...]:
-    return tuple(draw(st.permutations(items))) if items else ()
+def _shuffled(draw: st.DrawFn, items: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(draw(st.permutations(items))) if len(items) > 1 else items
 
 
 @st.composite
-def _url_filtering(draw: st.DrawFn, schedule_names: list[str], approved: list[str],
-                   custom: list[str]) -> list[UrlFilteringPolicy]:
-    bodies: list[dict[str, object]] = []
-    for _ in range(draw(st.integers(0, 5))):
-        if bodies and draw(st.integers(0, 3)) == 0:
-            # a twin of the previous policy, lines in another order: merge-url-filter-rules
-            prev = bodies[-1]
-            bodies.append({**prev, **{k: _shuffled(draw, prev[k])  # type: ignore[arg-type]
-                                      for k in ("accounts", "exceptions", "categories")}})
+def _url_filtering(draw: st.DrawFn, schedule_names: tuple[str, ...], approved: tuple[str, ...],
+                   pools: _Pools) -> list[UrlFilteringPolicy]:
+    bodies: list[dict[str, Any]] = []
+    for _ in range(draw(_count(5))):
+        if bodies and draw(_index(3)) == 0:
+            # a twin of the previous policy, its lines in another order, maybe one thing
+            # changed: merge-url-filter-rules has work, and chances to get it wrong
+            twin = dict(bodies[-1])
+            for key in ("accounts", "exceptions", "categories"):
+                twin[key] = _shuffled(draw, twin[key])
+            change = draw(_TWIN_CHANGES)
+            if change == "accounts":
+                twin["accounts"] = draw(_account_lists(pools))
+            elif change == "schedule":
+                twin["schedule"] = draw(_maybe(schedule_names))
+            elif change == "exceptions":
+                twin["exceptions"] = draw(_some(approved))
+            elif change == "enabled":
+                twin["enabled"] = not twin["enabled"]
+            elif change == "categories" and twin["categories"]:
+                cats = list(twin["categories"])
+                i = draw(_index(len(cats)))
+                cats[i] = CategoryAction(cats[i].category, draw(_ACTIONS))
+                twin["categories"] = tuple(cats)
+            bodies.append(twin)
             continue
-        refs = _category_refs(custom)
-        bodies.append({
+        body = {
             "enabled": draw(st.booleans()) or draw(st.booleans()),
-            "accounts": tuple(draw(st.lists(accounts, max_size=2))),
+            "accounts": draw(_account_lists(pools)),
             "schedule": draw(_maybe(schedule_names)),
             "exceptions": draw(_some(approved)),
-            # one line per category: a later line for the same category replaces the earlier
-            "categories": tuple(draw(st.lists(
-                st.builds(CategoryAction, refs, st.sampled_from(WebAction)), max_size=5,
-                unique_by=lambda c: c.category))),
-            "notes": draw(st.one_of(st.just(""), texts)),
+            "categories": draw(_category_actions(pools)),
+            "notes": draw(_NOTES),
             "has_override_password": draw(st.booleans()),
-        })
-    return [UrlFilteringPolicy(**b) for b in draw(_ordered(bodies))]  # type: ignore[arg-type]
+        }
+        if draw(_index(3)) == 0:
+            # a policy that decides every request, or one condition short of it:
+            # remove-shadowed-rules has work, and chances to get it wrong
+            body.update(enabled=True, accounts=(), schedule=None, categories=tuple(
+                c for c in body["categories"] if c.action is not WebAction.MATCH_NEXT))
+            short = draw(_SHORT_OF_ALL)
+            if short == "accounts":
+                body["accounts"] = draw(_account_lists(pools, 1))
+            elif short == "schedule" and schedule_names:
+                body["schedule"] = draw(st.sampled_from(schedule_names))
+            elif short == "enabled":
+                body["enabled"] = False
+            elif short == "match-next":
+                extra = draw(_category_actions(pools))
+                body["categories"] = (*body["categories"], *(
+                    CategoryAction(c.category, WebAction.MATCH_NEXT) for c in extra
+                    if c.category not in {d.category for d in body["categories"]}))
+        bodies.append(body)
+    return [UrlFilteringPolicy(**b) for b in _ordered(draw, bodies)]
 
 
 @st.composite
-def _decryption(draw: st.DrawFn, approved: list[str], custom: list[str]
+def _decryption(draw: st.DrawFn, approved: tuple[str, ...], pools: _Pools
                 ) -> list[HttpsDecryptionPolicy]:
     bodies = [{
         "enabled": draw(st.booleans()),
-        "accounts": tuple(draw(st.lists(accounts, max_size=2))),
+        "accounts": draw(_account_lists(pools)),
         "decrypt_all": draw(st.booleans()),
-        "categories": tuple(draw(st.lists(
-            st.builds(DecryptCategory, _category_refs(custom), st.booleans()), max_size=4,
-            unique_by=lambda c: c.category))),
+        "categories": draw(_decrypt_categories(pools)),
         "exceptions": draw(_some(approved)),
-        "notes": draw(st.one_of(st.just(""), texts)),
-    } for _ in range(draw(st.integers(0, 3)))]
-    return [HttpsDecryptionPolicy(**b) for b in draw(_ordered(bodies))]  # type: ignore[arg-type]
+        "notes": draw(_NOTES),
+    } for _ in range(draw(_count(3)))]
+    return [HttpsDecryptionPolicy(**b) for b in _ordered(draw, bodies)]
 
 
 @st.composite
-def _atp(draw: st.DrawFn, exceptions: list[str]) -> list[AtpPolicy]:
+def _atp(draw: st.DrawFn, exceptions: tuple[str, ...], pools: _Pools) -> list[AtpPolicy]:
     bodies = [{
         "enabled": draw(st.booleans()),
-        "accounts": tuple(draw(st.lists(accounts, max_size=2))),
-        "block_file_types": tuple(draw(st.lists(_FILE_TYPES, max_size=3))),
-        "scan": draw(st.sampled_from(["all", "intelliscan", "extensions"])),
-        "scan_extensions": tuple(draw(st.lists(st.sampled_from(["exe", "dll", "zip"]),
-                                               max_size=2))),
-        "mime_skip": tuple(draw(st.lists(st.sampled_from(["video/*", "audio/mpeg"]),
-                                         max_size=2))),
+        "accounts": draw(_account_lists(pools)),
+        "block_file_types": draw(_FILE_TYPES),
+        "scan": draw(_SCANS),
+        "scan_extensions": draw(_EXTENSIONS),
+        "mime_skip": draw(_MIME),
         "exceptions": draw(_some(exceptions)),
-        "settings": tuple(draw(st.lists(_ATP_SETTINGS, max_size=4))),
-        "notes": draw(st.one_of(st.just(""), texts)),
-    } for _ in range(draw(st.integers(0, 2)))]
-    return [AtpPolicy(**b) for b in draw(_ordered(bodies))]  # type: ignore[arg-type]
+        "settings": draw(_ATP_SETTINGS),
+        "notes": draw(_NOTES),
+    } for _ in range(draw(_count(2)))]
+    return [AtpPolicy(**b) for b in _ordered(draw, bodies)]
 
 
 @st.composite
-def _app_control(draw: st.DrawFn, schedule_names: list[str]) -> list[AppControlPolicy]:
+def _app_control(draw: st.DrawFn, schedule_names: tuple[str, ...], pools: _Pools
+                 ) -> list[AppControlPolicy]:
     bodies = [{
         "enabled": draw(st.booleans()),
-        "accounts": tuple(draw(st.lists(accounts, max_size=2))),
+        "accounts": draw(_account_lists(pools)),
         "schedule": draw(_maybe(schedule_names)),
-        "apps": tuple(draw(st.lists(st.builds(AppRule, texts, st.sampled_from(sorted(APP_ACTIONS))),
-                                    max_size=3))),
-        "notes": draw(st.one_of(st.just(""), texts)),
-    } for _ in range(draw(st.integers(0, 2)))]
-    return [AppControlPolicy(**b) for b in draw(_ordered(bodies))]  # type: ignore[arg-type]
+        "apps": draw(_APP_RULES),
+        "notes": draw(_NOTES),
+    } for _ in range(draw(_count(2)))]
+    return [AppControlPolicy(**b) for b in _ordered(draw, bodies)]
 
 
 # ---------------------------------------------------------------- others
 
-_KEYS = st.from_regex(r"[a-z][a-z0-9._-]{0,8}", fullmatch=True)
+_KEYS = st.builds(lambda a, b: a + b, st.sampled_from(string.ascii_lowercase),
+                  st.text(st.sampled_from(_ALNUM + "._-"), max_size=8))
+#: A line of a list section as the front-end keeps it: stripped, not empty, not a comment or
+#: a section header; without `=` (a line with `=` in an other-kind section is a key line).
 _LIST_LINES = texts.map(str.strip).filter(
     lambda s: s != "" and "=" not in s and not s.startswith(("#", ";", "[")))
+_OTHER_KINDS = st.sampled_from(sorted(OTHER_KINDS))
+_MAYBE_TEXT = st.one_of(st.none(), texts)
+_OTHER_SETTINGS = st.lists(st.one_of(st.tuples(_KEYS, texts), st.tuples(st.just(""), _LIST_LINES)),
+                           max_size=4).map(tuple)
 
 
 @st.composite
-def _others(draw: st.DrawFn) -> list[OtherObject]:
-    out = []
-    for _ in range(draw(st.integers(0, 2))):
-        settings = draw(st.lists(st.one_of(st.tuples(_KEYS, texts),
-                                           st.tuples(st.just(""), _LIST_LINES)), max_size=4))
-        out.append(OtherObject(draw(st.sampled_from(sorted(OTHER_KINDS))),
-                               draw(st.one_of(st.none(), texts)), tuple(settings)))
-    return out
+def _other(draw: st.DrawFn) -> OtherObject:
+    return OtherObject(draw(_OTHER_KINDS), draw(_MAYBE_TEXT), draw(_OTHER_SETTINGS))
 
 
 # ---------------------------------------------------------------- the whole policy
+
+_SCHEDULE_NAMES = _unique_names(3).map(
+    lambda ns: tuple(n for n in ns if n.strip().lower() != "always"))
+_GLOBAL_LIST = st.one_of(st.none(), st.builds(UrlList, st.booleans(), _patterns(), _patterns(2)))
+_FILE_ENTRIES = st.lists(_LIST_LINES, max_size=3).map(tuple)
+_CERT_FILES = st.one_of(st.just("certs/corp-root.pem"), names)
+_STATUSES = st.sampled_from(CertificateStatus)
+_PRODUCTS = st.one_of(st.none(), st.just("IWSVA"), texts)
+_PRODUCT_VERSIONS = st.one_of(st.none(), st.just("6.5-SP2_Build_Linux_1784"), texts)
+_OTHERS = st.lists(_other(), max_size=2).map(tuple)
 
 
 @st.composite
 def web_policies(draw: st.DrawFn) -> WebPolicy:
     """A WebPolicy the web front-end produces from some policy export."""
-    schedule_names = draw(_unique_names(3).map(
-        lambda ns: [n for n in ns if n.strip().lower() != "always"]))
-    custom_names = draw(_unique_names(3))
-    approved_names = draw(_unique_names(3))
-    file_list_names = draw(_unique_names(2))
-    global_lists = [
-        draw(st.one_of(st.none(), st.builds(UrlList, st.booleans(), _patterns(), _patterns(2))))
-        for _ in range(2)
-    ]
-    file_entries = _LIST_LINES.filter(lambda s: s != "")
-    cert_names = draw(_unique_names(2))
+    schedule_names = draw(_SCHEDULE_NAMES)
+    custom = tuple(draw(_unique_names(3)))
+    approved = tuple(draw(_unique_names(3)))
+    file_lists = tuple(draw(_unique_names(2)))
+    pools = _Pools(draw(_ACCOUNT_POOLS), draw(_ID_POOLS), custom)
+    # policies first: what is drawn late in a long example tends to come out empty
+    url_filtering = tuple(draw(_url_filtering(schedule_names, approved, pools)))
+    https_decryption = tuple(draw(_decryption(approved, pools)))
+    atp = tuple(draw(_atp(approved + file_lists, pools)))
+    app_control = tuple(draw(_app_control(schedule_names, pools)))
     return WebPolicy(
-        product=draw(st.one_of(st.none(), st.just("IWSVA"), texts)),
-        version=draw(st.one_of(st.none(), st.just("6.5-SP2_Build_Linux_1784"), texts)),
+        product=draw(_PRODUCTS),
+        version=draw(_PRODUCT_VERSIONS),
         schedules=tuple(draw(schedules(n)) for n in schedule_names),
-        custom_categories=tuple(CustomCategory(n, draw(_patterns())) for n in custom_names),
-        approved_lists=tuple(ApprovedList(n, draw(_patterns())) for n in approved_names),
-        approved_file_lists=tuple(
-            ApprovedFileList(n, tuple(draw(st.lists(file_entries, max_size=3))))
-            for n in file_list_names),
-        global_blocking=global_lists[0],
-        global_trusted=global_lists[1],
+        custom_categories=tuple(CustomCategory(n, draw(_patterns())) for n in custom),
+        approved_lists=tuple(ApprovedList(n, draw(_patterns())) for n in approved),
+        approved_file_lists=tuple(ApprovedFileList(n, draw(_FILE_ENTRIES)) for n in file_lists),
+        global_blocking=draw(_GLOBAL_LIST),
+        global_trusted=draw(_GLOBAL_LIST),
         tunneling=draw(_patterns(2)),
-        url_filtering=tuple(draw(_url_filtering(schedule_names, approved_names, custom_names))),
-        https_decryption=tuple(draw(_decryption(approved_names, custom_names))),
-        atp=tuple(draw(_atp(approved_names + file_list_names))),
-        app_control=tuple(draw(_app_control(schedule_names))),
-        certificates=tuple(
-            Certificate(n, draw(st.one_of(st.just("certs/corp-root.pem"), names)),
-                        draw(st.sampled_from(CertificateStatus)))
-            for n in cert_names),
-        others=tuple(draw(_others())),
+        url_filtering=url_filtering,
+        https_decryption=https_decryption,
+        atp=atp,
+        app_control=app_control,
+        certificates=tuple(Certificate(n, draw(_CERT_FILES), draw(_STATUSES))
+                           for n in draw(_unique_names(2))),
+        others=draw(_OTHERS),
     )
 
 
@@ -472,55 +602,89 @@ def _client_for(draw: st.DrawFn, account: Account) -> str:
     return account.value  # host name
 
 
+def _identity(draw: st.DrawFn, account: Account) -> dict[str, Any]:
+    """A client, user or group that ``account`` covers."""
+    if account.kind is AccountKind.LDAP_USER:
+        return {"user": account.value}
+    if account.kind is AccountKind.LDAP_GROUP:
+        return {"groups": (account.value,)}
+    return {"client": _client_for(draw, account)}
+
+
+_FALLBACK_URLS = st.sampled_from(["http://example.com/", "https://www.example.co.jp/a/b.html",
+                                  "http://intranet.example/?q=1", "https://bank.example.co.jp/"])
+_ALL_IDS = st.sampled_from(sorted(categories.BY_ID))
+_FILE_TYPE_GUESSES = st.sampled_from(["executables/exe", "documents/pdf", "compressed/7z"])
+_DECRYPTED = st.sampled_from([None, None, True, False])
+_WHEN = st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2024, 12, 31))
+
+
 @st.composite
 def web_requests(draw: st.DrawFn, web: WebPolicy) -> WebRequest:
-    """A request aimed at ``web``: its URL from the policy's entries, its client, user and
-    groups from its accounts, its categories from its category actions, its time inside one
-    of its schedules."""
+    """A request aimed at ``web``, mostly at one of its URL filtering policies: a client,
+    user or group from its accounts, one or two of its categories (custom ones through a URL
+    from their entries), a time inside its schedule; else a URL from any list of the policy,
+    a client from any account, a time inside any schedule."""
+    target = None
+    if web.url_filtering and draw(_index(5)) > 0:
+        target = draw(st.sampled_from(web.url_filtering))
+    # URL: from the target's custom categories, or any entry of the policy
+    custom = [web.custom_category(c.category.custom) for c in (target.categories if target
+                                                               else ()) if c.category.custom]
+    custom_entries = [p for cc in custom if cc is not None for p in cc.entries]
     patterns = _all_patterns(web)
-    if patterns and draw(st.integers(0, 4)) > 0:
+    if custom_entries and draw(st.booleans()):
+        url = _url_for(draw, draw(st.sampled_from(custom_entries)))
+    elif patterns and draw(_index(5)) > 0:
         url = _url_for(draw, draw(st.sampled_from(patterns)))
     else:
-        url = draw(st.sampled_from(["http://example.com/", "https://www.example.co.jp/a/b.html",
-                                    "http://intranet.example/?q=1", "https://bank.example.co.jp/"]))
+        url = draw(_FALLBACK_URLS)
     try:
         Url.parse(url)
     except ValueError:  # an odd port or bracket the fill produced; aim elsewhere
         url = "http://example.com/"
-    accts = _policy_accounts(web)
-    ip_like = [a for a in accts if a.kind in (AccountKind.IP, AccountKind.IP_RANGE,
-                                              AccountKind.IP_SUBSET, AccountKind.HOST)]
-    client: str | None = None
-    if ip_like and draw(st.booleans()):
-        client = _client_for(draw, draw(st.sampled_from(ip_like)))
+    # who: someone the target applies to, or anyone the policy names
+    accts = list(target.accounts) if target and target.accounts and draw(_index(5)) > 0 \
+        else _policy_accounts(web)
+    who: dict[str, Any] = {}
+    if accts and draw(_index(4)) > 0:
+        who = _identity(draw, draw(st.sampled_from(accts)))
     elif draw(st.booleans()):
-        client = str(draw(_ADDRESSES))
-    users = [a.value for a in accts if a.kind is AccountKind.LDAP_USER]
-    groups = [a.value for a in accts if a.kind is AccountKind.LDAP_GROUP]
-    user = draw(st.one_of(st.none(), st.sampled_from(users))) if users else None
-    member_of = draw(st.lists(st.sampled_from(groups), max_size=2)) if groups else []
-    ids = sorted({c.category.id for p in web.url_filtering for c in p.categories
-                  if c.category.id is not None}
-                 | {c.category.id for p in web.https_decryption for c in p.categories
-                    if c.category.id is not None})
-    pick = st.sampled_from(ids) if ids else st.sampled_from(sorted(categories.BY_ID))
-    cats = draw(st.lists(st.one_of(pick, pick.map(lambda i: categories.BY_ID[i].name),
-                                   st.sampled_from(sorted(categories.BY_ID))), max_size=2))
+        who = {"client": str(draw(_ADDRESSES))}
+    # categories: the target's, or any policy's, or any...
+    listed = [c.category.id for c in (target.categories if target else ())
+              if c.category.id is not None]
+    if not listed:
+        listed = [c.category.id for p in (*web.url_filtering, *web.https_decryption)
+                  for c in p.categories if c.category.id is not None]
+    # ... often the ones the target lets through, to reach the policies below it
+    through = [c.category.id for c in (target.categories if target else ())
+               if c.category.id is not None and c.action is WebAction.MATCH_NEXT]
+    if through and draw(st.booleans()):
+        listed = through
+    pick = st.sampled_from(listed) if listed else _ALL_IDS
+    cats: list[str | int] = []
+    if draw(_index(6)) > 0:
+        cats = draw(st.lists(pick, min_size=1, max_size=2, unique=True))
+        if draw(_index(4)) == 0:
+            cats.append(draw(_ALL_IDS))
+        if draw(st.booleans()):
+            cats = [categories.BY_ID[int(c)].name for c in cats]
+    # when: inside the target's schedule, inside any schedule, any time, or not given
     when: dt.datetime | None = None
-    choice = draw(st.integers(0, 2))
-    if choice == 1 and web.schedules:
+    schedule = web.schedule(target.schedule) if target and target.schedule else None
+    if schedule is None and web.schedules and draw(st.booleans()):
         schedule = draw(st.sampled_from(web.schedules))
+    choice = draw(_index(4))
+    if choice < 2 and schedule is not None:
         day = draw(st.sampled_from(sorted(schedule.days)))
         start, end = draw(st.sampled_from(schedule.intervals))
         minute = draw(st.integers(start, end - 1))
         when = dt.datetime(2024, 1, 1 + day, minute // 60, minute % 60)  # 2024-01-01: Monday
-    elif choice == 2:
-        when = draw(st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2024, 12, 31)))
+    elif choice < 3:
+        when = draw(_WHEN)
     file_types = [t for p in web.atp for t in p.block_file_types]
-    file_type = draw(st.one_of(
-        st.none(), st.sampled_from(["executables/exe", "documents/pdf", "compressed/7z"]),
-        *([st.sampled_from(file_types)] if file_types else [])))
-    return WebRequest(url=url, client=client, user=user, groups=tuple(member_of),
-                      categories=tuple(cats), when=when,
-                      decrypted=draw(st.sampled_from([None, None, True, False])),
-                      file_type=file_type)
+    file_type = draw(st.one_of(st.none(), _FILE_TYPE_GUESSES,
+                               *([st.sampled_from(file_types)] if file_types else [])))
+    return WebRequest(url=url, categories=tuple(cats), when=when, decrypted=draw(_DECRYPTED),
+                      file_type=file_type, **who)

@@ -7,7 +7,6 @@ one test runs ``python -m isc`` in a subprocess. The big example is compiled onc
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
 import io
 import json
@@ -371,7 +370,7 @@ def test_check_diagnostics_go_to_stderr(tmp_path: Path,
 def test_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "no-such-export"
     for argv in (["check"], ["inspect"], ["compile", "-o", str(tmp_path / "out")]):
-        rc, out, err = run(capsys, *argv, missing)
+        rc, _out, err = run(capsys, *argv, missing)
         assert rc == 2
         assert str(missing) in err
         assert "ISC1009" in err
@@ -383,7 +382,7 @@ def test_malformed_account_points_at_the_address(tmp_path: Path,
     text = ('[url-filtering-policy "E"]\npriority = 1\naccount = ip 10.0.0.300\n'
             'category "Gambling" = block\n')
     src = write_export(tmp_path, text)
-    rc, out, err = run(capsys, "compile", src, "-o", tmp_path / "out")
+    rc, _out, err = run(capsys, "compile", src, "-o", tmp_path / "out")
     assert rc == 2
     d = [d for d in diagnostics(err) if d["code"] == "ISC1004"]
     assert d, err
@@ -396,7 +395,7 @@ def test_malformed_account_points_at_the_address(tmp_path: Path,
 def test_unknown_category_suggests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = ('[url-filtering-policy "E"]\npriority = 1\naccount = ip 10.0.0.3\n'
             'category "Gamblng" = block\n')
-    rc, out, err = run(capsys, "check", write_export(tmp_path, text))
+    rc, _out, err = run(capsys, "check", write_export(tmp_path, text))
     assert rc == 2
     d = [d for d in diagnostics(err) if d["code"] == "ISC2004"]
     assert d and d[0]["line"] == 4 and "Gamblng" in d[0]["msg"]
@@ -406,7 +405,7 @@ def test_unknown_category_suggests(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_unknown_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = ('[url-filtering-policy "E"]\npriority = 1\naccount = ip 10.0.0.3\n'
             'exceptions = Nope\ncategory "Gambling" = block\n')
-    rc, out, err = run(capsys, "check", write_export(tmp_path, text))
+    rc, _out, err = run(capsys, "check", write_export(tmp_path, text))
     assert rc == 2
     d = [d for d in diagnostics(err) if d["code"] == "ISC2003"]
     assert d and "Nope" in d[0]["msg"], err
@@ -419,7 +418,7 @@ def test_unknown_reference_points_at_the_reference(tmp_path: Path,
     for key, line in (("exceptions", 4), ("schedule", 4)):
         text = (f'[url-filtering-policy "E"]\npriority = 1\naccount = ip 10.0.0.3\n'
                 f'{key} = Nope\ncategory "Gambling" = block\n')
-        rc, out, err = run(capsys, "check", write_export(tmp_path, text, sub=key))
+        rc, _out, err = run(capsys, "check", write_export(tmp_path, text, sub=key))
         assert rc == 2
         d = [d for d in diagnostics(err) if d["code"] == "ISC2003"]
         assert d, err
@@ -430,7 +429,7 @@ def test_unknown_reference_points_at_the_reference(tmp_path: Path,
 def test_bad_boolean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = ('[url-filtering-policy "E"]\npriority = 1\nenabled = maybe\n'
             'account = ip 10.0.0.3\ncategory "Gambling" = block\n')
-    rc, out, err = run(capsys, "check", write_export(tmp_path, text))
+    rc, _out, err = run(capsys, "check", write_export(tmp_path, text))
     assert rc == 2
     d = [d for d in diagnostics(err) if d["code"] == "ISC1006"]
     assert d and (d[0]["line"], d[0]["col"]) == (3, len("enabled = ") + 1)
@@ -460,7 +459,7 @@ def test_empty_input_directory_compile(tmp_path: Path,
     message names the directory (interface.md: "the message says which file")."""
     empty = tmp_path / "empty"
     empty.mkdir()
-    rc, out, err = run(capsys, "compile", empty, "-o", tmp_path / "out")
+    rc, _out, err = run(capsys, "compile", empty, "-o", tmp_path / "out")
     assert rc == 2
     assert re.search(r"error\[ISC\d{4}\]", err)
     assert str(empty) in err, err
@@ -489,14 +488,14 @@ def test_corrupt_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         raw[i] ^= 0x5A
     bad = tmp_path / "export.tar.gz"
     bad.write_bytes(bytes(raw))
-    rc, out, err = run(capsys, "compile", bad, "-o", tmp_path / "out")
+    rc, _out, err = run(capsys, "compile", bad, "-o", tmp_path / "out")
     assert rc == 2
     assert "ISC1008" in err and str(bad) in err
     assert not (tmp_path / "out").exists()
     # not even gzip, though it starts like one
     fake = tmp_path / "fake.tgz"
     fake.write_bytes(b"\x1f\x8b" + b"garbage" * 50)
-    rc, out, err = run(capsys, "check", fake)
+    rc, _out, err = run(capsys, "check", fake)
     assert rc == 2 and "ISC1008" in err
 
 
@@ -532,7 +531,7 @@ def test_truncated_gzip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_usage_errors_exit_2(argv: list[str], exact: Path, tmp_path: Path,
                              capsys: pytest.CaptureFixture[str]) -> None:
     args = [a.format(src=exact, tmp=tmp_path) for a in argv]
-    rc, out, err = run(capsys, *args)
+    rc, _out, err = run(capsys, *args)
     assert rc == 2
     assert err.strip()
 
@@ -571,8 +570,8 @@ def test_inspect_lists_files_kinds_and_counts(tmp_path: Path,
 def test_explain_source_only(exact: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, err = run(capsys, "explain", exact, "--url", "http://www.bad.example/x")
     assert rc == 0, err
-    assert re.search(r'^source: block by global-url-blocking\S* "@bad\.example\*" at \S*policy\.ini:9',
-                     out, re.MULTILINE), out
+    want = r'^source: block by global-url-blocking\S* "@bad\.example\*" at \S*policy\.ini:9'
+    assert re.search(want, out, re.MULTILINE), out
     assert "target:" not in out
 
 

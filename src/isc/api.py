@@ -49,12 +49,16 @@ def load(*paths: str, encoding: str | None = None,
     :class:`Output`. Raises :class:`IscError` listing every error found."""
     diags: list[Diagnostic] = []
     members = containers.read_inputs(list(paths), containers.Limits(limit, limit), diags)
+    if not members and not any(d.severity is Severity.ERROR for d in diags):
+        raise IscError(f"no input files found in {', '.join(paths) or '(no input)'}",
+                       code="ISC1009", span=Span(paths[0]) if paths else None)
     return _load_members(members, diags, encoding)
 
 
 def loads(text: str, *, filename: str, kind: str | None = None) -> Any:
     """One document from a string (``kind``: ``ini`` or ``json``; default: by content)."""
-    member = containers.Member(filename, PurePosixPath(filename).name, text.encode("utf-8"))
+    member = containers.Member(filename, PurePosixPath(filename).name,
+                               text.encode("utf-8", "surrogatepass"))
     return _load_members([member], [], "utf-8")
 
 

@@ -146,7 +146,10 @@ def write_atomic(path: Path, text: str) -> bool:
             return False
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -189,8 +192,9 @@ def _broadening(output: Output) -> list[str]:
             e.fidelity is Fidelity.DROPPED and e.source.kind not in _HARMLESS_DROPS)
         if not weakening:
             continue
-        where = f"{e.source.file}:{e.source.line}" if e.source.file else "isc"
-        msg = f"{where}: {e.source.kind} \"{e.source.name}\" is {e.fidelity.value}"
+        where = f"{e.source.file}:{e.source.line}:1" if e.source.file else "isc"
+        msg = (f"{where}: error[ISC3007]: --never-broaden: {e.source.kind} "
+               f"\"{e.source.name}\" is {e.fidelity.value}")
         if e.witness:
             req = e.witness["request"]
             msg += (f"; witness: {req['url']} (client {req.get('client')}) is "
@@ -226,7 +230,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         problems = _broadening(output)
         if problems:
             for p in problems:
-                print(f"{p}\nerror[ISC3007]: --never-broaden", file=sys.stderr)
+                print(p, file=sys.stderr)
             print(f"isc: --never-broaden: {len(problems)} object(s) would broaden access",
                   file=sys.stderr)
             return EXIT_GATE
@@ -238,7 +242,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     diags = list(export.diagnostics)
     if export.web is not None:
         diags = list(api.compile(export, "ztsa-ia").diagnostics)
-    _print_diagnostics(diags, args.format, export.texts, sys.stdout)
+    _print_diagnostics(diags, args.format, export.texts, sys.stderr)
     counts = Counter(d.severity.value for d in diags)
     print(f"isc: {counts['error']} error(s), {counts['warning']} warning(s), "
           f"{counts['note']} note(s)", file=sys.stderr)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from isc.diagnostics import Span
 from isc.errors import DecodeError
 
 CANDIDATES = ("utf-8", "cp932", "euc_jp")
+_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]{2,}")
 
 
 def decode(data: bytes, path: str, encoding: str | None = None) -> tuple[str, str]:
@@ -16,13 +19,25 @@ def decode(data: bytes, path: str, encoding: str | None = None) -> tuple[str, st
             encoding = "utf-8"
     candidates = (encoding,) if encoding else CANDIDATES
     first_error: UnicodeDecodeError | None = None
+    decoded: list[tuple[str, str]] = []
     for enc in candidates:
         try:
-            return data.decode(enc), enc
+            text = data.decode(enc)
         except UnicodeDecodeError as exc:
             first_error = first_error or exc
+            continue
         except LookupError as exc:
             raise DecodeError(f"unknown encoding {enc!r}", span=Span(path)) from exc
+        if encoding or enc != "cp932" or not _HALF_WIDTH_KANA.search(text):
+            return text, enc
+        decoded.append((text, enc))  # EUC-JP bytes often decode as CP932 half-width kana
+    if decoded and "euc_jp" in candidates:
+        try:
+            return data.decode("euc_jp"), "euc_jp"
+        except UnicodeDecodeError:
+            pass
+    if decoded:
+        return decoded[0]
     assert first_error is not None
     offset = first_error.start
     raise DecodeError(

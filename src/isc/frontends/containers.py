@@ -129,7 +129,11 @@ def read_archive(data: bytes, display: str, limits: Limits, diags: list[Diagnost
             content = fh.read()
             rel = str(PurePosixPath(*[p for p in parts if p not in (".", "")]))
             yield Member(f"{display}:{rel}", rel, content)
-    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        # read to the end so that gzip checks its length and CRC trailer
+        while stream.read(1 << 20):
+            pass
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError,
+            gzip.BadGzipFile) as exc:
         raise InputError(f"archive is corrupt or truncated: {exc}", code="ISC1008",
                          span=Span(display)) from exc
     finally:
@@ -171,6 +175,12 @@ def _read_directory(root: Path, given: str, limits: Limits, diags: list[Diagnost
     real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
+        for dname in dirnames:
+            full_dir = Path(dirpath) / dname
+            if full_dir.is_symlink():
+                diags.append(Diagnostic.at("ISC4002", Severity.WARNING,
+                                           "symbolic link to a directory; not followed",
+                                           Span(str(Path(given) / full_dir.relative_to(root)))))
         for fname in sorted(filenames):
             full = Path(dirpath) / fname
             rel = full.relative_to(root).as_posix()

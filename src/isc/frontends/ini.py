@@ -177,6 +177,8 @@ def parse_document(text: str, path: str) -> IniDocument:
                 sections.append(Section(current[0], current[1], tuple(body), current[2]))
             name, qualifier = parse_header(content.strip(), span)
             current, body = (name, qualifier, span), []
+        elif not content.strip():
+            continue
         elif current is None:
             title.append(Line(content.strip(), span))
         else:

@@ -199,6 +199,8 @@ class WebBuilder:
     others: list[OtherObject] = attrs.field(factory=list)
     settings: list[ConfigSetting] = attrs.field(factory=list)
     seen: dict[tuple[str, str], Span] = attrs.field(factory=dict)
+    #: Where each by-name reference was written: (policy, name) → span of the value.
+    ref_spans: dict[tuple[str, str], Span] = attrs.field(factory=dict)
     touched: bool = False
 
     # ------------------------------------------------------------------ diagnostics
@@ -518,10 +520,16 @@ class WebBuilder:
                             section.span)
             priority = 0
         self._duplicate(kind, name, section.span)
+        self._remember_refs(name, lines)
         return name, priority, enabled, is_global, tuple(accounts), notes
 
     def _names(self, lines: list[KeyLine], key: str) -> tuple[str, ...]:
         return tuple(kl.value for kl in lines if kl.key == key)
+
+    def _remember_refs(self, policy: str, lines: list[KeyLine]) -> None:
+        for kl in lines:
+            if kl.key in ("exceptions", "schedule"):
+                self.ref_spans.setdefault((policy, kl.value), kl.value_span)
 
     def _schedule_ref(self, lines: list[KeyLine]) -> str | None:
         value: str | None = None
@@ -678,7 +686,7 @@ class WebBuilder:
                 hint = _did_you_mean(name, frozenset(known))
                 self.report("ISC2003", Severity.ERROR,
                             f"{kind} \"{policy}\" refers to {what} {name!r}, which does not exist",
-                            span, hint)
+                            self.ref_spans.get((policy, name), span), hint)
         return tuple(kept)
 
     def finish(self) -> WebPolicy | None:

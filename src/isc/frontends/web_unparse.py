@@ -17,7 +17,10 @@ front-end is undone:
 - Predefined categories are written by their IWSVA name (``BY_ID[id].name``); custom ones by
   name. A custom category wins over a predefined one of the same name in the front-end, so a
   predefined category whose name is also a custom category's is written by its TMUFE ID
-  (``category "11" = block``), zero-padded if even that is a custom category's name.
+  (``category "11" = block``), zero-padded if even that is a custom category's name. The
+  front-end expands a group name (``category "Adult" = block``) to its members and lets a
+  later line for a category replace an earlier one, so an IR it produced lists each category
+  once and is written one line per category, which reads back in the same order.
 - Values are quoted (:func:`~isc.frontends.ini.quote`) when they would not read back as they
   are: empty, leading or trailing blanks, a leading ``"``, or a blank followed by ``;`` (an
   inline comment outside free-text keys).
@@ -39,6 +42,10 @@ What is not written, and why:
   not written).
 - The qualifier of a keyed line inside an :class:`~isc.ir.web.OtherObject` section is not in
   the IR (the front-end keeps only key and value), so it cannot be written.
+
+Known limits of the round trip, from how isc recognises and reads files (not from this
+module): a text holding ``-----BEGIN CERTIFICATE-----`` in its first 4 KiB (say, in notes) is
+taken for a PEM file and not read as a policy; CR, LF and NUL cannot be written in any value.
 """
 
 from __future__ import annotations
@@ -157,13 +164,15 @@ class _Writer:
             self.line(_url_line(p))
 
     def category_name(self, ref: CategoryRef) -> str:
+        """The qualifier the front-end resolves to ``ref``: the IWSVA name, or the TMUFE ID
+        (zero-padded as needed) where a custom category has that name."""
         if ref.custom is not None:
             return ref.custom
         assert ref.id is not None
         cat = categories.BY_ID[ref.id]
-        candidates = [cat.name, *(("0" * n) + str(cat.id) for n in range(len(self.custom_names)
-                                                                          + 1))]
-        return next(c for c in candidates if c not in self.custom_names
+        padded = ("0" * n + str(cat.id) for n in range(len(self.custom_names) + 1))
+        return next(c for c in (cat.name, *padded) if c not in self.custom_names
+                    and not categories.group_members(c)
                     and (found := categories.lookup(c)) is not None and found.id == cat.id)
 
     # ------------------------------------------------------------ objects

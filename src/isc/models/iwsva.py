@@ -18,7 +18,7 @@ from isc.ir.web import (
     WebAction,
     WebPolicy,
 )
-from isc.models.urlmatch import iwsva_matches
+from isc.models.urlmatch import index, iwsva_matches
 
 UNTESTED = 90
 
@@ -96,7 +96,9 @@ def predefined_ids(req: WebRequest) -> frozenset[int]:
     return frozenset(ids) if ids else frozenset({UNTESTED})
 
 
-def _first(entries: Iterable[UrlPattern], url: Url, host_only: bool) -> UrlPattern | None:
+def _first(entries: tuple[UrlPattern, ...], url: Url, host_only: bool) -> UrlPattern | None:
+    if len(entries) > 4:
+        return index(entries).first(url, host_only)
     return next((p for p in entries if iwsva_matches(p, url, host_only=host_only)), None)
 
 

@@ -37,6 +37,23 @@ def glob(pattern: str, *, escapes: bool = True) -> re.Pattern[str]:
     return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
 
 
+@functools.lru_cache(maxsize=65536)
+def _required(pattern: str) -> str:
+    """The longest literal run of a pattern: a URL without it cannot match (a cheap filter
+    in front of the regular expression)."""
+    return max(_TOKEN.split(pattern), key=len).lower()
+
+
+@functools.lru_cache(maxsize=65536)
+def _haystack(url: Url, host_only: bool) -> str:
+    return (url.full(host_only=host_only) + "/").lower()
+
+
+def _may_match(pattern: str, url: Url, host_only: bool) -> bool:
+    need = _required(pattern)
+    return not need or need in _haystack(url, host_only)
+
+
 def _has_scheme(pattern: str) -> bool:
     return re.match(r"^[a-z][a-z0-9+.-]*://", pattern, re.IGNORECASE) is not None
 
@@ -51,6 +68,8 @@ def _candidates(url: Url, host_only: bool, with_scheme: bool) -> tuple[str, ...]
 
 
 def _whole(pattern: str, url: Url, host_only: bool, *, escapes: bool = True) -> bool:
+    if not _may_match(pattern, url, host_only):
+        return False
     rx = glob(pattern, escapes=escapes)
     return any(rx.fullmatch(c) for c in _candidates(url, host_only, _has_scheme(pattern)))
 
@@ -67,6 +86,8 @@ def iwsva_matches(pattern: UrlPattern | str, url: Url, *, host_only: bool = Fals
     if kind is UrlMatchType.WEB_SITE:
         return _whole("*" + stored[1:], url, host_only)
     if kind is UrlMatchType.KEYWORD:
+        if not _may_match(stored, url, host_only):
+            return False
         rx = glob(stored)
         return rx.fullmatch(url.full(host_only=host_only)) is not None
     return _whole(stored, url, host_only)
@@ -82,6 +103,8 @@ def ztsa_matches(mode: MatchMode, value: str, url: Url, *, host_only: bool = Fal
     if mode is MatchMode.DOMAIN:
         return domain_matches(value, url.host, subdomains=True)
     if mode is MatchMode.KEYWORD:
+        if not _may_match(value, url, host_only):
+            return False
         return glob(f"*{value}*", escapes=False).fullmatch(
             url.full(host_only=host_only)) is not None
     return _whole(value, url, host_only, escapes=False)
@@ -97,3 +120,61 @@ def domain_matches(domain: str, host: str, *, subdomains: bool) -> bool:
     if glob(d, escapes=False).fullmatch(h):
         return True
     return subdomains and glob("*." + d, escapes=False).fullmatch(h) is not None
+
+
+class PatternIndex:
+    """All entries of one list folded into three regular expressions, so that a URL that
+    matches none of them (the usual case) costs three regex calls instead of one per entry."""
+
+    def __init__(self, entries: tuple[UrlPattern, ...]) -> None:
+        self.entries = entries
+        keyword: list[str] = []
+        full: list[str] = []
+        bare: list[str] = []
+        for p in entries:
+            stored, kind = p.stored, p.kind
+            if kind is UrlMatchType.KEYWORD:
+                keyword.append(glob(stored).pattern)
+            elif kind is UrlMatchType.WEB_SITE:
+                bare.append(glob("*" + stored[1:]).pattern)
+            elif _has_scheme(stored):
+                full.append(glob(stored).pattern)
+            else:
+                bare.append(glob(stored).pattern)
+        self.keyword = _union(keyword)
+        self.full = _union(full)
+        self.bare = _union(bare)
+
+    def first(self, url: Url, host_only: bool) -> UrlPattern | None:
+        if not self._any(url, host_only):
+            return None
+        return next((p for p in self.entries if iwsva_matches(p, url, host_only=host_only)),
+                    None)
+
+    def _any(self, url: Url, host_only: bool) -> bool:
+        if self.keyword is not None and self.keyword.fullmatch(url.full(host_only=host_only)):
+            return True
+        if self.full is not None and any(
+                self.full.fullmatch(c) for c in _candidates(url, host_only, True)):
+            return True
+        return self.bare is not None and any(
+            self.bare.fullmatch(c) for c in _candidates(url, host_only, False))
+
+
+def _union(sources: list[str]) -> re.Pattern[str] | None:
+    if not sources:
+        return None
+    return re.compile("|".join(f"(?:{s})" for s in sources), re.IGNORECASE | re.DOTALL)
+
+
+_INDEXES: dict[int, PatternIndex] = {}
+
+
+def index(entries: tuple[UrlPattern, ...]) -> PatternIndex:
+    """The (cached) index of a tuple of entries."""
+    found = _INDEXES.get(id(entries))
+    if found is None or found.entries is not entries:
+        if len(_INDEXES) > 4096:
+            _INDEXES.clear()
+        found = _INDEXES[id(entries)] = PatternIndex(entries)
+    return found

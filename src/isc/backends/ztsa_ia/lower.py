@@ -386,7 +386,8 @@ class Lowering:
 
     def lower_decryption(self, d: HttpsDecryptionPolicy) -> None:
         origin = self.origin("https-decryption-policy", d.name, d.span)
-        sources, src_notes = self.sources(d.name, d.accounts, for_inspection=True)
+        sources, src_notes = self.sources(d.name, d.accounts, for_inspection=True,
+                                            kind="https-decryption-policy")
         rules: list[HttpsInspectionRule] = []
         meta = Meta(origin)
         if d.exceptions:
@@ -470,8 +471,8 @@ class Lowering:
 
     # ------------------------------------------------------------------ sources
 
-    def sources(self, policy: str, accounts: tuple[Account, ...], *, for_inspection: bool = False
-                ) -> tuple[Sources, list[str]]:
+    def sources(self, policy: str, accounts: tuple[Account, ...], *, for_inspection: bool = False,
+                kind: str = "url-filtering-policy") -> tuple[Sources, list[str]]:
         if not accounts:
             return Sources(), []
         notes: list[str] = []
@@ -493,7 +494,9 @@ class Lowering:
                 notes.append(f"host account {a.value!r} has no ZTSA source")
         ip_groups: tuple[str, ...] = ()
         if addresses:
-            gname = f"{policy}: clients"
+            # policies of different kinds may share a name; their groups must not
+            gname = (f"{policy}: clients" if kind == "url-filtering-policy"
+                     else f"{policy} [{kind}]: clients")
             existing = self.policy.ip_group(gname)
             if existing is None:
                 self.add(ip_address_groups=(IpAddressGroup(
@@ -664,7 +667,7 @@ class Lowering:
         notes: list[str] = []
         targets: list[str] = []
         if a.block_file_types:
-            sources, notes = self.sources(a.name, a.accounts)
+            sources, notes = self.sources(a.name, a.accounts, kind="atp-policy")
             profile = FileProfile(f"{a.name}: blocked file types", tuple(a.block_file_types),
                                   meta=Meta(origin))
             rule = InternetAccessRule(f"{a.name}: block file types", RuleAction.BLOCK, a.enabled,
@@ -702,6 +705,13 @@ class Lowering:
         for key in ("compressed.max-files", "compressed.max-size-mb"):
             if key in settings:
                 notes.append(f"{key} has no ZTSA counterpart")
+        if a.scan != "all" or a.scan_extensions or a.mime_skip:
+            notes.append("scan mode, scanned extensions and skipped MIME types were not "
+                         "migrated: set 'do not scan' file profiles in the threat protection rule")
+        for key in ("wrs.anti-phishing", "wrs.anti-pharming", "wrs.cc-callback"):
+            if key in settings:
+                notes.append(f"{key} = {settings[key]}: ZTSA web reputation covers these at its "
+                             "security level; check it")
         tag = cmp if targets else Fidelity.DROPPED
         if targets and any(k in settings for k in ("compressed.max-files",
                                                    "compressed.max-size-mb")):
@@ -735,7 +745,8 @@ class Lowering:
                 "only granular application actions have a ZTSA counterpart (cloud-app "
                 "actions); protocol-level allow/block must be re-created by hand"], a.span)
             return
-        sources, notes = self.sources(a.name, a.accounts)
+        sources, notes = self.sources(a.name, a.accounts,
+                                      kind="application-control-policy")
         review = (
             "application names must be matched to ZTSA cloud apps by hand; emitted disabled",
             *notes,

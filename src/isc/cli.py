@@ -31,7 +31,8 @@ EXIT_INPUT = 2
 
 #: Dropped kinds whose loss cannot let anything through that the source stopped.
 _HARMLESS_DROPS = frozenset({"x-forwarded-for", "pac-file", "user-identification",
-                             "approved-file-list", "schedule", "default"})
+                             "approved-file-list", "schedule", "default",
+                             "global-url-blocking.exception"})
 
 
 class _Parser(argparse.ArgumentParser):

@@ -15,13 +15,14 @@ if TYPE_CHECKING:
 
 def _scope(p: UrlFilteringPolicy) -> tuple[object, ...]:
     return (p.enabled, frozenset(p.accounts), p.schedule, frozenset(p.exceptions),
-            frozenset((c.category, c.action) for c in p.categories), p.is_global)
+            # the last line for a category wins, as in the model
+            frozenset({c.category: c.action for c in p.categories}.items()), p.is_global)
 
 
 def merge_url_filter_rules(web: WebPolicy, ctx: PassContext) -> WebPolicy:
     """A policy directly below one with the same accounts, schedule, exceptions and category
     actions is only reached when the first one matched-next, and then matches-next too; it is
-    merged away (its name is kept in the survivor's notes for the report).
+    merged away; an ISC2015 diagnostic names it in the report.
     """
     out: list[UrlFilteringPolicy] = []
     for p in web.url_filtering:

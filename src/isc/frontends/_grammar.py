@@ -11,7 +11,10 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark
+import attrs
+from lark import Lark, UnexpectedInput, UnexpectedToken
+
+from isc.diagnostics import Span
 
 
 @functools.cache
@@ -39,3 +42,20 @@ def parser(name: str, start: str) -> Lark:
         propagate_positions=True,
         maybe_placeholders=False,
     )
+
+
+def shift(span: Span, column: int) -> Span:
+    """The span of 1-based ``column`` of the text that starts at ``span``."""
+    return attrs.evolve(span, column=(span.column or 1) + column - 1)
+
+
+def locate(exc: UnexpectedInput, text: str, span: Span, *, end: int | None = None
+           ) -> tuple[bool, int, set[str], Span]:
+    """Where a Lark error is: ``(at_end, column, expected terminals, span)``.
+
+    At the end of input the column is ``end`` (default: just after the text).
+    """
+    at_end = isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    column = (len(text) + 1 if end is None else end) if at_end else max(exc.column or 1, 1)
+    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    return at_end, column, expected, shift(span, column)

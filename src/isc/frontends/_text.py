@@ -31,11 +31,6 @@ def decode(data: bytes, path: str, encoding: str | None = None) -> tuple[str, st
         if encoding or enc != "cp932" or not _HALF_WIDTH_KANA.search(text):
             return text, enc
         decoded.append((text, enc))  # EUC-JP bytes often decode as CP932 half-width kana
-    if decoded and "euc_jp" in candidates:
-        try:
-            return data.decode("euc_jp"), "euc_jp"
-        except UnicodeDecodeError:
-            pass
     if decoded:
         return decoded[0]
     assert first_error is not None

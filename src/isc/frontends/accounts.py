@@ -14,13 +14,12 @@ import ipaddress
 import re
 from encodings import idna
 
-import attrs
-from lark import Token, Transformer, UnexpectedInput, UnexpectedToken, v_args
+from lark import Token, Transformer, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import IscError, ParseError
-from isc.frontends._grammar import parser
+from isc.frontends._grammar import locate, parser, shift
 from isc.frontends.ini import quote, unquote
 from isc.ir.web import Account, AccountKind
 
@@ -202,7 +201,7 @@ class _Account(Transformer[Token, object]):
         return host
 
     def _at(self, tok: Token, offset: int = 0) -> Span:
-        return _shift(self.span, (tok.column or 1) + offset)
+        return shift(self.span, (tok.column or 1) + offset)
 
     def _error(self, message: str, tok: Token, offset: int = 0) -> ParseError:
         return ParseError(message, code=_CODE, span=self._at(tok, offset))
@@ -211,18 +210,12 @@ class _Account(Transformer[Token, object]):
 # ---------------------------------------------------------------- syntax errors
 
 
-def _shift(span: Span, column: int) -> Span:
-    """The span of 1-based ``column`` of the text that starts at ``span``."""
-    return attrs.evolve(span, column=(span.column or 1) + column - 1)
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, span: Span) -> ParseError:
-    at_end = isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
-    column = len(text.rstrip()) + 1 if at_end else max(exc.column or 1, 1)
+    at_end, column, expected, where = locate(exc, text, span, end=len(text.rstrip()) + 1)
     match = re.match(r"\S+|.", text[column - 1 :], re.DOTALL)
     found = match.group() if match and not at_end else ""
-    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
-    where = _shift(span, column)
     if expected and expected <= _KIND_TERMINALS:
         if not text.strip():
             return ParseError(

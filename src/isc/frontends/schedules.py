@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import attrs
-from lark import Token, Transformer, UnexpectedInput, UnexpectedToken, v_args
+from lark import Token, Transformer, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import IscError, ParseError
-from isc.frontends._grammar import parser
+from isc.frontends._grammar import locate, parser, shift
 
 __all__ = ["format_days", "format_hours", "parse_days", "parse_hours"]
 
@@ -114,7 +113,7 @@ class _Base(Transformer[Token, object]):
         self, message: str, tok: Token, offset: int = 0, notes: tuple[str, ...] = ()
     ) -> ParseError:
         return ParseError(
-            message, code=_CODE, span=_shift(self.span, (tok.column or 1) + offset), notes=notes
+            message, code=_CODE, span=shift(self.span, (tok.column or 1) + offset), notes=notes
         )
 
 
@@ -205,17 +204,11 @@ def _word_at(text: str, column: int) -> str:
     return match.group() if match else ""
 
 
-def _shift(span: Span, column: int) -> Span:
-    """The span of 1-based ``column`` of the text that starts at ``span``."""
-    return attrs.evolve(span, column=(span.column or 1) + column - 1)
 
 
 def _syntax_error(exc: UnexpectedInput, what: str, text: str, span: Span) -> ParseError:
-    at_end = isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
-    column = len(text.rstrip()) + 1 if at_end else max(exc.column or 1, 1)
-    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    at_end, column, expected, where = locate(exc, text, span, end=len(text.rstrip()) + 1)
     wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected})) or "something else"
-    where = _shift(span, column)
     if not text.strip():
         return ParseError(f"empty {what}", code=_CODE, span=where)
     if at_end:

@@ -17,12 +17,12 @@ import unicodedata
 from encodings import idna
 
 import attrs
-from lark import Token, Transformer, UnexpectedInput, UnexpectedToken, v_args
+from lark import Token, Transformer, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import IscError, ParseError
-from isc.frontends._grammar import parser
+from isc.frontends._grammar import locate, parser, shift
 from isc.ir.web import UrlMatchType, UrlPattern
 
 __all__ = ["format_url_entry", "parse_url_entry"]
@@ -54,13 +54,13 @@ def parse_url_entry(text: str, span: Span) -> UrlPattern:
     """
     lead = len(text) - len(text.lstrip(" \t"))
     entry = text.strip(" \t")
-    where = _shift(span, lead + 1)
+    where = shift(span, lead + 1)
     for i, ch in enumerate(entry):
         if ch != "\t" and unicodedata.category(ch) == "Cc":
             raise ParseError(
                 f"control character U+{ord(ch):04X} in URL entry",
                 code=_CODE,
-                span=_shift(where, i + 1),
+                span=shift(where, i + 1),
             )
     if not entry:
         raise ParseError("empty URL entry", code=_CODE, span=where)
@@ -158,7 +158,7 @@ class _Entry(Transformer[Token, object]):
             raise ParseError(
                 "a lone '@' is not a URL entry",
                 code=_CODE,
-                span=_shift(self.span, 1),
+                span=shift(self.span, 1),
                 notes=("a Web-site entry is '@' and a host, e.g. @example.com*",),
             )
         return site.stored
@@ -224,7 +224,7 @@ class _Entry(Transformer[Token, object]):
             raise ParseError(
                 f"port {digits} is out of range 1-65535",
                 code=_CODE,
-                span=_shift(self.span, column),
+                span=shift(self.span, column),
             )
         return number
 
@@ -238,23 +238,17 @@ class _Entry(Transformer[Token, object]):
         self, message: str, tok: Token, offset: int = 0, notes: tuple[str, ...] = ()
     ) -> ParseError:
         return ParseError(
-            message, code=_CODE, span=_shift(self.span, (tok.column or 1) + offset), notes=notes
+            message, code=_CODE, span=shift(self.span, (tok.column or 1) + offset), notes=notes
         )
 
 
 # ---------------------------------------------------------------- syntax errors
 
 
-def _shift(span: Span, column: int) -> Span:
-    """The span of 1-based ``column`` of the text that starts at ``span``."""
-    return attrs.evolve(span, column=(span.column or 1) + column - 1)
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, span: Span) -> ParseError:
-    at_end = isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
-    column = len(text) + 1 if at_end else max(exc.column or 1, 1)
-    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
-    where = _shift(span, column)
+    at_end, column, expected, where = locate(exc, text, span)
     if at_end:
         wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected}))
         return ParseError(f"malformed URL entry: missing {wanted}", code=_CODE, span=where)

@@ -22,6 +22,7 @@ from isc.frontends.web import WebBuilder
 from isc.ir.export import Export, Output, SourceFile
 from isc.ir.requests import Decision, WebRequest
 from isc.ir.serde import dump_report, dump_ztsa, load_ztsa
+from isc.ir.ztsa import ZtsaPolicy
 from isc.models import iwsva, ztsa
 from isc.passes import PassContext, run_pipeline
 from isc.schemas import validate
@@ -202,6 +203,8 @@ def _json_text(doc: dict[str, Any]) -> str:
 def decide_web(policy: Export | Output, request: WebRequest) -> Decision:
     """Decide a web request with the source model (an Export) or the target model (an Output)."""
     if isinstance(policy, Output):
+        if not isinstance(policy.document, ZtsaPolicy):
+            raise IscError("decide_web needs a ztsa-ia document", code="ISC1009")
         return ztsa.decide(policy.document, request,
                            {dn: name for dn, name, _ in policy.identities})
     if policy.web is None:

@@ -20,10 +20,10 @@ from isc.backends.ztsa_ia.fidelity import classify, covers
 from isc.backends.ztsa_ia.probes import policy_pool
 from isc.diagnostics import Diagnostic, Severity
 from isc.errors import IscError
-from isc.ir.common import Fidelity
+from isc.ir.common import Fidelity, Meta
 from isc.ir.export import Export, Output
 from isc.ir.requests import Decision, WebRequest
-from isc.ir.ztsa import Meta
+from isc.ir.ztsa import ZtsaPolicy
 
 EXIT_OK = 0
 EXIT_GATE = 1
@@ -368,6 +368,7 @@ def verify(export: Export, output: Output, requests: Iterable[WebRequest]
            ) -> list[tuple[WebRequest, Decision, Decision, Fidelity]]:
     """Requests decided differently in a way no fidelity tag declares."""
     doc = output.document
+    assert isinstance(doc, ZtsaPolicy)
     tags: dict[tuple[str, str], list[Fidelity]] = {}
     by_source: dict[tuple[str, str], list[Fidelity]] = {}
     named: list[tuple[str, str, Meta]] = [

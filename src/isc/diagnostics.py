@@ -47,6 +47,9 @@ CODES: Mapping[str, str] = {
     "ISC1008": "an archive cannot be read",
     "ISC1009": "an input path does not exist or cannot be read",
     "ISC1010": "a quoted string is not terminated or has a bad escape",
+    "ISC1011": "a mail address or address wildcard is malformed",
+    "ISC1012": "a keyword expression is malformed",
+    "ISC1013": "an XML document is not well-formed or does not match the shipped schema",
     # 2xxx: semantic
     "ISC2001": "an unknown section kind",
     "ISC2002": "a key with no meaning in its section",
@@ -63,6 +66,8 @@ CODES: Mapping[str, str] = {
     "ISC2013": "TMUFE category ID 91 is ambiguous between generations (C&C Server or Unknown)",
     "ISC2014": "a certificate file is missing or not PEM",
     "ISC2015": "an optimisation pass merged or removed an object that cannot change a decision",
+    "ISC2016": "a mail list file is not referenced by any rule set",
+    "ISC2017": "a mail rule can never apply or has no effect",
     # 3xxx: fidelity
     "ISC3001": "a translated object decides some traffic differently (narrowed)",
     "ISC3002": "a translated object lets some traffic through that the source blocked (broadened)",
@@ -74,6 +79,10 @@ CODES: Mapping[str, str] = {
     "ISC3008": "verify: a decision differs in a way the fidelity tags do not declare",
     "ISC3009": "a schedule is evaluated in the gateway location's time zone in the target",
     "ISC3010": "a private IP source needs the Secure Access Module or X-Forwarded-For",
+    "ISC3011": "splitting the single IMSVA rule order per EmS rule type changes a decision",
+    "ISC3012": "a notification uses a variable EmS does not support",
+    "ISC3013": "a keyword expression cannot be expressed in the EmS dialect",
+    "ISC3014": "an LDAP user or group needs directory synchronisation in EmS",
     # 4xxx: limits
     "ISC4001": "an archive member or archive exceeds the size limit",
     "ISC4002": "an archive member is a link, device, absolute path or escapes the archive",

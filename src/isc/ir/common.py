@@ -9,7 +9,7 @@ import attrs
 
 from isc.diagnostics import Span
 
-__all__ = ["Fidelity", "Origin", "Span", "span_field"]
+__all__ = ["Fidelity", "Meta", "Origin", "Span", "span_field"]
 
 
 def span_field() -> Any:
@@ -50,3 +50,12 @@ class Origin:
     line: int
     kind: str
     name: str
+
+
+@attrs.frozen
+class Meta:
+    """Provenance and fidelity carried by every emitted object."""
+
+    source: Origin | None = None
+    fidelity: Fidelity = Fidelity.EXACT
+    review: tuple[str, ...] = ()

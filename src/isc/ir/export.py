@@ -9,6 +9,8 @@ import attrs
 
 from isc.diagnostics import Diagnostic
 from isc.ir.common import Fidelity, Origin
+from isc.ir.ems import EmsPolicy
+from isc.ir.mail import MailPolicy
 from isc.ir.web import WebPolicy
 from isc.ir.ztsa import ZtsaPolicy
 
@@ -30,6 +32,7 @@ class Export:
     """Everything read from one or more InterScan exports."""
 
     web: WebPolicy | None = None
+    mail: MailPolicy | None = None
     files: tuple[SourceFile, ...] = attrs.field(default=(), eq=False)
     diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
     #: Source text of every file read, for rendering diagnostics with their line.
@@ -60,7 +63,7 @@ class Output:
     """A compiled target document plus the report of every source object's fate."""
 
     target: str
-    document: ZtsaPolicy
+    document: ZtsaPolicy | EmsPolicy
     report: tuple[ReportEntry, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
     source_product: str | None = None

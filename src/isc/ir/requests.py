@@ -114,3 +114,54 @@ class Decision:
             "action": self.action,
             "decidedBy": self.decided_by.to_json() if self.decided_by else None,
         }
+
+
+@attrs.frozen
+class Attachment:
+    """One attachment as the mail models see it. ``file_type`` is the true file type
+    (``EXE``, ``ZIP``...), given by the caller or guessed from content by ``from_eml``."""
+
+    name: str
+    content: str = ""
+    mime_type: str = "application/octet-stream"
+    file_type: str | None = None
+    size: int = 0
+    password_protected: bool = False
+
+
+@attrs.frozen
+class MailMessage:
+    """A message evaluated for one recipient (interface.md, semantics.md §3).
+
+    ``sender`` is the envelope sender; ``recipients`` every envelope recipient (``recipient``
+    is the one this evaluation is for); ``headers`` every header in order, names as written.
+    Scanner verdicts are the caller's (isc does not scan): ``virus``, ``spam_score``,
+    ``graymail``, ``wrs_level`` (None | low | medium | high: the riskiest URL's rating),
+    ``sea``, ``dlp_templates`` (names of templates that hit), ``dkim_pass`` (None: no
+    signature). ``direction=None`` lets the Internal Addresses decide; ``when`` is the
+    arrival time in minutes after midnight (None: any).
+    """
+
+    sender: str
+    recipient: str
+    recipients: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=tuple)
+    subject: str = ""
+    body: str = ""
+    attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=tuple)
+    size: int = 0
+    direction: str | None = None
+    client_ip: str | None = None
+    when: int | None = None
+    virus: bool = False
+    spam_score: float | None = None
+    graymail: bool = False
+    wrs_level: str | None = None
+    sea: bool = False
+    dlp_templates: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    dkim_pass: bool | None = None
+
+    def header(self, name: str) -> tuple[str, ...]:
+        """Every value of header ``name`` (case-insensitive), in order."""
+        low = name.lower()
+        return tuple(v for k, v in self.headers if k.lower() == low)

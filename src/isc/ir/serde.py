@@ -24,9 +24,9 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from isc.diagnostics import Diagnostic, Span
 from isc.errors import DocumentError
-from isc.ir.common import Fidelity, Origin
+from isc.ir.common import Fidelity, Meta, Origin
 from isc.ir.export import Output, ReportEntry
-from isc.ir.ztsa import SCHEMA, Meta, WeeklySchedule, ZtsaPolicy
+from isc.ir.ztsa import SCHEMA, WeeklySchedule, ZtsaPolicy
 from isc.schemas import validate
 
 __all__ = [

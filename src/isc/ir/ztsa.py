@@ -10,7 +10,7 @@ import enum
 
 import attrs
 
-from isc.ir.common import Fidelity, Origin
+from isc.ir.common import Meta
 
 SCHEMA = "isc/ztsa-ia/1"
 
@@ -39,15 +39,6 @@ class CertStatus(enum.Enum):
     TRUSTED = "trusted"
     UNTRUSTED = "untrusted"
     UNKNOWN = "unknown"
-
-
-@attrs.frozen
-class Meta:
-    """Provenance and fidelity carried by every emitted object."""
-
-    source: Origin | None = None
-    fidelity: Fidelity = Fidelity.EXACT
-    review: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -6,11 +6,11 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 
 from isc.ir import categories
+from isc.ir.common import Meta
 from isc.ir.requests import DecidedBy, Decision, Url, WebRequest
 from isc.ir.ztsa import (
     InspectAction,
     InternetAccessRule,
-    Meta,
     Sources,
     ZtsaPolicy,
 )

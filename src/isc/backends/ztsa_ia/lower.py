@@ -14,7 +14,7 @@ import attrs
 
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.ir import categories
-from isc.ir.common import Fidelity, Origin
+from isc.ir.common import Fidelity, Meta, Origin
 from isc.ir.export import ReportEntry
 from isc.ir.requests import WebRequest
 from isc.ir.web import (
@@ -46,7 +46,6 @@ from isc.ir.ztsa import (
     IpAddressGroup,
     ListEntry,
     MatchMode,
-    Meta,
     RuleAction,
     Sources,
     ThreatProtectionRule,

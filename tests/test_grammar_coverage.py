@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lark import Lark, Transformer
 
-from isc.frontends import accounts, ini, schedules, urls
+from isc.frontends import accounts, ini, keywords, mail_addresses, schedules, urls
 from isc.frontends._grammar import grammar_dir, grammar_text
 
 #: grammar → (start rules, the transformers that together handle its trees)
@@ -14,6 +14,8 @@ HANDLERS: dict[str, tuple[list[str], list[type[Transformer]]]] = {  # type: igno
     "account": (["account"], [accounts._Account]),
     "schedule": (["days", "hours"], [schedules._Days, schedules._Hours]),
     "url_entry": (["entry"], [urls._Entry]),
+    "mail_address": (["address", "domain"], [mail_addresses._Address]),
+    "keyword_expr": (["expression"], [keywords._Expression]),
 }
 
 

@@ -13,17 +13,23 @@ from typing import Any
 import attrs
 
 from isc import backends
-from isc.backends import ztsa_ia
+from isc.backends import ems, ztsa_ia
 from isc.diagnostics import Diagnostic, Severity, Span, sort_key
 from isc.errors import DocumentError, IscError, ParseError
 from isc.frontends import _text, containers
 from isc.frontends.ini import parse_document
-from isc.frontends.web import WebBuilder
+from isc.frontends.keywords import parse_expression
+from isc.frontends.mail import MailBuilder, is_imss_ini, looks_like_mail_list
+from isc.frontends.web import WebBuilder, classify
+from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output, SourceFile
-from isc.ir.requests import Decision, WebRequest
+from isc.ir.keyword_expr import Dialect, Node
+from isc.ir.requests import Decision, MailMessage, WebRequest
 from isc.ir.serde import dump_report, dump_ztsa, load_ztsa
+from isc.ir.serde_ems import dump_ems, load_ems
 from isc.ir.ztsa import ZtsaPolicy
-from isc.models import iwsva, ztsa
+from isc.models import ems as ems_model
+from isc.models import imsva, iwsva, ztsa
 from isc.passes import PassContext, run_pipeline
 from isc.schemas import validate
 
@@ -34,8 +40,8 @@ def _kind_of(data: bytes) -> str:
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:256]
     if head.startswith(b"{"):
         return "json"
-    if head.startswith(b"<"):
-        return "xml"
+    if head.startswith(b"<") or data[:4] in (b"\xff\xfe<\x00", b"\xfe\xff\x00<"):
+        return "xml"  # UTF-16 XML starts with its BOM
     if b"-----BEGIN CERTIFICATE-----" in data[:4096]:
         return "pem"
     if b"\x00" in data[:4096]:
@@ -66,12 +72,17 @@ def loads(text: str, *, filename: str, kind: str | None = None) -> Any:
 def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                   encoding: str | None) -> Any:
     builder = WebBuilder()
+    mail = MailBuilder()
     files: list[SourceFile] = []
     texts: dict[str, str] = {}
     outputs: list[Output] = []
     by_path = {m.rel: m.data for m in members} | {m.display: m.data for m in members}
-    for m in members:
-        kind = _kind_of(m.data)
+    kinds = [_kind_of(m.data) for m in members]
+    # XML rule sets first: the list files they name are mail lists, whatever they look like
+    added = {i: mail.add_xml(m.data, m.display, by_path.get, rel=m.rel, encoding=encoding)
+             for i, m in enumerate(members) if kinds[i] == "xml"}
+    for i, m in enumerate(members):
+        kind = kinds[i]
         recognised = kind
         try:
             if kind == "json":
@@ -80,6 +91,10 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                 if schema == "isc/ztsa-ia/1":
                     outputs.append(load_ztsa(doc, filename=m.display))
                     recognised = "ztsa-ia document"
+                elif schema == "isc/ems/1":
+                    outputs.append(load_ems(doc, filename=m.display,
+                                            parse_expression=_ems_expression))
+                    recognised = "ems document"
                 elif schema == "isc/report/1":
                     recognised = "isc report"
                 else:
@@ -87,9 +102,21 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
             elif kind == "text":
                 text, enc = _text.decode(m.data, m.display, encoding)
                 texts[m.display] = text
-                if _INI_HEADER.search(text):
-                    recognised = builder.add_document(parse_document(text, m.display),
-                                                      by_path.get)
+                listed = mail.lists.get(m.display) or mail.lists.get(m.rel)
+                if listed:
+                    recognised = listed
+                elif _INI_HEADER.search(text):
+                    ini = parse_document(text, m.display)
+                    if classify(ini) == "ini-config" and is_imss_ini(ini):
+                        recognised = mail.add_ini(ini)
+                    else:
+                        recognised = builder.add_document(ini, by_path.get)
+                elif looks_like_mail_list(text):
+                    recognised = "mail list (unreferenced)"
+                    diags.append(Diagnostic.at(
+                        "ISC2016", Severity.WARNING, "an address or domain list no rule set "
+                        "refers to; read, but it has no effect", Span(m.display),
+                        ("name it in a file attribute of the XML rule set",)))
                 else:
                     recognised = "unrecognised"
                 files.append(SourceFile(m.display, recognised, enc, len(m.data), m.rel))
@@ -99,10 +126,12 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                                                Span(m.display)))
                 continue
             elif kind == "xml":
-                recognised = "mail XML (not yet supported)"
-                diags.append(Diagnostic.at("ISC2008", Severity.WARNING,
-                                           "an XML document: the mail front-end is not part of "
-                                           "this version; not read", Span(m.display)))
+                result = added[i]
+                if result.text is not None:
+                    texts[m.display] = result.text
+                files.append(SourceFile(m.display, result.kind, result.encoding, len(m.data),
+                                        m.rel))
+                continue
             elif kind == "pem":
                 recognised = "PEM certificate"
             else:
@@ -113,15 +142,22 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
         except IscError as exc:
             diags.append(exc.diagnostic())
         files.append(SourceFile(m.display, recognised, None, len(m.data), m.rel))
-    if outputs and not builder.touched:
+    if outputs and not builder.touched and not mail.touched:
         _raise_errors(diags)
         return outputs[0]
     web = builder.finish()
+    mail_policy = mail.finish()
     diags.extend(builder.diagnostics)
+    diags.extend(mail.diagnostics)
     diags.sort(key=sort_key)
-    export = Export(web=web, files=tuple(files), diagnostics=tuple(diags), texts=texts)
+    export = Export(web=web, mail=mail_policy, files=tuple(files), diagnostics=tuple(diags),
+                    texts=texts)
     _raise_errors(diags, export)
     return export
+
+
+def _ems_expression(text: str) -> Node:
+    return parse_expression(text, dialect=Dialect.EMS)
 
 
 def _json(m: containers.Member) -> Any:
@@ -161,20 +197,37 @@ def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None) 
 
 def compile(export: Export, target: str = "ztsa-ia", *,
             identity_map: dict[str, str] | None = None) -> Output:
-    """Translate an export for ``target`` (``ztsa-ia``; ``ems`` is not part of this version)."""
+    """Translate an export for ``target``: ``ztsa-ia`` (its web policy) or ``ems`` (its mail
+    policy)."""
     if target not in backends.TARGETS:
         raise IscError(f"unknown or unsupported target {target!r}; known: "
                        f"{', '.join(backends.TARGETS)}", code="ISC1009")
-    if export.web is None:
-        raise IscError("the input has no web policy to compile for ztsa-ia", code="ISC1009")
-    out = ztsa_ia.compile_web(export.web, export.rel,
-                              ztsa_ia.Options(identity_map=dict(identity_map or {})))
+    if target == ems.NAME:
+        if export.mail is None:
+            raise IscError("the input has no mail policy to compile for ems", code="ISC1009")
+        out = ems.compile_mail(export.mail, export.rel,
+                               ems.Options(parse_expression=_ems_expression))
+    else:
+        if export.web is None:
+            raise IscError("the input has no web policy to compile for ztsa-ia",
+                           code="ISC1009")
+        out = ztsa_ia.compile_web(export.web, export.rel,
+                                  ztsa_ia.Options(identity_map=dict(identity_map or {})))
     diags = tuple(sorted(export.diagnostics + out.diagnostics, key=sort_key))
     return attrs.evolve(out, diagnostics=diags, files=tuple(
         (f.path, f.rel or f.path) for f in export.files))
 
 
+def merged_diagnostics(outputs: list[Output]) -> tuple[Diagnostic, ...]:
+    """The diagnostics of several outputs of one export, each once, in order."""
+    return tuple(sorted({d: None for o in outputs for d in o.diagnostics}, key=sort_key))
+
+
 def to_json(output: Output) -> dict[str, Any]:
+    if output.target == ems.NAME:
+        doc = dump_ems(output)
+        validate(doc, "ems-1")
+        return doc
     doc = dump_ztsa(output)
     validate(doc, "ztsa-ia-1")
     return doc
@@ -185,13 +238,18 @@ def dumps(output: Output) -> str:
     return _json_text(to_json(output))
 
 
-def dumps_report(output: Output) -> str:
+def dumps_report(output: Output, *more: Output) -> str:
     """report.json: every source object's fate and fidelity, and every diagnostic, citing
-    files by their path inside the input (as the target document does)."""
-    rel = dict(output.files)
-    doc = dump_report(attrs.evolve(output, diagnostics=tuple(
-        attrs.evolve(d, file=rel.get(d.file, d.file)) if d.file else d
-        for d in output.diagnostics)))
+    files by their path inside the input (as the target documents do). Several outputs of
+    one export (``compile --target all``) share one report."""
+    outputs = (output, *more)
+    rel = dict(f for o in outputs for f in o.files)
+    merged = attrs.evolve(
+        output, target="+".join(o.target for o in outputs),
+        report=tuple(e for o in outputs for e in o.report),
+        diagnostics=tuple(attrs.evolve(d, file=rel.get(d.file, d.file)) if d.file else d
+                          for d in merged_diagnostics(list(outputs))))
+    doc = dump_report(merged)
     validate(doc, "report-1")
     return _json_text(doc)
 
@@ -212,6 +270,13 @@ def decide_web(policy: Export | Output, request: WebRequest) -> Decision:
     return iwsva.decide(policy.web, request)
 
 
-def decide_mail(policy: Export | Output, message: object) -> Decision:
-    """Mail decisions come with the mail front-end (not part of this version)."""
-    raise IscError("mail policies are not supported by this version of isc", code="ISC1009")
+def decide_mail(policy: Export | Output, message: MailMessage) -> Decision:
+    """Decide a message with the source model (an Export: IMSVA / IMSS) or the target model
+    (an Output: Email Security)."""
+    if isinstance(policy, Output):
+        if not isinstance(policy.document, EmsPolicy):
+            raise IscError("decide_mail needs an ems document", code="ISC1009")
+        return ems_model.decide(policy.document, message)
+    if policy.mail is None:
+        raise IscError("the export has no mail policy", code="ISC1009")
+    return imsva.decide(policy.mail, message)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 import tempfile
 from collections import Counter
@@ -15,15 +17,23 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from isc import api
+from isc.backends import ems as ems_backend
+from isc.backends.ems import fidelity as mail_fidelity
+from isc.backends.ems import probes as mail_probes
 from isc.backends.ztsa_ia import FILENAME
 from isc.backends.ztsa_ia.fidelity import classify, covers
 from isc.backends.ztsa_ia.probes import policy_pool
 from isc.diagnostics import Diagnostic, Severity
 from isc.errors import IscError
 from isc.ir.common import Fidelity, Meta
+from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output
-from isc.ir.requests import Decision, WebRequest
+from isc.ir.requests import Decision, MailMessage, WebRequest
 from isc.ir.ztsa import ZtsaPolicy
+
+ZTSA = "ztsa-ia"
+EMS = ems_backend.NAME
+_FILENAMES = {ZTSA: FILENAME, EMS: ems_backend.FILENAME}
 
 EXIT_OK = 0
 EXIT_GATE = 1
@@ -80,6 +90,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--decrypted", choices=("yes", "no"))
     e.add_argument("--mail", metavar="FILE.eml")
     e.add_argument("--direction", choices=("incoming", "outgoing"))
+    e.add_argument("--recipient", help="the recipient to evaluate for (default: first To/Cc)")
+    e.add_argument("--virus", action="store_true", help="scanner verdict: the message is infected")
+    e.add_argument("--spam-score", type=float, help="scanner verdict: spam score (0-10)")
+    e.add_argument("--graymail", action="store_true", help="scanner verdict: graymail")
+    e.add_argument("--wrs-level", choices=("low", "medium", "high", "untested"),
+                   help="scanner verdict: rating of the riskiest URL")
+    e.add_argument("--sea", action="store_true",
+                   help="scanner verdict: social engineering attack")
+    e.add_argument("--dlp-template", action="append", default=[],
+                   help="scanner verdict: a DLP template that hits (repeatable)")
     e.add_argument("--against", metavar="OUTDIR")
     v = sub.add_parser("verify", help="compare source and compiled decisions on many requests")
     common(v)
@@ -187,48 +207,77 @@ def _identity_map(path: str | None) -> dict[str, str]:
 
 
 def _broadening(output: Output) -> list[str]:
+    harmless = ems_backend.HARMLESS_DROPS if output.target == ems_backend.NAME \
+        else _HARMLESS_DROPS
     problems = []
     for e in output.report:
         weakening = e.fidelity is Fidelity.BROADENED or (
-            e.fidelity is Fidelity.DROPPED and e.source.kind not in _HARMLESS_DROPS)
+            e.fidelity is Fidelity.DROPPED and e.source.kind not in harmless)
         if not weakening:
             continue
         where = f"{e.source.file}:{e.source.line}:1" if e.source.file else "isc"
         msg = (f"{where}: error[ISC3007]: --never-broaden: {e.source.kind} "
                f"\"{e.source.name}\" is {e.fidelity.value}")
-        if e.witness:
+        if e.witness and "request" in e.witness:
             req = e.witness["request"]
             msg += (f"; witness: {req['url']} (client {req.get('client')}) is "
                     f"{e.witness['source']} in the source, {e.witness['target']} in the target")
+        elif e.witness and "message" in e.witness:
+            m = e.witness["message"]
+            msg += (f"; witness: mail {m.get('sender') or '<>'} → {m.get('recipient')} is "
+                    f"{_action_of(e.witness.get('source'))} in the source, "
+                    f"{_action_of(e.witness.get('target'))} in the target")
         elif e.reasons:
             msg += f"; {e.reasons[0]}"
         problems.append(msg)
     return problems
 
 
+def _action_of(decision: object) -> str:
+    if isinstance(decision, dict):
+        return str(decision.get("action"))
+    return str(decision)
+
+
+
 # ---------------------------------------------------------------------- commands
+
+
+def _targets(export: Export, wanted: str) -> list[str]:
+    """The targets to compile: as ``--target`` says, or whichever the input has policy for."""
+    have = ([ZTSA] if export.web is not None else []) + ([EMS] if export.mail is not None else [])
+    if wanted == "all":
+        if not have:
+            raise IscError("the input has no web or mail policy to compile", code="ISC1009")
+        return have
+    if wanted not in have:
+        product = "web" if wanted == ZTSA else "mail"
+        raise IscError(f"the input has no {product} policy to compile for {wanted}",
+                       code="ISC1009")
+    return [wanted]
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
     export = _load_export(args)
-    if args.target == "ems":
-        raise IscError("the ems target is not part of this version", code="ISC1009")
+    targets = _targets(export, args.target)
     if not args.no_optimize:
         export = api.optimize(export)
-    output = api.compile(export, "ztsa-ia", identity_map=_identity_map(args.identity_map))
-    _print_diagnostics([d for d in output.diagnostics if d.severity is not Severity.NOTE],
+    outputs = [api.compile(export, t, identity_map=_identity_map(args.identity_map))
+               for t in targets]
+    diags = api.merged_diagnostics(outputs)
+    _print_diagnostics([d for d in diags if d.severity is not Severity.NOTE],
                        args.format, export.texts, sys.stderr)
     outdir = Path(args.output)
-    written = []
-    for name, text in ((FILENAME, api.dumps(output)), ("report.json", api.dumps_report(output))):
-        if write_atomic(outdir / name, text):
-            written.append(name)
-    counts = Counter(e.fidelity.value for e in output.report)
-    summary = ", ".join(f"{counts[t.value]} {t.value}" for t in Fidelity if counts[t.value])
-    print(f"{len(output.report)} source objects: {summary}")
+    texts = [(_FILENAMES[o.target], api.dumps(o)) for o in outputs]
+    texts.append(("report.json", api.dumps_report(*outputs)))
+    written = [name for name, text in texts if write_atomic(outdir / name, text)]
+    for o in outputs:
+        counts = Counter(e.fidelity.value for e in o.report)
+        summary = ", ".join(f"{counts[t.value]} {t.value}" for t in Fidelity if counts[t.value])
+        print(f"{o.target}: {len(o.report)} source objects: {summary}")
     print(f"wrote {', '.join(written) or 'nothing (unchanged)'} in {outdir}")
     if args.never_broaden:
-        problems = _broadening(output)
+        problems = [p for o in outputs for p in _broadening(o)]
         if problems:
             for p in problems:
                 print(p, file=sys.stderr)
@@ -238,11 +287,13 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+
 def cmd_check(args: argparse.Namespace) -> int:
     export = _load_export(args)
     diags = list(export.diagnostics)
-    if export.web is not None:
-        diags = list(api.compile(export, "ztsa-ia").diagnostics)
+    targets = _targets(export, "all") if export.web or export.mail else []
+    if targets:
+        diags = list(api.merged_diagnostics([api.compile(export, t) for t in targets]))
     _print_diagnostics(diags, args.format, export.texts, sys.stderr)
     counts = Counter(d.severity.value for d in diags)
     print(f"isc: {counts['error']} error(s), {counts['warning']} warning(s), "
@@ -250,11 +301,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_INPUT if counts["error"] else EXIT_OK
 
 
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     export = _load_export(args)
     for f in export.files:
         enc = f" ({f.encoding})" if f.encoding else ""
         print(f"{f.path}: {f.kind}{enc}, {f.size} bytes")
+    if export.mail is not None:
+        _inspect_mail(export)
     web = export.web
     if web is None:
         return EXIT_OK
@@ -287,6 +341,34 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _inspect_mail(export: Export) -> None:
+    mail = export.mail
+    assert mail is not None
+    counts: Counter[str] = Counter()
+    counts["internal-addresses domain"] = len(mail.internal_domains)
+    counts["address-group"] = len(mail.address_groups)
+    counts["keyword-list"] = len(mail.keyword_lists)
+    counts["keyword expression"] = sum(len(k.expressions) for k in mail.keyword_lists)
+    counts["stamp"] = len(mail.stamps)
+    counts["notification"] = len(mail.notifications)
+    for rule in mail.rules:
+        counts[f"mail-rule ({rule.type.value}, route {rule.route.type.value})"] += 1
+    counts["approved-senders entry"] = len(mail.approved_senders)
+    counts["blocked-senders entry"] = len(mail.blocked_senders)
+    if mail.sender_filtering is not None:
+        counts["sender-filtering approved-ip"] = len(mail.sender_filtering.approved_ips)
+        counts["sender-filtering blocked-ip"] = len(mail.sender_filtering.blocked_ips)
+    counts["dmarc"] = int(mail.dmarc is not None)
+    counts["dkim-enforcement domain"] = (len(mail.dkim_enforcement.domains)
+                                         if mail.dkim_enforcement else 0)
+    counts["imss.ini key"] = len(mail.settings)
+    product = " ".join(x for x in (mail.product, mail.version) if x)
+    print(f"mail product: {product or 'unknown'}")
+    for kind, n in sorted(counts.items()):
+        if n:
+            print(f"  {kind}: {n}")
+
+
 def _request(args: argparse.Namespace) -> WebRequest:
     when = None
     if args.when:
@@ -301,14 +383,15 @@ def _request(args: argparse.Namespace) -> WebRequest:
                       file_type=args.file_type)
 
 
-def _load_output(outdir: str) -> Output:
+def _load_output(outdir: str, target: str = ZTSA) -> Output:
     path = Path(outdir)
     if path.is_dir():
-        path = path / FILENAME
+        path = path / _FILENAMES[target]
     result = api.load(str(path))
-    if not isinstance(result, Output):
-        raise IscError(f"{path} is not an isc ztsa-ia document", code="ISC1007")
+    if not isinstance(result, Output) or result.target != target:
+        raise IscError(f"{path} is not an isc {target} document", code="ISC1007")
     return result
+
 
 
 def _describe(d: Decision) -> str:
@@ -319,16 +402,30 @@ def _describe(d: Decision) -> str:
     return f"{d.action} by {by.kind} \"{by.name}\"{where}"
 
 
+def _message(args: argparse.Namespace) -> MailMessage:
+    return MailMessage.from_eml(args.mail, recipient=args.recipient, direction=args.direction,
+                                virus=args.virus, spam_score=args.spam_score,
+                                graymail=args.graymail, wrs_level=args.wrs_level, sea=args.sea,
+                                dlp_templates=tuple(args.dlp_template))
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
-    if args.mail:
-        raise IscError("explain --mail needs the mail front-end, not part of this version",
-                       code="ISC1009")
-    if not args.url:
-        raise IscError("explain needs --url URL (or --mail FILE.eml)", code="ISC1009")
+    if not args.url and not args.mail:
+        raise IscError("explain needs --url URL or --mail FILE.eml", code="ISC1009")
+    if args.url and args.mail:
+        raise IscError("explain takes --url or --mail, not both", code="ISC1009")
     export = _load_export(args)
-    req = _request(args)
-    source = api.decide_web(export, req)
-    target = api.decide_web(_load_output(args.against), req) if args.against else None
+    source: Decision
+    target: Decision | None
+    if args.mail:
+        message = _message(args)
+        source = api.decide_mail(export, message)
+        target = (api.decide_mail(_load_output(args.against, EMS), message)
+                  if args.against else None)
+    else:
+        req = _request(args)
+        source = api.decide_web(export, req)
+        target = api.decide_web(_load_output(args.against), req) if args.against else None
     if args.format == "json":
         doc: dict[str, Any] = {"source": source.to_json()}
         if target is not None:
@@ -336,9 +433,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(json.dumps(doc, ensure_ascii=False, sort_keys=True))
     else:
         print(f"source: {_describe(source)}")
+        if source.modifications:
+            print(f"  modifications: {', '.join(source.modifications)}")
         if target is not None:
             print(f"target: {_describe(target)}")
+            if target.modifications:
+                print(f"  modifications: {', '.join(target.modifications)}")
     return EXIT_OK
+
 
 
 def _extra_requests(path: str | None) -> list[WebRequest]:
@@ -401,35 +503,122 @@ def verify(export: Export, output: Output, requests: Iterable[WebRequest]
     return undeclared
 
 
+def verify_mail(export: Export, output: Output, messages: Iterable[MailMessage]
+                ) -> list[tuple[MailMessage, Decision, Decision, Fidelity]]:
+    """Messages decided differently in a way no fidelity tag declares."""
+    doc = output.document
+    assert isinstance(doc, EmsPolicy) and export.mail is not None
+    tags: dict[str, list[Fidelity]] = {}
+    by_source: dict[tuple[str, str], list[Fidelity]] = {}
+    for rule in doc.rules:
+        tags.setdefault(rule.name, []).append(rule.meta.fidelity)
+        if rule.meta.source is not None:
+            by_source.setdefault((rule.meta.source.kind, rule.meta.source.name),
+                                 []).append(rule.meta.fidelity)
+    for e in output.report:
+        by_source.setdefault((e.source.kind, e.source.name), []).append(e.fidelity)
+    by_kind: dict[str, list[Fidelity]] = {}
+    for e in output.report:
+        by_kind.setdefault(e.source.kind, []).append(e.fidelity)
+    undeclared: list[tuple[MailMessage, Decision, Decision, Fidelity]] = []
+    for m in messages:
+        s = api.decide_mail(export, m)
+        t = api.decide_mail(output, m)
+        diff = mail_fidelity.classify(s, t)
+        if diff is Fidelity.EXACT:
+            continue
+        declared: list[Fidelity] = []
+        for d in (s, t):
+            if d.decided_by is None:
+                continue
+            declared += tags.get(d.decided_by.name, [])
+            declared += by_source.get((d.decided_by.kind, d.decided_by.name), [])
+            for kind in _MAIL_KINDS.get(d.decided_by.kind, ()):
+                declared += by_kind.get(kind, [])
+        for name in _applied_rules(s.trace + t.trace):  # rules that applied, not deciding
+            declared += by_source.get(("mail-rule", name), []) + tags.get(name, [])
+        if any("approved sender" in line for line in s.trace + t.trace):
+            declared += by_kind.get("approved-senders.entry", [])
+        for mod in {mod.partition(":")[0] for mod in s.modifications + t.modifications}:
+            declared += by_kind.get(mod, []) if mod in _MAIL_KINDS else []
+        if not any(mail_fidelity.covers(tag, diff) for tag in declared):
+            undeclared.append((m, s, t, diff))
+    return undeclared
+
+
+#: Model ``decided_by`` kinds → the report kinds of the source objects they stand for
+#: (global settings are named differently on the two sides, so any entry of the kind counts).
+_MAIL_KINDS: dict[str, tuple[str, ...]] = {
+    "blocked-ip": ("sender-filtering.blocked-ip", "sender-filtering.approved-ip"),
+    "blocked-sender": ("blocked-senders.entry",),
+    "dkim-enforcement": ("dkim-enforcement",),
+    "dkim-verification": ("dkim-enforcement",),
+    "dmarc": ("dmarc",),
+}
+
+_TRACE_RULE = re.compile(r"rule ('.*'|\".*\"): [a-z-]+$")
+
+
+def _applied_rules(trace: Iterable[str]) -> list[str]:
+    """Rule names in a mail model's trace (``... rule 'NAME': action``)."""
+    names = []
+    for line in trace:
+        m = _TRACE_RULE.search(line)
+        if m:
+            with contextlib.suppress(ValueError, SyntaxError):
+                names.append(str(ast.literal_eval(m.group(1))))
+    return names
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     export = _load_export(args)
-    output = _load_output(args.against)
-    report = Path(args.against) / "report.json"
-    if report.is_file():
-        output = _with_report(output, report)
-    if export.web is None:
-        raise IscError("the input has no web policy to verify", code="ISC1009")
-    requests = policy_pool(export.web, limit=args.samples, seed=args.seed)
-    requests += _extra_requests(args.requests)
+    if export.web is None and export.mail is None:
+        raise IscError("the input has no web or mail policy to verify", code="ISC1009")
     progress = sys.stderr.isatty()
-    if progress:
-        print(f"verifying {len(requests)} requests…", file=sys.stderr)
-    bad = verify(export, output, requests)
-    for req, s, t, diff in bad[:20]:
-        print(f"error[ISC3008]: {req.url} (client {req.client}, user {req.user}, "
-              f"categories {list(req.categories)}): source {_describe(s)}; target "
-              f"{_describe(t)}; {diff.value}, not declared by any fidelity tag")
-    print(f"isc verify: {len(requests)} requests, {len(bad)} undeclared difference(s)")
-    return EXIT_GATE if bad else EXIT_OK
+    total = bad_total = 0
+    if export.web is not None:
+        output = _with_report(_load_output(args.against), Path(args.against))
+        requests = policy_pool(export.web, limit=args.samples, seed=args.seed)
+        requests += _extra_requests(args.requests)
+        if progress:
+            print(f"verifying {len(requests)} requests…", file=sys.stderr)
+        bad = verify(export, output, requests)
+        for req, s, t, diff in bad[:20]:
+            print(f"error[ISC3008]: {req.url} (client {req.client}, user {req.user}, "
+                  f"categories {list(req.categories)}): source {_describe(s)}; target "
+                  f"{_describe(t)}; {diff.value}, not declared by any fidelity tag")
+        print(f"isc verify: {len(requests)} requests, {len(bad)} undeclared difference(s)")
+        total, bad_total = total + len(requests), bad_total + len(bad)
+    if export.mail is not None:
+        output = _with_report(_load_output(args.against, EMS), Path(args.against))
+        doc = output.document
+        assert isinstance(doc, EmsPolicy)
+        messages = mail_probes.policy_pool(export.mail, doc, limit=args.samples,
+                                           seed=args.seed)
+        if progress:
+            print(f"verifying {len(messages)} messages…", file=sys.stderr)
+        mbad = verify_mail(export, output, messages)
+        for m, s, t, diff in mbad[:20]:
+            print(f"error[ISC3008]: mail {m.sender or '<>'} → {m.recipient} "
+                  f"{json.dumps(mail_fidelity.message_json(m), ensure_ascii=False)}: "
+                  f"source {_describe(s)}; target {_describe(t)}; {diff.value}, "
+                  f"not declared by any fidelity tag")
+        print(f"isc verify: {len(messages)} messages, {len(mbad)} undeclared difference(s)")
+        bad_total += len(mbad)
+    return EXIT_GATE if bad_total else EXIT_OK
 
 
-def _with_report(output: Output, path: Path) -> Output:
+
+def _with_report(output: Output, outdir: Path) -> Output:
     """Dropped objects are only in report.json; verify needs their tags too."""
     import attrs
 
     from isc.ir.common import Origin
     from isc.ir.export import ReportEntry
 
+    path = outdir / "report.json" if outdir.is_dir() else outdir.parent / "report.json"
+    if not path.is_file():
+        return output
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = tuple(
@@ -439,6 +628,7 @@ def _with_report(output: Output, path: Path) -> Output:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IscError(f"{path}: not an isc report: {exc}", code="ISC1007") from exc
     return attrs.evolve(output, report=entries)
+
 
 
 _COMMANDS = {

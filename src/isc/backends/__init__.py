@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-TARGETS = ("ztsa-ia",)
+TARGETS = ("ztsa-ia", "ems")

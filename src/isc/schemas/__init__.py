@@ -1,7 +1,8 @@
 """JSON Schemas (draft 2020-12) of isc's output documents, shipped inside the package.
 
-``ztsa-ia-1`` describes ``ztsa-ia.json`` (``"schema": "isc/ztsa-ia/1"``), ``report-1``
-describes ``report.json`` (``"schema": "isc/report/1"``).
+``ztsa-ia-1`` describes ``ztsa-ia.json`` (``"schema": "isc/ztsa-ia/1"``), ``ems-1``
+describes ``ems.json`` (``"schema": "isc/ems/1"``), ``report-1`` describes ``report.json``
+(``"schema": "isc/report/1"``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
-    """The schema called ``name`` (``"ztsa-ia-1"`` or ``"report-1"``, suffix optional).
+    """The schema called ``name`` (``"ztsa-ia-1"``, ``"ems-1"`` or ``"report-1"``, suffix
+    optional).
 
     The returned dict is shared: do not modify it.
     """

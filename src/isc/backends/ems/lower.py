@@ -1,0 +1,1062 @@
+"""Lowering the mail IR to a Trend Micro Email Security policy, one source object at a time.
+
+Each source object becomes zero or more EmS objects plus a report entry. Fidelity is
+computed by running the IMSVA and EmS models on probe messages around the object
+(:mod:`.probes`, :mod:`.fidelity`), then over the whole policy, where the split of IMSVA's
+single rule order into EmS's per-type order is checked for changed decisions (``ISC3011``).
+The mapping and every choice made where the contracts are silent are in
+docs/targets/ems.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import attrs
+
+from isc.diagnostics import Diagnostic, Severity, Span
+from isc.errors import IscError
+from isc.ir.common import Fidelity, Meta, Origin
+from isc.ir.ems import (
+    CriteriaMatch,
+    DkimVerification,
+    EmsAddressGroup,
+    EmsDmarc,
+    EmsKeywordList,
+    EmsNotification,
+    EmsPolicy,
+    EmsRule,
+    EmsStamp,
+    IpListEntry,
+    RuleKind,
+    SenderEntry,
+)
+from isc.ir.export import ReportEntry
+from isc.ir.keyword_expr import Node
+from isc.ir.mail import (
+    Action,
+    Archive,
+    Compare,
+    Condition,
+    Direction,
+    DlpCondition,
+    Flag,
+    FlagCondition,
+    InsertXHeader,
+    Intercept,
+    InterceptAction,
+    IpEntry,
+    KeywordCondition,
+    KeywordExpression,
+    KeywordList,
+    KeywordMatch,
+    MailPolicy,
+    MailRule,
+    Match,
+    Measure,
+    MessagePart,
+    Party,
+    PartyKind,
+    Postpone,
+    ReceivedTime,
+    Route,
+    RouteException,
+    RouteType,
+    RuleType,
+    SenderFiltering,
+    SizeCondition,
+    SpamCondition,
+    TrueFileType,
+    VirusCondition,
+    WebReputationCondition,
+)
+from isc.ir.requests import DecidedBy, Decision, MailMessage
+from isc.models import ems as ems_model
+from isc.models import imsva as imsva_model
+
+from . import probes
+from .fidelity import Comparison, classify, compare, covers, witness_json, witness_text
+
+#: EmS runs its rule types in this order (semantics.md §4).
+KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
+              RuleKind.DLP)
+KIND_WORDS = {RuleKind.VIRUS_SCAN: "virus scan", RuleKind.SPAM_FILTERING: "spam filtering",
+              RuleKind.CONTENT_FILTERING: "content filtering", RuleKind.DLP: "DLP"}
+DIRECTION_WORDS = {Direction.INCOMING: "inbound", Direction.OUTGOING: "outbound"}
+
+#: True file types IMSVA has and EmS does not (research imsva.md §5.3).
+UNSUPPORTED_FILE_TYPES = frozenset({"MSI", "PNG", "7Z", "LNK"})
+
+#: Notification variables IMSVA has and EmS does not (research imsva.md §2.2).
+UNSUPPORTED_VARIABLES = ("%RULETYPE%", "%ENTITY%", "%QUARANTINE_PATH%", "%QUARANTINE_AREA%",
+                         "%PROTOCOL%", "%HOSTNAME%", "%MAILCHARSET%", "%SUSPICIOUS_URL%")
+
+_NOT_MIGRATED = {
+    Flag.CC_EMAIL: "C&C email",
+    Flag.UNABLE_TO_DECRYPT: "Unable to decrypt messages",
+    Flag.SPOOFED_INTERNAL: "Spoofed internal messages",
+}
+
+_FIDELITY_CODES = {Fidelity.NARROWED: "ISC3001", Fidelity.BROADENED: "ISC3002",
+                   Fidelity.APPROXIMATED: "ISC3003", Fidelity.DROPPED: "ISC3004"}
+
+#: Report kinds whose loss cannot let more mail through: imss.ini keys, and approvals (a
+#: lost approval only means more scanning).
+HARMLESS_DROPS = frozenset({"imss.ini", "approved-senders.entry",
+                            "sender-filtering.approved-ip"})
+
+
+@attrs.frozen
+class Options:
+    """``parse_expression`` parses EmS-dialect keyword text (the API passes the front-end's
+    parser); with it, translated expressions are re-parsed so the models see what EmS would.
+    ``pool_limit`` caps the whole-policy sweep."""
+
+    parse_expression: Callable[[str], Node] | None = attrs.field(default=None, eq=False)
+    pool_limit: int = 3000
+
+
+@attrs.frozen
+class Piece:
+    """A part of an IMSVA rule that lands in one EmS rule type: its rank in EmS order and
+    its *source* conditions, to replay the source in EmS order (the reorder check)."""
+
+    rank: int
+    conditions: tuple[Condition, ...]
+    match: Match
+
+
+@attrs.frozen
+class Plan:
+    rule: MailRule
+    origin: Origin
+    targets: tuple[EmsRule, ...]
+    pieces: tuple[Piece, ...]
+
+
+def family(c: Condition) -> RuleKind | None:
+    """The EmS rule type a condition belongs to; None: not migrated."""
+    if isinstance(c, VirusCondition):
+        return RuleKind.VIRUS_SCAN
+    if isinstance(c, SpamCondition | WebReputationCondition):
+        return RuleKind.SPAM_FILTERING
+    if isinstance(c, FlagCondition):
+        if c.flag in (Flag.GRAYMAIL, Flag.SOCIAL_ENGINEERING):
+            return RuleKind.SPAM_FILTERING
+        if c.flag is Flag.PASSWORD_PROTECTED:
+            return RuleKind.CONTENT_FILTERING
+        return None
+    if isinstance(c, DlpCondition):
+        return RuleKind.DLP
+    if isinstance(c, ReceivedTime):
+        return None
+    return RuleKind.CONTENT_FILTERING
+
+
+def any_match_only(c: Condition) -> bool:
+    """EmS shows these criteria only under Any Match (research imsva.md §6)."""
+    return (isinstance(c, FlagCondition) and c.flag is Flag.PASSWORD_PROTECTED) or (
+        isinstance(c, SizeCondition) and c.measure is Measure.RECIPIENT_COUNT)
+
+
+def file_type_supported(file_type: str) -> bool:
+    name = file_type.strip().upper()
+    return imsva_model.FILE_TYPE_ALIASES.get(name, name) not in UNSUPPORTED_FILE_TYPES
+
+
+def ems_sender_ok(address: str) -> bool:
+    """EmS sender lists take ``user@domain``, ``*@domain`` and ``*@*.domain`` (targets.md
+    §2.9); IMSVA's ``user@*``, ``user@*.tld`` have no EmS form."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        return False
+    if local == "*":
+        rest = domain[2:] if domain.startswith("*.") else domain
+        return "*" not in rest and bool(rest)
+    return "*" not in local and "*" not in domain
+
+
+#: Addresses no mail server on the Internet connects from (RFC 1918, RFC 4193, loopback,
+#: link-local). Documentation ranges (192.0.2.0/24 ...) count as public: examples use them.
+_PRIVATE = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
+    "fc00::/7", "::1/128", "fe80::/10"))
+
+
+def public_ip(value: str) -> bool | None:
+    """True for a public address or network, False for a private one, None for no IP."""
+    try:
+        net = ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        return None
+    return not any(net.version == p.version and net.subnet_of(p)  # type: ignore[arg-type]
+                   for p in _PRIVATE)
+
+
+def wildcard_domain(address: str) -> bool:
+    return "*" in address.rpartition("@")[2]
+
+
+_UNIT = {"MB": 1024 * 1024, "KB": 1024, "B": 1}
+
+
+def _unit(measure: Measure, value: int, written: str) -> str:
+    if measure in (Measure.ATTACHMENT_COUNT, Measure.RECIPIENT_COUNT):
+        return ""
+    units = ("MB", "KB") if measure is Measure.MESSAGE_SIZE else ("MB", "KB", "B")
+    if written in units and value % _UNIT[written] == 0:
+        return written
+    return next((u for u in units if value % _UNIT[u] == 0), "B")
+
+
+class Lowering:
+    def __init__(self, mail: MailPolicy, rel: Callable[[str], str], options: Options) -> None:
+        self.mail = mail
+        self.rel = rel
+        self.options = options
+        self.report: list[ReportEntry] = []
+        self.diagnostics: list[Diagnostic] = []
+        product = " ".join(x for x in (mail.product, mail.version) if x) or None
+        self.policy = EmsPolicy(product=product, managed_domains=tuple(
+            dict.fromkeys(mail.internal_domains)))
+        self.plans: list[Plan] = []
+        self.names: dict[tuple[Direction, RuleKind], set[str]] = {}
+        self.counters: dict[tuple[Direction, RuleKind], int] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def origin(self, kind: str, name: str, span: Span | None) -> Origin:
+        if span is None:
+            return Origin("", 0, kind, name)
+        return Origin(self.rel(span.file), span.line, kind, name)
+
+    def note(self, code: str, severity: Severity, message: str, span: Span | None,
+             notes: Iterable[str] = ()) -> None:
+        self.diagnostics.append(Diagnostic.at(code, severity, message, span, tuple(notes)))
+
+    def record(self, origin: Origin, fate: str, cmp: Comparison | Fidelity,
+               targets: Iterable[str], reasons: Iterable[str], span: Span | None,
+               *, quiet: bool = False) -> Fidelity:
+        tag = cmp if isinstance(cmp, Fidelity) else cmp.fidelity
+        witness = None if isinstance(cmp, Fidelity) else witness_json(cmp)
+        reasons = tuple(dict.fromkeys(reasons))
+        self.report.append(ReportEntry(origin, fate, tag, tuple(targets), reasons, witness))
+        code = _FIDELITY_CODES.get(tag)
+        if code is not None and not quiet:
+            sev = Severity.WARNING if tag in (Fidelity.BROADENED, Fidelity.DROPPED) else (
+                Severity.NOTE)
+            detail = f"; {reasons[0]}" if reasons else ""
+            wit = "" if isinstance(cmp, Fidelity) else witness_text(cmp)
+            self.note(code, sev, f"{origin.kind} \"{origin.name}\" is {tag.value}{detail}{wit}",
+                      span)
+        return tag
+
+    def add(self, **fields: tuple[object, ...]) -> None:
+        changes = {k: getattr(self.policy, k) + v for k, v in fields.items()}
+        self.policy = attrs.evolve(self.policy, **changes)
+
+    def objects_only(self) -> tuple[MailPolicy, EmsPolicy]:
+        """Both policies with their policy objects but no rules, lists or authentication."""
+        m = self.mail
+        src = MailPolicy(internal_domains=m.internal_domains, address_groups=m.address_groups,
+                         keyword_lists=m.keyword_lists, stamps=m.stamps,
+                         notifications=m.notifications)
+        p = self.policy
+        tgt = EmsPolicy(managed_domains=p.managed_domains, address_groups=p.address_groups,
+                        keyword_lists=p.keyword_lists, stamps=p.stamps,
+                        notifications=p.notifications)
+        return src, tgt
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self) -> EmsPolicy:
+        self.lower_internal_domains()
+        self.lower_address_groups()
+        self.lower_keyword_lists()
+        self.lower_stamps()
+        self.lower_notifications()
+        for rule in self.mail.rules_in_order():
+            self.lower_rule(rule)
+        rank = {k: i for i, k in enumerate(KIND_ORDER)}
+        self.policy = attrs.evolve(self.policy, rules=tuple(sorted(
+            self.policy.rules,
+            key=lambda r: (r.direction is Direction.OUTGOING, rank[r.kind], r.order))))
+        self.lower_senders(approved=True)
+        self.lower_senders(approved=False)
+        self.lower_sender_filtering()
+        self.lower_dkim()
+        self.lower_dmarc()
+        self.lower_settings()
+        self.sweep()
+        return self.policy
+
+    # ------------------------------------------------------------------ objects
+
+    def lower_internal_domains(self) -> None:
+        for d in dict.fromkeys(self.mail.internal_domains):
+            self.record(Origin("", 0, "internal-addresses.domain", d), "managed domain",
+                        Fidelity.EXACT, [d], [
+                            "add and verify the domain in EmS (Domains); EmS decides inbound "
+                            "and outbound by its managed domains as IMSVA did by its Internal "
+                            "Addresses"], None)
+
+    def party(self, p: Party, where: str, notes: list[str], ldap: list[str]) -> tuple[Party,
+                                                                                    bool]:
+        """A party as EmS can hold it, and whether it is approximated (an LDAP user that is
+        not an address)."""
+        if p.kind is PartyKind.LDAP_USER:
+            value = p.value.strip()
+            if "@" in value and "=" not in value:
+                return Party(PartyKind.ADDRESS, value, span=p.span), False
+            notes.append(f"{where}: LDAP user {p.value!r} must be replaced by the user's "
+                         "email address (EmS rules name LDAP groups, not users)")
+            ldap.append(f"LDAP user {p.value}")
+            return p, True
+        if p.kind is PartyKind.LDAP_GROUP:
+            ldap.append(f"LDAP group {p.value}")
+        if p.kind is PartyKind.ADDRESS and wildcard_domain(p.value) and where != "group":
+            notes.append(f"{where}: EmS accepts {p.value!r} only in a hybrid address group; "
+                         "put it in one")
+        return p, False
+
+    def ldap_note(self, what: str, ldap: list[str], span: Span | None) -> None:
+        found = list(dict.fromkeys(ldap))
+        if found:
+            self.note("ISC3014", Severity.NOTE, f"{what}: " + ", ".join(found)
+                      + " must be synchronised with the Directory Synchronization Tool", span)
+
+    def lower_address_groups(self) -> None:
+        out = []
+        for g in self.mail.address_groups:
+            origin = self.origin("address-group", g.name, g.span)
+            notes: list[str] = []
+            ldap: list[str] = []
+            members = []
+            approx = False
+            for p in g.addresses:
+                q, a = self.party(p, "group", notes, ldap)
+                members.append(q)
+                approx = approx or a
+            hybrid = any(p.kind is PartyKind.ADDRESS and wildcard_domain(p.value)
+                         for p in members)
+            if hybrid:
+                notes.append("wildcard domains need a hybrid address group in EmS")
+            if ldap:
+                notes.append("LDAP entries need directory synchronisation in EmS")
+            self.ldap_note(f"address group \"{g.name}\"", ldap, g.span)
+            tag = Fidelity.APPROXIMATED if approx else Fidelity.EXACT
+            review = tuple(dict.fromkeys(notes))
+            out.append(EmsAddressGroup(g.name, tuple(members), hybrid,
+                                       Meta(origin, tag, review)))
+            self.record(origin, "address group (hybrid)" if hybrid else "address group", tag,
+                        [g.name], review, g.span)
+        self.add(address_groups=tuple(out))
+
+    def lower_keyword_lists(self) -> None:
+        from isc.ir.keyword_expr import ems_form
+
+        out = []
+        for kl in self.mail.keyword_lists:
+            origin = self.origin("keyword-list", kl.name, kl.span)
+            notes: list[str] = []
+            exprs = []
+            problem = False
+            for i, e in enumerate(kl.expressions, 1):
+                try:
+                    text, problems = ems_form(e.expr)
+                except ValueError as exc:  # an AST no text can spell
+                    text, problems = e.text, (f"no EmS text: {exc}",)
+                node = e.expr
+                if self.options.parse_expression is not None:
+                    try:
+                        node = self.options.parse_expression(text)
+                    except IscError as exc:
+                        problems = (*problems, f"the EmS text does not parse: {exc.message}")
+                for p in problems:
+                    problem = True
+                    notes.append(f"expression {i} ({e.text!r}): {p}")
+                    self.note("ISC3013", Severity.WARNING,
+                              f"keyword list \"{kl.name}\", expression {i}: {p}", e.span or kl.span)
+                exprs.append(KeywordExpression(text, node, e.case_sensitive, e.score,
+                                               e.description))
+            threshold = kl.threshold
+            if kl.match is KeywordMatch.SCORE and threshold is not None:
+                # IMSVA acts when the score exceeds the threshold, EmS when it reaches it.
+                threshold += 1
+                notes.append(f"threshold {kl.threshold} became {threshold}: EmS acts when the "
+                             "score reaches it, IMSVA when the score exceeds it")
+            lst = EmsKeywordList(kl.name, kl.match, threshold, tuple(exprs), Meta(origin))
+            cmp = self._keyword_fidelity(kl, lst)
+            if problem or cmp.fidelity is not Fidelity.EXACT:
+                cmp = attrs.evolve(cmp, fidelity=Fidelity.APPROXIMATED)
+            review = tuple(notes)
+            out.append(attrs.evolve(lst, meta=Meta(origin, cmp.fidelity, review)))
+            self.record(origin, "keyword list", cmp, [kl.name], review, kl.span)
+        self.add(keyword_lists=tuple(out))
+
+    def _keyword_fidelity(self, kl: KeywordList, lst: EmsKeywordList) -> Comparison:
+        """A rule deleting mail whose subject matches the list, on both sides."""
+        cond = KeywordCondition(MessagePart.SUBJECT, kl.name)
+        src = MailPolicy(keyword_lists=(kl,), rules=(MailRule(
+            "k", 1, route=Route(RouteType.ALL),
+            conditions=(cond,), intercept=Intercept(InterceptAction.DELETE)),))
+        tgt_rules = tuple(EmsRule("k", RuleKind.CONTENT_FILTERING, d, 1, criteria=(cond,),
+                                  intercept=Intercept(InterceptAction.DELETE))
+                          for d in Direction)
+        tgt = EmsPolicy(keyword_lists=(lst,), rules=tgt_rules)
+        texts = probes.keyword_texts(kl.match, kl.expressions)
+        texts += probes.keyword_texts(lst.match, lst.expressions)
+        msgs = [MailMessage(probes.EXTERNAL, "a@b.example", subject=t, direction="incoming")
+                for t in dict.fromkeys(texts)]
+        return compare(src, tgt, msgs)
+
+    def lower_stamps(self) -> None:
+        out = []
+        for s in self.mail.stamps:
+            origin = self.origin("stamp", s.name, s.span)
+            out.append(EmsStamp(s.name, s.text, s.position, Meta(origin)))
+            self.record(origin, "stamp", Fidelity.EXACT, [s.name], [], s.span)
+        self.add(stamps=tuple(out))
+
+    def lower_notifications(self) -> None:
+        out = []
+        for n in self.mail.notifications:
+            origin = self.origin("notification", n.name, n.span)
+            text = f"{n.to}\n{n.subject}\n{n.body}".upper()
+            found = [v for v in UNSUPPORTED_VARIABLES if v in text]
+            review: tuple[str, ...] = ()
+            tag = Fidelity.EXACT
+            if found:
+                listed = ", ".join(found)
+                review = (f"EmS does not support {listed}; it is left in the text: edit the "
+                          "notification",)
+                tag = Fidelity.APPROXIMATED
+                self.note("ISC3012", Severity.WARNING, f"notification \"{n.name}\" uses "
+                          f"{listed}, which EmS does not support; it is left in the text",
+                          n.span)
+            out.append(EmsNotification(n.name, n.to, n.subject, n.body,
+                                       Meta(origin, tag, review)))
+            self.record(origin, "notification", tag, [n.name], review, n.span, quiet=True)
+        self.add(notifications=tuple(out))
+
+    # ------------------------------------------------------------------ rules
+
+    def unique_name(self, direction: Direction, kind: RuleKind, rule: MailRule) -> str:
+        taken = self.names.setdefault((direction, kind), set())
+        name = rule.name
+        if name in taken:
+            name = f"{rule.name} [order {rule.order}]"
+        k = 2
+        base = name
+        while name in taken:
+            name = f"{base} ({k})"
+            k += 1
+        taken.add(name)
+        return name
+
+    def next_order(self, direction: Direction, kind: RuleKind) -> int:
+        n = self.counters.get((direction, kind), 0) + 1
+        self.counters[(direction, kind)] = n
+        return n
+
+    def translate_size(self, c: SizeCondition, mode: str, notes: list[str]
+                       ) -> list[Condition]:
+        """EmS compares with ``>`` and ``<=`` only (integers: exact), message sizes in KB."""
+        v = c.value
+        pairs: list[tuple[Compare, int]]
+        if c.op in (Compare.GT, Compare.LE):
+            pairs = [(c.op, v)]
+        elif c.op is Compare.GE:
+            pairs = [(Compare.GT, v - 1)]
+        elif c.op is Compare.LT:
+            pairs = [(Compare.LE, v - 1)]
+        elif mode == "all":
+            pairs = [(Compare.GT, v - 1), (Compare.LE, v)]
+        else:
+            pairs = [(Compare.GT, v - 1)]
+            notes.append(f"{c.measure.value} = {v}: EmS has no '=' and the rule cannot AND "
+                         f"two sizes; it became '> {v - 1}'")
+        out: list[Condition] = []
+        for op, value in pairs:
+            if c.measure is Measure.MESSAGE_SIZE and value % 1024:
+                kb = value // 1024 if op is Compare.GT else -(-value // 1024)
+                notes.append(f"message size {value} bytes is not whole KB (EmS counts message "
+                             f"size in KB); it became {kb} KB")
+                value = kb * 1024
+            out.append(SizeCondition(c.measure, op, value, _unit(c.measure, value, c.unit),
+                                     span=c.span))
+        return out
+
+    def translate(self, c: Condition, mode: str, notes: list[str]) -> list[Condition]:
+        if isinstance(c, SizeCondition):
+            return self.translate_size(c, mode, notes)
+        if isinstance(c, VirusCondition) and c.scan != "all":
+            notes.append(f"EmS scans every file; the IMSVA scan mode {c.scan!r} is kept for "
+                         "reference only")
+        if isinstance(c, DlpCondition):
+            notes.append(f"DLP template {c.template!r}: predefined IMSVA templates do not "
+                         "migrate; make sure EmS has a compliance template of that name")
+        if isinstance(c, KeywordCondition):
+            if self.policy.keyword_list(c.keyword_list) is None:
+                notes.append(f"keyword list {c.keyword_list!r} does not exist")
+            if c.part is not MessagePart.HEADER and c.headers:
+                return [attrs.evolve(c, headers=())]  # header names only mean something there
+        return [c]
+
+    def plan_criteria(self, r: MailRule, notes: list[str]
+                      ) -> tuple[list[tuple[RuleKind, CriteriaMatch, tuple[Condition, ...]]],
+                                 bool, tuple[Piece, ...]]:
+        """The EmS rule types an IMSVA rule lands in, each with its match and criteria;
+        whether they must be emitted disabled; the source pieces for the reorder check."""
+        rank = {k: i for i, k in enumerate(KIND_ORDER)}
+        conds = r.conditions
+        if r.type is RuleType.ANTIVIRUS:
+            virus = [c for c in conds if isinstance(c, VirusCondition)] or [VirusCondition()]
+            for c in conds:
+                if not isinstance(c, VirusCondition):
+                    notes.append(f"{_describe(c)} was dropped: an EmS virus policy has no "
+                                 "other criteria")
+            crit = [x for c in virus for x in self.translate(c, "any", notes)]
+            return ([(RuleKind.VIRUS_SCAN, CriteriaMatch.ANY, tuple(crit))], False,
+                    (Piece(0, conds, r.match),))
+        content = rank[RuleKind.CONTENT_FILTERING]
+        if not conds:
+            return ([(RuleKind.CONTENT_FILTERING, CriteriaMatch.NONE, ())], False,
+                    (Piece(content, (), r.match),))
+        by_family: dict[RuleKind, list[Condition]] = {}
+        dropped: list[Condition] = []
+        for c in conds:
+            fam = family(c)
+            if isinstance(c, TrueFileType) and not file_type_supported(c.file_type):
+                notes.append(f"true file type {c.file_type} was dropped: EmS does not support "
+                             "MSI, PNG, 7-Zip or Windows shortcut files")
+                fam = None
+            elif fam is None:
+                notes.append(f"{_describe(c)} was dropped: it does not migrate to EmS "
+                             "(research imsva.md §5.4)")
+            if fam is None:
+                dropped.append(c)
+            else:
+                by_family.setdefault(fam, []).append(c)
+        all_src = r.match is Match.ALL
+        if not by_family:
+            if not all_src:
+                return [], False, (Piece(content, conds, r.match),)
+            notes.append("no criterion is left, so the rule would apply to every message: "
+                         "emitted disabled")
+            return ([(RuleKind.CONTENT_FILTERING, CriteriaMatch.NONE, ())], True,
+                    (Piece(content, conds, r.match),))
+        fams = [k for k in KIND_ORDER if k in by_family]
+        groups: list[tuple[RuleKind, CriteriaMatch, tuple[Condition, ...]]] = []
+        inexpressible = all_src and len(fams) > 1
+        for fam in fams:
+            cs = by_family[fam]
+            single = len(cs) == 1
+            # One source condition, or All Match: an '=' may become '>' AND '<='.
+            mode = "all" if all_src or single else "any"
+            crit = [x for c in cs for x in self.translate(c, mode, notes)]
+            if mode == "all" and len(crit) > 1 and any(map(any_match_only, crit)):
+                if single:  # recipients '=': Recipient number has no All Match
+                    crit = self.translate(cs[0], "any", notes)
+                else:
+                    inexpressible = True
+            if all_src and len(cs) > 1 and fam is not RuleKind.CONTENT_FILTERING:
+                inexpressible = True
+            match = CriteriaMatch.ALL if (len(crit) > 1 and mode == "all" and not any(
+                map(any_match_only, crit))) else CriteriaMatch.ANY
+            groups.append((fam, match, tuple(crit)))
+        if inexpressible:
+            notes.append("IMSVA requires every criterion (All Match) across "
+                         + ", ".join(KIND_WORDS[f] for f in fams)
+                         + "; EmS combines criteria with All Match only inside one content "
+                         "filtering rule, without Recipient number or password-protected: "
+                         "emitted disabled, re-create the rule by hand")
+            groups = [(f, CriteriaMatch.ANY if len(c) < 2 or m is CriteriaMatch.ANY
+                       else m, c) for f, m, c in groups]
+            return groups, True, (Piece(rank[fams[0]], conds, r.match),)
+        pieces: list[Piece] = []
+        for i, fam in enumerate(fams):
+            extra = tuple(dropped) if i == 0 else ()
+            piece_match = r.match if len(fams) == 1 else Match.ANY
+            pieces.append(Piece(rank[fam], tuple(by_family[fam]) + extra, piece_match))
+        return groups, False, tuple(pieces)
+
+    def plan_actions(self, r: MailRule, notes: list[str]) -> tuple[Intercept,
+                                                                  tuple[Action, ...]]:
+        i = r.intercept
+        if i.action is InterceptAction.HANDOFF:
+            where = f"{i.host}:{i.port}" if i.port else f"{i.host}"
+            notes.append(f"handoff to {where} has no EmS counterpart: the message is "
+                         "quarantined instead (EmS 'Deliver now' to a specific mail server is "
+                         "the closest manual alternative)")
+            intercept = Intercept(InterceptAction.QUARANTINE, span=i.span)
+        else:
+            if i.action is InterceptAction.QUARANTINE and i.area:
+                notes.append(f"quarantine area {i.area!r} is not kept: EmS has one quarantine")
+            recipients = i.recipients if i.action is InterceptAction.CHANGE_RECIPIENT else ()
+            intercept = Intercept(i.action, None, recipients, span=i.span)
+        actions: list[Action] = []
+        for a in r.actions:
+            if isinstance(a, Postpone):
+                notes.append("postpone delivery was dropped: it does not migrate to EmS")
+            elif isinstance(a, Archive):
+                notes.append(f"archive to {a.area!r} was dropped: it does not migrate to EmS")
+            elif isinstance(a, InsertXHeader) and re.match(r"(?i)x-(tm|mt)", a.name):
+                notes.append(f"X-header {a.name!r} was dropped: EmS reserves names starting "
+                             "with X-TM and X-MT")
+            else:
+                actions.append(a)
+        return intercept, tuple(actions)
+
+    def plan_parties(self, r: MailRule, notes: list[str]
+                     ) -> tuple[tuple[Party, ...], tuple[Party, ...],
+                                tuple[RouteException, ...], bool]:
+        ldap: list[str] = []
+        approx = False
+
+        def conv(ps: Sequence[Party], where: str) -> tuple[Party, ...]:
+            nonlocal approx
+            out = []
+            for p in ps:
+                q, a = self.party(p, where, notes, ldap)
+                out.append(q)
+                approx = approx or a
+            return tuple(out)
+
+        route = r.route
+        recipients = conv(route.recipients, "recipients")
+        senders = conv(route.senders, "senders")
+        exceptions = tuple(
+            RouteException(conv((e.sender,), "exception")[0],
+                           conv((e.recipient,), "exception")[0], span=e.span)
+            for e in route.exceptions)
+        if ldap:
+            notes.append("LDAP entries need directory synchronisation in EmS before the rule "
+                         "is enabled")
+        self.ldap_note(f"rule \"{r.name}\"", ldap, route.span or r.span)
+        return recipients, senders, exceptions, approx
+
+    def lower_rule(self, r: MailRule) -> None:
+        origin = self.origin("mail-rule", r.name, r.span)
+        if r.route.type is RouteType.POP3:
+            cmp = self.rule_fidelity(r, (), False)
+            tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
+            self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [], [
+                "POP3 routes do not migrate to EmS (research imsva.md §5.4); protect POP3 "
+                "mailboxes at the mail server"], r.span)
+            self.plans.append(Plan(r, origin, (), ()))
+            return
+        notes: list[str] = []
+        groups, disabled, pieces = self.plan_criteria(r, notes)
+        intercept, actions = self.plan_actions(r, notes)
+        recipients, senders, exceptions, approx = self.plan_parties(r, notes)
+        if not groups:
+            cmp = self.rule_fidelity(r, (), False)
+            tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
+            self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [],
+                        [*notes, "no criterion has an EmS counterpart"], r.span)
+            self.plans.append(Plan(r, origin, (), pieces))
+            return
+        directions = {RouteType.INCOMING: (Direction.INCOMING,),
+                      RouteType.OUTGOING: (Direction.OUTGOING,)}.get(
+            r.route.type, (Direction.INCOMING, Direction.OUTGOING))
+        targets: list[EmsRule] = []
+        for direction in directions:
+            rcpts, sndrs = recipients, senders
+            if r.route.type is RouteType.BOTH:
+                # one "Users" list (sender or recipient): EmS keys inbound rules on
+                # recipients and outbound rules on senders
+                users = tuple(dict.fromkeys(
+                    p for p in recipients + senders if p.kind is not PartyKind.ANYONE))
+                rcpts, sndrs = ((users, ()) if direction is Direction.INCOMING
+                                else ((), users))
+            for kind, match, criteria in groups:
+                targets.append(EmsRule(
+                    self.unique_name(direction, kind, r), kind, direction,
+                    self.next_order(direction, kind), r.enabled and not disabled,
+                    rcpts, sndrs, exceptions, match, criteria, intercept, actions,
+                    r.notes, Meta(origin)))
+        cmp = self.rule_fidelity(r, tuple(targets), disabled)
+        if approx:
+            cmp = attrs.evolve(cmp, fidelity=Fidelity.combine([cmp.fidelity,
+                                                               Fidelity.APPROXIMATED]))
+        review = tuple(dict.fromkeys(notes))
+        targets = [attrs.evolve(t, meta=Meta(origin, cmp.fidelity, review)) for t in targets]
+        self.add(rules=tuple(targets))
+        self.plans.append(Plan(r, origin, tuple(targets), pieces))
+        fate = "EmS rules" + (" (emitted disabled)" if disabled else "")
+        self.record(origin, fate, cmp, [_target_name(t) for t in targets], review, r.span)
+
+    def rule_fidelity(self, r: MailRule, targets: tuple[EmsRule, ...], disabled: bool
+                      ) -> Comparison:
+        """The rule alone on both sides (enabled, unless isc disabled its translation)."""
+        src, tgt = self.objects_only()
+        src = attrs.evolve(src, rules=(attrs.evolve(r, enabled=True),))
+        tgt = attrs.evolve(tgt, rules=tuple(attrs.evolve(t, enabled=not disabled)
+                                            for t in targets))
+        return compare(src, tgt, probes.rule_probes(self.mail, r, targets, tgt))
+
+    # ------------------------------------------------------------------ sender lists
+
+    def lower_senders(self, *, approved: bool) -> None:
+        kind = "approved-senders.entry" if approved else "blocked-senders.entry"
+        entries = self.mail.approved_senders if approved else self.mail.blocked_senders
+        src0, tgt0 = self.objects_only()
+        src0 = attrs.evolve(src0, rules=self.mail.rules)
+        tgt0 = attrs.evolve(tgt0, rules=self.policy.rules)
+        out = []
+        for p in entries:
+            origin = self.origin(kind, p.value, p.span)
+            notes: list[str] = []
+            entry: SenderEntry | None = None
+            if p.kind is not PartyKind.ADDRESS:
+                notes.append("EmS sender lists hold addresses only")
+            elif not ems_sender_ok(p.value):
+                notes.append(f"EmS sender lists accept user@domain, *@domain and *@*.domain, "
+                             f"not {p.value!r}")
+            else:
+                entry = SenderEntry(p.value, Meta(origin))
+            kept = (entry,) if entry else ()
+            if approved:
+                src1 = attrs.evolve(src0, approved_senders=(p,))
+                tgt1 = attrs.evolve(tgt0, approved_senders=kept)
+            else:
+                src1 = attrs.evolve(src0, blocked_senders=(p,))
+                tgt1 = attrs.evolve(tgt0, blocked_senders=kept)
+            msgs = probes.sender_probes(self.mail, [p.value])
+            cmp = compare(src1, tgt1, msgs, baseline=(src0, tgt0))
+            if approved:
+                notes.append("EmS approved senders skip spam, phishing, web reputation, "
+                             "graymail and SEA criteria (IMSVA: the spam criterion only)")
+            else:
+                notes.append("EmS deletes mail from blocked senders without scanning (IMSVA: "
+                             "the spam criterion matches)")
+            if entry is None:
+                tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
+                self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [], notes,
+                            p.span)
+                continue
+            review = tuple(notes)
+            out.append(attrs.evolve(entry, meta=Meta(origin, cmp.fidelity, review)))
+            what = "approved sender" if approved else "blocked sender"
+            self.record(origin, what, cmp, [p.value], review, p.span)
+        if approved:
+            self.add(approved_senders=tuple(out))
+        else:
+            self.add(blocked_senders=tuple(out))
+
+    # ------------------------------------------------------------------ sender filtering
+
+    def lower_sender_filtering(self) -> None:
+        sf = self.mail.sender_filtering
+        if sf is None:
+            return
+        origin = self.origin("sender-filtering.email-reputation", "Email Reputation", sf.span)
+        if sf.email_reputation:
+            self.record(origin, "EmS IP reputation", Fidelity.APPROXIMATED, [], [
+                f"EmS applies its own IP reputation (IMSVA level {sf.reputation_level!r}); "
+                "isc does not model either: check Connection Filtering → IP Reputation"],
+                sf.span)
+        else:
+            self.record(origin, "EmS IP reputation", Fidelity.NARROWED, [], [
+                "Email Reputation was off in IMSVA; EmS always applies IP reputation"],
+                sf.span)
+        approved_ok = [e for e in sf.approved_ips if public_ip(e.value)]
+        blocked_ok = [e for e in sf.blocked_ips if public_ip(e.value)
+                      and e.action != "block-temporarily"]
+        src_base, tgt_base = self.objects_only()
+
+        def policies(app: Sequence[IpEntry], blk: Sequence[IpEntry],
+                     t_app: Sequence[IpEntry], t_blk: Sequence[IpEntry]
+                     ) -> tuple[MailPolicy, EmsPolicy]:
+            return (attrs.evolve(src_base, sender_filtering=SenderFiltering(
+                        approved_ips=tuple(app), blocked_ips=tuple(blk))),
+                    attrs.evolve(tgt_base, approved_ips=tuple(IpListEntry(e.value)
+                                                              for e in t_app),
+                                 blocked_ips=tuple(IpListEntry(e.value) for e in t_blk)))
+
+        approved_out: list[IpListEntry] = []
+        for e in sf.approved_ips:
+            keep = e in approved_ok
+            base = policies((), sf.blocked_ips, (), blocked_ok)
+            with_ = policies((e,), sf.blocked_ips, (e,) if keep else (), blocked_ok)
+            approved_out += self._ip_entry("sender-filtering.approved-ip", e, keep, base,
+                                           with_, "IP reputation approved IP")
+        blocked_out: list[IpListEntry] = []
+        for e in sf.blocked_ips:
+            keep = e in blocked_ok
+            base = policies(sf.approved_ips, (), approved_ok, ())
+            with_ = policies(sf.approved_ips, (e,), approved_ok, (e,) if keep else ())
+            blocked_out += self._ip_entry("sender-filtering.blocked-ip", e, keep, base, with_,
+                                          "IP reputation blocked IP")
+        self.add(approved_ips=tuple(approved_out), blocked_ips=tuple(blocked_out))
+
+    def _ip_entry(self, kind: str, e: IpEntry, keep: bool,
+                  base: tuple[MailPolicy, EmsPolicy], with_: tuple[MailPolicy, EmsPolicy],
+                  what: str) -> list[IpListEntry]:
+        origin = self.origin(kind, e.value, e.span)
+        notes: list[str] = []
+        public = public_ip(e.value)
+        if public is None:
+            notes.append("EmS IP lists take addresses and CIDR blocks only (IMSVA resolved "
+                         "domains)")
+        elif not public:
+            notes.append("a private address never connects to EmS")
+        elif not keep:
+            notes.append("EmS blocks permanently only; a temporary block does not migrate")
+        cmp = compare(with_[0], with_[1], probes.ip_probes(self.mail, [e.value]),
+                      baseline=base)
+        if not keep:
+            tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
+            self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [], notes, e.span)
+            return []
+        review = tuple(notes)
+        self.record(origin, what, cmp, [e.value], review, e.span)
+        return [IpListEntry(e.value, Meta(origin, cmp.fidelity, review))]
+
+    # ------------------------------------------------------------------ authentication
+
+    def lower_dkim(self) -> None:
+        dk = self.mail.dkim_enforcement
+        if dk is None:
+            return
+        origin = self.origin("dkim-enforcement", "Global DKIM Enforcement rule", dk.span)
+        target = DkimVerification(dk.enabled, dk.domains, dk.action, Meta(origin))
+        src, tgt = self.objects_only()
+        src = attrs.evolve(src, dkim_enforcement=attrs.evolve(dk, enabled=True))
+        tgt = attrs.evolve(tgt, dkim_verification=attrs.evolve(target, enabled=True))
+        cmp = compare(src, tgt, probes.authentication_probes(self.mail, dk.domains))
+        review = ("EmS checks the header From and the envelope sender domain; IMSVA checked "
+                  "the header From only",)
+        self.policy = attrs.evolve(self.policy, dkim_verification=attrs.evolve(
+            target, meta=Meta(origin, cmp.fidelity, review)))
+        self.record(origin, "DKIM verification (Default for unspecified domains)", cmp,
+                    ["DKIM verification"], review, dk.span)
+
+    def lower_dmarc(self) -> None:
+        dm = self.mail.dmarc
+        if dm is None:
+            return
+        origin = self.origin("dmarc", "DMARC", dm.span)
+        notes: list[str] = []
+        if dm.domains:
+            notes.append("EmS verifies DMARC for every sender domain; the IMSVA verification "
+                         "list (" + ", ".join(dm.domains) + ") does not migrate")
+        if dm.exception_ips:
+            notes.append("the DMARC exception IPs (" + ", ".join(dm.exception_ips)
+                         + ") do not migrate")
+        notes.append("EmS matches the header and the envelope sender")
+        target = EmsDmarc(dm.enabled, dm.insert_x_header, dm.daily_reports, dm.actions,
+                          Meta(origin))
+        src, tgt = self.objects_only()
+        src = attrs.evolve(src, dmarc=attrs.evolve(dm, enabled=True))
+        tgt = attrs.evolve(tgt, dmarc=attrs.evolve(target, enabled=True))
+        cmp = compare(src, tgt, probes.authentication_probes(self.mail, dm.domains,
+                                                             dm.exception_ips))
+        review = tuple(notes)
+        self.policy = attrs.evolve(self.policy, dmarc=attrs.evolve(
+            target, meta=Meta(origin, cmp.fidelity, review)))
+        self.record(origin, "DMARC", cmp, ["DMARC"], review, dm.span)
+
+    def lower_settings(self) -> None:
+        for s in self.mail.settings:
+            self.record(self.origin("imss.ini", f"[{s.section}] {s.key}", s.span), "dropped",
+                        Fidelity.DROPPED, [], ["imss.ini settings have no EmS counterpart"],
+                        s.span, quiet=True)
+
+    # ------------------------------------------------------------------ whole-policy sweep
+
+    def reordered_sources(self) -> tuple[MailPolicy, MailPolicy, dict[str, tuple[Plan,
+                                                                                 Piece]]]:
+        """The source policy with each rule split into its per-type pieces, in IMSVA order
+        and in EmS order: where these two decide differently, the reorder is the cause.
+        Pieces are named ``#i.j`` so that a decision names the piece; the map leads back."""
+        pieces: list[tuple[int, int, int, MailRule]] = []
+        names: dict[str, tuple[Plan, Piece]] = {}
+        for i, plan in enumerate(self.plans):
+            for j, piece in enumerate(plan.pieces):
+                name = f"#{i}.{j}"
+                names[name] = (plan, piece)
+                pieces.append((piece.rank, i, j, attrs.evolve(
+                    plan.rule, name=name, conditions=piece.conditions, match=piece.match)))
+
+        def policy(ordered: list[tuple[int, int, int, MailRule]]) -> MailPolicy:
+            return attrs.evolve(self.mail, rules=tuple(
+                attrs.evolve(rule, order=n) for n, (_, _, _, rule) in enumerate(ordered, 1)))
+
+        split = policy(sorted(pieces, key=lambda p: (p[1], p[2])))
+        reordered = policy(sorted(pieces, key=lambda p: (p[0], p[1], p[2])))
+        return split, reordered, names
+
+    def _source_key(self, by: DecidedBy | None) -> tuple[str, str, int] | None:
+        if by is None:
+            return None
+        if by.kind == "mail-rule":
+            return ("mail-rule", by.name, by.line or 0)
+        return self._list_key(by)
+
+    def _target_key(self, by: DecidedBy | None) -> tuple[str, str, int] | None:
+        if by is None:
+            return None
+        if by.kind == "ems-rule":
+            for r in self.policy.rules:
+                src = r.meta.source
+                if r.name == by.name and src is not None and src.line == (by.line or 0):
+                    return (src.kind, src.name, src.line)
+            return None
+        return self._list_key(by)
+
+    def _list_key(self, by: DecidedBy) -> tuple[str, str, int] | None:
+        kinds = {"blocked-ip": "sender-filtering.blocked-ip",
+                 "blocked-sender": "blocked-senders.entry",
+                 "dkim-enforcement": "dkim-enforcement", "dkim-verification": "dkim-enforcement",
+                 "dmarc": "dmarc"}
+        kind = kinds.get(by.kind)
+        for e in self.report:
+            if e.source.kind == kind and (kind in ("dkim-enforcement", "dmarc")
+                                          or e.source.name == by.name):
+                return (e.source.kind, e.source.name, e.source.line)
+        return None
+
+    def sweep(self) -> None:
+        """Compare the whole policies; widen the tag of whatever decides a message
+        differently in context, and report each reorder that changes a decision."""
+        split, reordered, pieces = self.reordered_sources()
+        widened: dict[tuple[str, str, int], Fidelity] = {}
+        reorders: dict[tuple[str, ...], tuple[Comparison, str, Plan, Plan]] = {}
+        for m in probes.policy_pool(self.mail, self.policy, limit=self.options.pool_limit):
+            s = imsva_model.decide(self.mail, m)
+            t = ems_model.decide(self.policy, m)
+            diff = classify(s, t)
+            if diff is Fidelity.EXACT:
+                continue
+            keys = [self._source_key(s.decided_by), self._target_key(t.decided_by)]
+            a = imsva_model.decide(split, m)
+            b = imsva_model.decide(reordered, m)
+            if classify(a, b) is not Fidelity.EXACT:
+                found = self._explain_reorder(a, b, pieces)
+                if found is not None:
+                    text, first, second = found
+                    for plan in (first, second):
+                        o = plan.origin
+                        keys.append((o.kind, o.name, o.line))
+                    reorders.setdefault((first.origin.name, second.origin.name, text),
+                                        (Comparison(diff, m, s, t, 1), text, first, second))
+            for key in keys:
+                if key is not None:
+                    widened[key] = Fidelity.combine([widened.get(key, Fidelity.EXACT), diff])
+        witnesses: dict[tuple[str, str, int], dict[str, object]] = {}
+        for cmp, text, first, second in reorders.values():
+            self.note("ISC3011", Severity.WARNING, text + witness_text(cmp), first.rule.span)
+            wit = witness_json(cmp, cause="per-type reorder")
+            for plan in (first, second):
+                o = plan.origin
+                if wit is not None:
+                    witnesses.setdefault((o.kind, o.name, o.line), wit)
+        self.widen(widened, witnesses)
+
+    def _explain_reorder(self, a: Decision, b: Decision,
+                         pieces: dict[str, tuple[Plan, Piece]]
+                         ) -> tuple[str, Plan, Plan] | None:
+        """Which two rules swap places for this message, in words: ``a`` is the source in
+        IMSVA order, ``b`` in EmS order (both split into pieces)."""
+
+        def piece(by: DecidedBy | None) -> tuple[Plan, Piece] | None:
+            return pieces.get(by.name) if by is not None else None
+
+        def kind(p: Piece) -> str:
+            return KIND_WORDS[KIND_ORDER[p.rank]]
+
+        def rule(plan: Plan, p: Piece) -> str:
+            return f"\"{plan.rule.name}\" (order {plan.rule.order}, {kind(p)})"
+
+        pa, pb = piece(a.decided_by), piece(b.decided_by)
+        if pa is not None and pb is not None and pa[0] is not pb[0]:
+            return (f"rule {rule(*pa)} ran before {rule(*pb)} in IMSVA; EmS runs "
+                    f"{kind(pb[1])} first", pa[0], pb[0])
+        # The same rule stops the message (or none does): another rule's modifications
+        # come or go because it now runs before (or after) the deciding one.
+        changed = set(a.modifications) ^ set(b.modifications)
+        decider = pa or pb
+        for plan, p in pieces.values():
+            if decider is not None and plan is decider[0]:
+                continue
+            mods = {x for act in plan.rule.actions for x in imsva_model.action_strings(act)}
+            if not mods & changed:
+                continue
+            if decider is None:
+                return (f"rule {rule(plan, p)}: running the rules by type, as EmS does, "
+                        "changes which modifications are kept", plan, plan)
+            dplan, dpiece = decider
+            if mods & set(a.modifications) - set(b.modifications):
+                text = (f"rule {rule(plan, p)} ran before {rule(dplan, dpiece)} stopped the "
+                        f"message in IMSVA; EmS runs {kind(dpiece)} first")
+            else:
+                text = (f"rule {rule(plan, p)} ran after {rule(dplan, dpiece)} stopped the "
+                        f"message in IMSVA; EmS runs {kind(p)} first, so it now applies")
+            return text, plan, dplan
+        return None
+
+    def widen(self, widened: dict[tuple[str, str, int], Fidelity],
+              witnesses: dict[tuple[str, str, int], dict[str, object]]) -> None:
+        if not widened and not witnesses:
+            return
+        context = "decides differently in the context of the whole policy"
+        reorder = ("EmS runs rule types in a fixed order (virus scan, spam filtering, content "
+                   "filtering, DLP): that changes a decision, see the witness (ISC3011)")
+
+        def meta(m: Meta) -> Meta:
+            if m.source is None:
+                return m
+            key = (m.source.kind, m.source.name, m.source.line)
+            diff = widened.get(key)
+            review = m.review
+            if key in witnesses:
+                review += (reorder,)
+            if diff is not None and not covers(m.fidelity, diff):
+                return Meta(m.source, Fidelity.combine([m.fidelity, diff]), review + (context,))
+            return Meta(m.source, m.fidelity, review)
+
+        p = self.policy
+        self.policy = attrs.evolve(
+            p,
+            rules=tuple(attrs.evolve(r, meta=meta(r.meta)) for r in p.rules),
+            blocked_senders=tuple(attrs.evolve(e, meta=meta(e.meta)) for e in p.blocked_senders),
+            blocked_ips=tuple(attrs.evolve(e, meta=meta(e.meta)) for e in p.blocked_ips),
+            dkim_verification=attrs.evolve(p.dkim_verification, meta=meta(
+                p.dkim_verification.meta)) if p.dkim_verification else None,
+            dmarc=attrs.evolve(p.dmarc, meta=meta(p.dmarc.meta)) if p.dmarc else None,
+        )
+        entries = []
+        for e in self.report:
+            key = (e.source.kind, e.source.name, e.source.line)
+            diff = widened.get(key)
+            if diff is not None and e.fidelity is not Fidelity.DROPPED and not covers(
+                    e.fidelity, diff):
+                e = attrs.evolve(e, fidelity=Fidelity.combine([e.fidelity, diff]),
+                                 reasons=e.reasons + (context,))
+            if key in witnesses:
+                e = attrs.evolve(e, witness=witnesses[key], reasons=e.reasons + (reorder,))
+            entries.append(e)
+        self.report = entries
+
+
+def _describe(c: Condition) -> str:
+    if isinstance(c, FlagCondition):
+        return _NOT_MIGRATED.get(c.flag, c.flag.value)
+    if isinstance(c, ReceivedTime):
+        return "Received time range"
+    return type(c).__name__
+
+
+def _target_name(r: EmsRule) -> str:
+    return f"{DIRECTION_WORDS[r.direction]} {KIND_WORDS[r.kind]}: {r.name}"
+
+
+def lower(mail: MailPolicy, rel: Callable[[str], str], options: Options
+          ) -> tuple[EmsPolicy, list[ReportEntry], list[Diagnostic]]:
+    low = Lowering(mail, rel, options)
+    policy = low.run()
+    return policy, low.report, low.diagnostics

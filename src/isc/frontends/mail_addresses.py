@@ -1,0 +1,170 @@
+"""Mail addresses with wildcards → canonical text (spec formats.md §5, research imsva.md §1.2,
+§3.1).
+
+Grammar: ``grammars/mail_address.lark``. The canonical form keeps the local part as written
+and lower-cases the domain, so two spellings of one address compare equal; a bare ``*``
+(accepted in routes) is written ``*@*``. Errors are :class:`~isc.errors.ParseError`
+``ISC1011`` at the column of the offending character. No Lark object leaves this module.
+"""
+
+from __future__ import annotations
+
+from lark import Token, Transformer, UnexpectedInput, v_args
+from lark.exceptions import VisitError
+
+from isc.diagnostics import Span
+from isc.errors import IscError, ParseError
+from isc.frontends._grammar import locate, parser, shift
+
+__all__ = ["looks_like_address_or_domain", "parse_address", "parse_domain"]
+
+_CODE = "ISC1011"
+_DEFAULT_SPAN = Span("<address>", 1, 1)
+
+
+def parse_address(text: str, span: Span | None = None, *, sender_list: bool = False,
+                  wildcards: bool = True) -> str:
+    """Parse one address (``name@domain.tld``, ``*@*.company.com``...), return its canonical
+    text.
+
+    ``span`` is the position of the first character of ``text``; blanks around the address
+    are insignificant. ``sender_list`` adds the approved/blocked sender rules (``*`` and
+    ``*@*`` rejected); ``wildcards=False`` accepts plain addresses only (change-recipient,
+    BCC and notification addresses).
+    """
+    entry, where = _trim(text, span)
+    if not entry:
+        raise ParseError("empty address", code=_CODE, span=where)
+    try:
+        tree = parser("mail_address", "address").parse(entry)
+    except UnexpectedInput as exc:
+        at = entry.find("@")
+        raise _syntax_error(exc, entry, where, at + 1 if at >= 0 else len(entry) + 1
+                            ) from None
+    try:
+        parsed = _Address(where).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, IscError):
+            raise exc.orig_exc from None
+        raise
+    assert isinstance(parsed, tuple)
+    local, domain = parsed
+    if sender_list and local == "*" and domain == "*":
+        what = "'*'" if entry == "*" else "'*@*'"
+        raise ParseError(f"{what} is not allowed in a sender list (it would match every "
+                         "sender)", code=_CODE, span=where)
+    if not wildcards and "*" in entry:
+        raise ParseError(f"'{entry}': a single address is needed here, not a wildcard",
+                         code=_CODE, span=shift(where, entry.index("*") + 1))
+    return f"{local}@{domain}"
+
+
+def parse_domain(text: str, span: Span | None = None, *, wildcard: bool = False) -> str:
+    """Parse a domain (``example.co.jp``; with ``wildcard`` also ``*`` and ``*.example.com``),
+    return it lower-cased."""
+    entry, where = _trim(text, span)
+    if not entry:
+        raise ParseError("empty domain", code=_CODE, span=where)
+    try:
+        tree = parser("mail_address", "domain").parse(entry)
+    except UnexpectedInput as exc:
+        raise _syntax_error(exc, entry, where, 0) from None
+    domain = _Address(where).transform(tree)
+    assert isinstance(domain, str)
+    if not wildcard and "*" in domain:
+        raise ParseError(f"'{entry}': a domain without wildcards is needed here", code=_CODE,
+                         span=shift(where, entry.index("*") + 1))
+    return domain
+
+
+def looks_like_address_or_domain(text: str) -> bool:
+    """Whether ``text`` is an address or a domain with at least one dot (used to recognise
+    address and domain list files nobody refers to)."""
+    entry = text.strip()
+    if not entry:
+        return False
+    try:
+        if "@" in entry:
+            parse_address(entry)
+        else:
+            if "." not in entry.strip("*."):
+                return False
+            parse_domain(entry, wildcard=True)
+    except IscError:
+        return False
+    return True
+
+
+def _trim(text: str, span: Span | None) -> tuple[str, Span]:
+    base = span or _DEFAULT_SPAN
+    lead = len(text) - len(text.lstrip())
+    return text.strip(), shift(base, lead + 1)
+
+
+@v_args(inline=True)
+class _Address(Transformer[Token, object]):
+    def __init__(self, span: Span) -> None:
+        super().__init__()
+        self.span = span
+
+    def address(self, local: str, domain: str) -> tuple[str, str]:
+        return (local, domain)
+
+    def bare_star(self, _tok: Token) -> tuple[str, str]:
+        return ("*", "*")
+
+    def any_local(self, _tok: Token) -> str:
+        return "*"
+
+    def local_name(self, tok: Token) -> str:
+        return str(tok)
+
+    def any_domain(self, _tok: Token) -> str:
+        return "*"
+
+    def sub_domains(self, _tok: Token, labels: str) -> str:
+        return "*." + labels
+
+    def exact_domain(self, labels: str) -> str:
+        return labels
+
+    def labels(self, *tokens: Token) -> str:
+        return ".".join(str(t) for t in tokens).lower()
+
+
+def _syntax_error(exc: UnexpectedInput, entry: str, where: Span, domain_start: int
+                  ) -> ParseError:
+    """Say which documented rule the address breaks; the domain starts at ``domain_start``
+    (``len(entry) + 1`` when there is none)."""
+    at_end, column, _expected, _ = locate(exc, entry, where)
+    pos = column - 1
+    char = entry[pos] if pos < len(entry) and not at_end else ""
+    star = pos if char == "*" else pos - 1 if 0 < pos <= len(entry) and entry[
+        pos - 1] == "*" else -1
+
+    def error(message: str, index: int) -> ParseError:
+        return ParseError(f"'{entry}': {message}", code=_CODE, span=shift(where, index + 1))
+
+    if star >= 0:
+        if star > domain_start and entry[star - 1] == ".":
+            if star == len(entry) - 1:
+                return error("a wildcard cannot stand for the top-level domain", star)
+            return error("a wildcard can only stand for the leftmost labels "
+                         "(*.company.com)", star)
+        return error("wildcards must appear alone", star)
+    if char == "@" and domain_start == 0:
+        return error("unexpected '@' (a domain is needed here, not an address)", pos)
+    if char == "@":
+        before = entry.find("@")
+        return error("more than one '@'" if before < pos else "nothing before '@'", pos)
+    if char.isspace():
+        return error("blank inside an address", pos)
+    if char == "." or (at_end and entry.endswith(".")):
+        return error("empty domain label", min(pos, len(entry) - 1))
+    if at_end and domain_start > len(entry):
+        return error("no '@' (write name@domain, *@domain or *@*)", len(entry))
+    if at_end:
+        return error("incomplete address", len(entry))
+    if ord(char) < 0x20 or char == "\x7f":
+        return error(f"control character U+{ord(char):04X}", pos)
+    return error(f"unexpected {char!r}", pos)

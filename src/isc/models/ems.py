@@ -1,0 +1,145 @@
+"""The Trend Micro Email Security decision model (spec semantics.md §4), on an :class:`EmsPolicy`.
+
+Order of evaluation (targets.md §2.2, §2.9), for the one recipient the message is evaluated for:
+
+1. Direction from the managed domains (as IMSVA does with its Internal Addresses).
+2. Connection filtering (inbound only): an approved IP skips IP reputation; a blocked IP
+   that is not approved → ``delete``. Blocked senders (envelope sender) → ``delete`` without
+   scanning, before approved senders (a block wins); an approved sender skips the spam-type
+   criteria (spam, phishing, web reputation, graymail, SEA) in every rule, not virus,
+   content or DLP criteria.
+3. Domain-based authentication (inbound only): DKIM verification for the enforced domains
+   (header From or envelope sender domain, no passing signature), then DMARC.
+4. Rules of the message's direction by type: Virus Scan, Spam Filtering, Content Filtering,
+   DLP; within a type by order. Intercept ``none`` goes on, ``deliver-now`` skips every
+   remaining rule and delivers, the others stop. Modify and monitor actions accumulate as
+   in the IMSVA model so that the two models' decisions compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.utils import getaddresses
+
+from isc.ir.common import Meta
+from isc.ir.ems import CriteriaMatch, EmsPolicy, EmsRule, RuleKind
+from isc.ir.mail import Direction, InterceptAction, KeywordExpression, KeywordMatch, Party
+from isc.ir.requests import DecidedBy, Decision, MailMessage
+from isc.models.imsva import (
+    Effects,
+    Env,
+    KeywordLookup,
+    authentication_action,
+    criteria_match,
+    dmarc_result,
+)
+from isc.models.mailmatch import (
+    PartyMatcher,
+    address_matches,
+    direction_of,
+    domain_matches,
+    domain_of,
+    ip_in,
+)
+
+#: EmS runs its rule types in this order (semantics.md §4).
+KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
+              RuleKind.DLP)
+
+
+def _by(kind: str, name: str, meta: Meta | None) -> DecidedBy:
+    src = meta.source if meta else None
+    return DecidedBy(kind, name, src.file if src else None, src.line if src else None)
+
+
+def matcher(policy: EmsPolicy) -> PartyMatcher:
+    def resolve(name: str) -> tuple[Party, ...] | None:
+        group = policy.address_group(name)
+        return None if group is None else group.addresses
+
+    return PartyMatcher(policy.managed_domains, resolve)
+
+
+def keyword_lookup(policy: EmsPolicy) -> KeywordLookup:
+    def lookup(name: str) -> tuple[KeywordMatch, int | None,
+                                   Sequence[KeywordExpression]] | None:
+        kl = policy.keyword_list(name)
+        return None if kl is None else (kl.match, kl.threshold, kl.expressions)
+
+    return lookup
+
+
+def rule_applies(rule: EmsRule, message: MailMessage, parties: PartyMatcher, env: Env) -> bool:
+    if not rule.enabled:
+        return False
+    if not parties.route_matches(rule.senders, rule.recipients, rule.exceptions, message):
+        return False
+    criteria = () if rule.match is CriteriaMatch.NONE else rule.criteria
+    return criteria_match(criteria, rule.match is CriteriaMatch.ALL, message, env,
+                          virus=rule.kind is RuleKind.VIRUS_SCAN)
+
+
+def _header_domains(message: MailMessage) -> set[str]:
+    found = {domain_of(a) for _, a in getaddresses(list(message.header("From"))) if a}
+    found.add(domain_of(message.sender))
+    found.discard("")
+    return found
+
+
+def decide(policy: EmsPolicy, message: MailMessage) -> Decision:
+    """The EmS decision for ``message`` (module doc for the order)."""
+    direction = direction_of(message, policy.managed_domains)
+    trace: list[str] = [f"direction={direction.value}"]
+    effects = Effects()
+
+    def done(action: str, by: DecidedBy | None) -> Decision:
+        return Decision(action, by, modifications=effects.result(), trace=tuple(trace))
+
+    incoming = direction is Direction.INCOMING
+    approved = False
+    if incoming:
+        if not any(ip_in(e.value, message.client_ip) for e in policy.approved_ips):
+            for ip in policy.blocked_ips:
+                if ip_in(ip.value, message.client_ip):
+                    trace.append(f"blocked IP {ip.value}")
+                    return done("delete", _by("blocked-ip", ip.value, ip.meta))
+        for entry in policy.blocked_senders:
+            if address_matches(entry.address, message.sender):
+                trace.append(f"blocked sender {entry.address}")
+                return done("delete", _by("blocked-sender", entry.address, entry.meta))
+        approved = any(address_matches(e.address, message.sender)
+                       for e in policy.approved_senders)
+        if approved:
+            trace.append("approved sender: spam-type criteria skipped")
+        dkim = policy.dkim_verification
+        if dkim is not None and dkim.enabled and message.dkim_pass is not True:
+            hit = sorted(d for d in _header_domains(message)
+                         if any(domain_matches(e, d) for e in dkim.enforced_domains))
+            if hit:
+                trace.append(f"DKIM verification: {hit[0]} without a passing signature")
+                verdict = authentication_action(dkim.action)
+                if verdict is not None:
+                    return done(verdict, _by("dkim-verification", hit[0], dkim.meta))
+                effects.add(f"dkim-enforcement:{dkim.action}")
+        dmarc = policy.dmarc
+        if dmarc is not None and dmarc.enabled and message.dmarc is not None:
+            result = dmarc_result(dmarc.actions, message.dmarc, effects, trace)
+            if result is not None:
+                return done(result, _by("dmarc", message.dmarc, dmarc.meta))
+    env = Env(keyword_lookup(policy), reaches=True, skip_spam_types=approved)
+    parties = matcher(policy)
+    for kind in KIND_ORDER:
+        for rule in policy.rules_of(direction, kind):
+            if not rule_applies(rule, message, parties, env):
+                continue
+            effects.actions(rule.actions)
+            effects.intercept(rule.intercept)
+            action = rule.intercept.action
+            trace.append(f"{kind.value} rule {rule.name!r}: {action.value}")
+            if action is InterceptAction.NONE:
+                continue
+            return done(action.value, _by("ems-rule", rule.name, rule.meta))
+    return done("deliver", None)
+
+
+__all__ = ["KIND_ORDER", "decide", "rule_applies"]

@@ -428,3 +428,271 @@ def mail_policies(draw: Any) -> MailPolicy:
         dmarc=draw(st.one_of(st.none(), _dmarc())),
         dkim_enforcement=draw(st.one_of(st.none(), _dkim)),
     )
+
+
+# ---------------------------------------------------------------- messages aimed at a policy
+# (for the mail pass properties: messages that reach the policy's rules and lists)
+
+import attrs  # noqa: E402
+
+from isc.ir.requests import Attachment, MailMessage  # noqa: E402
+from strategies_keywords import texts_for  # noqa: E402
+
+_OUTSIDER = st.sampled_from(["outsider@external.example", "Partner@Other.Example", "",
+                             "x@sub.external.example"])
+
+
+def _fill_address(draw: Any, pattern: str) -> str:
+    """An address ``pattern`` (imsva.md §1.2 forms) matches, or one just beside it."""
+    local, at, domain = pattern.strip().rpartition("@")
+    if not at:
+        local, domain = "*", pattern.strip()
+    filler = st.sampled_from(["x", "Staff", "a.b"])
+    local = local.replace("*", draw(filler))
+    if domain.startswith("*.") and draw(st.integers(0, 3)) == 0:
+        domain = domain[2:]  # the apex, which *.d does not cover
+    domain = domain.replace("*", draw(st.sampled_from(["sub", "deep.sub", "example"])))
+    address = f"{local}@{domain}"
+    return address.upper() if draw(st.integers(0, 5)) == 0 else address
+
+
+def _group_addresses(policy: MailPolicy, name: str, seen: frozenset[str] = frozenset()
+                     ) -> list[Party]:
+    group = policy.address_group(name)
+    if group is None or name in seen:
+        return []
+    out: list[Party] = []
+    for p in group.addresses:
+        if p.kind is PartyKind.ADDRESS_GROUP:
+            out += _group_addresses(policy, p.value, seen | {name})
+        else:
+            out.append(p)
+    return out
+
+
+def _identity(draw: Any, policy: MailPolicy, parties: list[Party]) -> tuple[str, list[str]]:
+    """An address and LDAP names for one side, aimed at ``parties`` when there are any."""
+    flat: list[Party] = []
+    for p in parties:
+        flat += _group_addresses(policy, p.value) if p.kind is PartyKind.ADDRESS_GROUP else [p]
+    groups = [p.value for p in flat if p.kind in (PartyKind.LDAP_GROUP, PartyKind.LDAP_USER)]
+    addresses = [p.value for p in flat if p.kind is PartyKind.ADDRESS]
+    internal = [f"*@{d}" if "@" not in d else d for d in policy.internal_domains]
+    pool = addresses or internal
+    if pool and draw(st.integers(0, 4)) > 0:
+        address = _fill_address(draw, draw(st.sampled_from(pool)))
+    elif internal and draw(st.booleans()):
+        address = _fill_address(draw, draw(st.sampled_from(internal)))
+    else:
+        address = draw(_OUTSIDER)
+    chosen = draw(st.lists(st.sampled_from(groups), max_size=2)) if groups else []
+    return address, chosen
+
+
+def _attachment(**kw: Any) -> Attachment:
+    kw.setdefault("name", "file.bin")
+    return Attachment(**kw)
+
+
+def _condition_feature(draw: Any, policy: MailPolicy, cond: Any, f: dict[str, Any]) -> None:
+    """Make ``cond`` (often) true of the message being built in ``f``."""
+    attachments: list[Attachment] = f.setdefault("attachments", [])
+    near = draw(st.sampled_from([-1, 0, 0, 1]))
+    if isinstance(cond, SizeCondition):
+        value = max(cond.value + near, 0)
+        if cond.measure is Measure.ATTACHMENT_SIZE:
+            attachments.append(_attachment(size=value))
+        elif cond.measure is Measure.MESSAGE_SIZE:
+            f["size"] = value
+        elif cond.measure is Measure.ATTACHMENT_COUNT:
+            attachments.extend(_attachment(name=f"n{i}.dat") for i in range(min(value, 6)))
+        else:
+            f["recipients"] = [f"r{i}@many.example" for i in range(min(value, 6))]
+    elif isinstance(cond, AttachmentName):
+        name = cond.pattern.replace("*", "x").replace("?", "a")
+        attachments.append(_attachment(name=name if "." in name else f"x.{name}"))
+    elif isinstance(cond, TrueFileType):
+        attachments.append(_attachment(file_type=cond.file_type))
+    elif isinstance(cond, MimeType):
+        attachments.append(_attachment(mime_type=cond.mime_type.replace("*", "x")))
+    elif isinstance(cond, KeywordCondition):
+        kl = policy.keyword_list(cond.keyword_list)
+        exprs = list(kl.expressions) if kl else []
+        picked = draw(st.lists(st.sampled_from(exprs), max_size=3)) if exprs else []
+        text = " ".join(draw(texts_for(e.expr)) for e in picked)
+        if cond.part is MessagePart.SUBJECT:
+            f["subject"] = f.get("subject", "") + text
+        elif cond.part is MessagePart.BODY:
+            f["body"] = f.get("body", "") + text
+        elif cond.part is MessagePart.HEADER:
+            names_ = cond.headers or ("X-Test",)
+            f.setdefault("headers", []).append((draw(st.sampled_from(names_)).strip(), text))
+        else:
+            attachments.append(_attachment(name="doc.txt", content=text))
+    elif isinstance(cond, SpamCondition):
+        base = float(cond.threshold) if cond.threshold else {
+            "high": 4.0, "medium": 6.0, "low": 8.0}.get(cond.catch_rate or "", 6.0)
+        f["spam_score"] = base + near * 0.5
+    elif isinstance(cond, WebReputationCondition):
+        f["wrs_level"] = draw(st.sampled_from(["low", "medium", "high", "untested"]))
+    elif isinstance(cond, FlagCondition):
+        if cond.flag is Flag.PASSWORD_PROTECTED:
+            attachments.append(_attachment(name="p.zip", password_protected=True))
+        else:
+            f[{Flag.GRAYMAIL: "graymail", Flag.SOCIAL_ENGINEERING: "sea",
+               Flag.CC_EMAIL: "cc_email", Flag.UNABLE_TO_DECRYPT: "undecryptable",
+               Flag.SPOOFED_INTERNAL: "spoofed_internal"}[cond.flag]] = True
+    elif isinstance(cond, DlpCondition):
+        f["dlp_templates"] = [*f.get("dlp_templates", []), cond.template]
+    elif isinstance(cond, ReceivedTime):
+        f["when"] = draw(st.sampled_from([cond.start, cond.end - 1, cond.start - 1]))
+    elif isinstance(cond, VirusCondition):
+        f["virus"] = True
+        if cond.extensions:
+            ext = draw(st.sampled_from(cond.extensions)).lstrip("*").lstrip(".")
+            attachments.append(_attachment(name=f"v.{ext.replace('*', 'x') or 'exe'}"))
+
+
+def _ip_inside(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False).network_address)
+    except ValueError:
+        return None
+
+
+@st.composite
+def mail_messages(draw: Any, policy: MailPolicy) -> MailMessage:
+    """A message aimed at ``policy``: mostly at one of its rules (sender and recipient from
+    its route, features that satisfy some of its conditions), with features of other rules'
+    conditions mixed in, sometimes from a listed sender or client IP, or with DKIM / DMARC
+    results; the direction given or left to the Internal Addresses."""
+    f: dict[str, Any] = {}
+    rules = list(policy.rules)
+    target = draw(st.sampled_from(rules)) if rules and draw(st.integers(0, 5)) > 0 else None
+    route = target.route if target else None
+    senders = list(route.senders) if route else []
+    recipients = list(route.recipients) if route else []
+    if route and route.exceptions and draw(st.integers(0, 3)) == 0:
+        exc = draw(st.sampled_from(route.exceptions))
+        senders, recipients = [exc.sender], [exc.recipient]
+    if route and route.type is RouteType.BOTH and draw(st.booleans()):
+        senders, recipients = recipients, senders
+    listed = list(policy.approved_senders + policy.blocked_senders)
+    if listed and draw(st.integers(0, 4)) == 0:
+        senders = [draw(st.sampled_from(listed))]
+    f["sender"], f["sender_groups"] = _identity(draw, policy, senders)
+    f["recipient"], f["recipient_groups"] = _identity(draw, policy, recipients)
+    f["direction"] = draw(st.sampled_from([None, None, "incoming", "outgoing"]))
+    conditions = list(target.conditions) if target else []
+    if target is not None and draw(st.booleans()):
+        # and the rule next to it, so that neighbours apply together
+        ordered = policy.rules_in_order()
+        at = next(i for i, r in enumerate(ordered) if r is target)
+        near = [r for r in ordered[max(at - 1, 0):at + 2] if r is not target]
+        conditions += [c for r in near for c in r.conditions]
+    chosen = draw(st.lists(st.sampled_from(conditions), max_size=3)) if conditions else []
+    others = [c for r in rules for c in r.conditions]
+    if others and draw(st.booleans()):
+        chosen.append(draw(st.sampled_from(others)))
+    for cond in chosen:
+        _condition_feature(draw, policy, cond, f)
+    if target is not None and target.type is RuleType.ANTIVIRUS and draw(st.integers(0, 3)):
+        f["virus"] = True
+    if draw(st.integers(0, 5)) == 0:
+        f["virus"] = not f.get("virus", False)
+    sf = policy.sender_filtering
+    ips = [e.value for e in sf.approved_ips + sf.blocked_ips] if sf else []
+    ips += list(policy.dmarc.exception_ips) if policy.dmarc else []
+    if ips and draw(st.booleans()):
+        f["client_ip"] = _ip_inside(draw(st.sampled_from(ips)))
+    auth = list(policy.dkim_enforcement.domains if policy.dkim_enforcement else ())
+    auth += list(policy.dmarc.domains if policy.dmarc else ())
+    if draw(st.integers(0, 3)) == 0:
+        sender = (_fill_address(draw, "*@" + draw(st.sampled_from(auth))) if auth
+                  else f["sender"])
+        f.setdefault("headers", []).append(("From", sender))
+        f["dkim_pass"] = draw(st.sampled_from([None, False, True]))
+        f["dmarc"] = draw(st.sampled_from([None, "none", "quarantine", "reject", "no-record"]))
+    return MailMessage(**f)
+
+
+@st.composite
+def optimisable_mail_policies(draw: Any) -> MailPolicy:
+    """:func:`mail_policies` with what the optimisation passes look for planted in it:
+    repeated list entries, an enabled Other rule with the route, intercept and actions of
+    the rule directly above it, and a catch-all rule (everyone, always, terminal)."""
+    policy = draw(mail_policies())
+    rules = list(policy.rules)
+    lists = [k.name for k in policy.keyword_lists]
+    names = {r.name for r in rules}
+
+    def fresh(base: str) -> str:
+        n = 1
+        while f"{base} {n}" in names:
+            n += 1
+        names.add(f"{base} {n}")
+        return f"{base} {n}"
+
+    def dup(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not items or not draw(st.booleans()):
+            return items
+        i = draw(st.integers(0, len(items)))
+        return items[:i] + (draw(st.sampled_from(items)),) + items[i:]
+
+    # twins: rules directly below another (same order number, next in input order) with
+    # its route, intercept and actions
+    out: list[MailRule] = []
+    for r in rules:
+        if draw(st.booleans()):
+            if draw(st.integers(0, 3)) > 0:
+                r = attrs.evolve(r, enabled=True, type=RuleType.OTHER, match=Match.ANY)
+            if draw(st.booleans()):
+                r = attrs.evolve(r, intercept=Intercept())  # both may apply, in a row
+            if draw(st.integers(0, 3)) == 0:
+                # an X-header before another action: applying them twice is not once
+                r = attrs.evolve(r, actions=(InsertXHeader("X-Isc", draw(st.sampled_from(
+                    ["1", "2"]))), TagSubject("[isc]")))
+            out.append(r)
+            for _ in range(draw(st.integers(1, 2))):
+                conditions = tuple(draw(st.lists(_conditions(lists), max_size=3)))
+                out.append(attrs.evolve(r, name=fresh("twin"), conditions=conditions,
+                                        enabled=True, type=RuleType.OTHER,
+                                        match=draw(st.sampled_from(Match))))
+        else:
+            out.append(r)
+    # a catch-all: everyone, conditions that always match, a terminal intercept
+    if draw(st.booleans()):
+        route_type = draw(st.sampled_from([RouteType.INCOMING, RouteType.OUTGOING,
+                                           RouteType.BOTH, RouteType.ALL]))
+        side = st.lists(st.sampled_from([Party(PartyKind.ANYONE),
+                                         Party(PartyKind.ADDRESS, "*@*")]), max_size=1)
+        always = st.sampled_from([ReceivedTime(0, 0), ReceivedTime(0, 1440),
+                                  SizeCondition(Measure.ATTACHMENT_COUNT, Compare.GE, 0),
+                                  SizeCondition(Measure.RECIPIENT_COUNT, Compare.GT, 0)])
+        catch_all = MailRule(
+            name=fresh("catch-all"),
+            order=draw(st.integers(0, 50)),
+            type=draw(st.sampled_from(RuleType)),
+            route=Route(route_type, tuple(draw(side)), tuple(draw(side))),
+            match=draw(st.sampled_from(Match)),
+            conditions=tuple(draw(st.lists(always, max_size=2))),
+            intercept=draw(_intercepts.filter(lambda i: i.action.terminal)),
+        )
+        out.insert(draw(st.integers(0, len(out))), catch_all)
+    out = [attrs.evolve(r, route=attrs.evolve(r.route, senders=dup(r.route.senders),
+                                              recipients=dup(r.route.recipients)),
+                        conditions=dup(r.conditions))
+           for r in out]
+    sf = policy.sender_filtering
+    return attrs.evolve(
+        policy,
+        rules=tuple(out),
+        internal_domains=dup(policy.internal_domains),
+        address_groups=tuple(attrs.evolve(g, addresses=dup(g.addresses))
+                             for g in policy.address_groups),
+        keyword_lists=tuple(attrs.evolve(k, expressions=dup(k.expressions))
+                            for k in policy.keyword_lists),
+        approved_senders=dup(policy.approved_senders),
+        sender_filtering=None if sf is None else attrs.evolve(
+            sf, blocked_ips=dup(sf.blocked_ips), approved_ips=dup(sf.approved_ips)),
+    )

@@ -18,7 +18,7 @@ from isc.api import (
 )
 from isc.diagnostics import Diagnostic, Severity
 from isc.errors import IscError
-from isc.ir import Decision, Export, Fidelity, Output, WebRequest
+from isc.ir import Decision, Export, Fidelity, MailMessage, Output, WebRequest
 
 __version__ = "0.1.0"
 
@@ -28,6 +28,7 @@ __all__ = [
     "Export",
     "Fidelity",
     "IscError",
+    "MailMessage",
     "Output",
     "Severity",
     "WebRequest",

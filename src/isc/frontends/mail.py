@@ -158,18 +158,21 @@ class MailBuilder:
         product: str | None = None
         version: str | None = None
         domains: list[str] = []
+        domain_spans: list[Span | None] = []
         approved: list[Party] = []
         blocked: list[Party] = []
         for frag in self.fragments:
             product = product or frag.product
             version = version or frag.version
             domains.extend(frag.internal_domains)
+            domain_spans.extend(frag.internal_spans)
             approved.extend(frag.approved_senders)
             blocked.extend(frag.blocked_senders)
         return MailPolicy(
             product=product,
             version=version,
             internal_domains=tuple(domains),
+            internal_spans=tuple(domain_spans),
             address_groups=self._unique("address-group", (
                 g for f in self.fragments for g in f.address_groups)),
             keyword_lists=self._unique("keyword-list", (
@@ -278,17 +281,18 @@ class MailBuilder:
         if rule.type is RuleType.OTHER:
             for action in rule.actions:
                 if isinstance(action, CleanAction):
-                    odd("is not an antivirus rule: <clean> has no effect", action.span)
+                    odd("is not an antivirus rule: IMSVA offers <clean> only in antivirus "
+                        "rules; isc applies it as written", action.span)
 
     @staticmethod
     def _check_condition(rule: MailRule, cond: Condition, odd: _Odd) -> None:
         if isinstance(cond, VirusCondition):
             if rule.type is RuleType.OTHER:
-                odd("is not an antivirus rule: its <virus> condition never matches",
-                    cond.span)
+                odd("is not an antivirus rule: IMSVA offers <virus> only in antivirus rules; "
+                    "isc evaluates it as written (the message is infected)", cond.span)
             elif cond.scan == "extensions" and not cond.extensions:
-                odd("scans by extension but names no extension: <virus> never matches",
-                    cond.span)
+                odd("scans by extension but names no extension: isc scans every "
+                    "attachment", cond.span)
         elif isinstance(cond, SizeCondition) and cond.op.value == "lt" and cond.value == 0:
             what = "size" if cond.measure in (Measure.ATTACHMENT_SIZE,
                                               Measure.MESSAGE_SIZE) else "count"

@@ -548,7 +548,12 @@ class _Reader:
             return []
         key, data = found
         self.result.lists[key] = kind
-        display = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), name))
+        # show the list as its member is shown: an archive member found by its path inside
+        # the archive is "ARCHIVE:MEMBER", like the XML document itself
+        display = key
+        if key != posixpath.normpath(posixpath.join(posixpath.dirname(self.path), name)) \
+                and self.rel and self.path.endswith(self.rel):
+            display = self.path[:len(self.path) - len(self.rel)] + key
         try:
             text, _ = _text.decode(data, display, self.encoding)
         except IscError as exc:
@@ -586,12 +591,16 @@ class _Reader:
         filtering: list[SenderFiltering] = []
         dmarcs: list[Dmarc] = []
         dkims: list[DkimEnforcement] = []
+        domain_spans: list[Span | None] = []
         for el in _children(root):
             try:
                 tag = el.tag
                 if tag == "internal-addresses":
-                    domains.extend(d for d in (self.domain(c, wildcard=True)
-                                               for c in _children(el)) if d is not None)
+                    for c in _children(el):
+                        d = self.domain(c, wildcard=True)
+                        if d is not None:
+                            domains.append(d)
+                            domain_spans.append(self.pos.element(c))
                 elif tag == "address-group":
                     groups.append(self.address_group(el))
                 elif tag == "keyword-list":
@@ -628,6 +637,7 @@ class _Reader:
             product=product.strip() if product is not None else None,
             version=root.get("version"),
             internal_domains=tuple(domains),
+            internal_spans=tuple(domain_spans),
             address_groups=tuple(groups),
             keyword_lists=tuple(keyword_lists),
             stamps=tuple(stamps),

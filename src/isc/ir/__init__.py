@@ -2,13 +2,15 @@
 
 from isc.ir.common import Fidelity, Origin, Span
 from isc.ir.export import Export, Output, ReportEntry, SourceFile
-from isc.ir.requests import DecidedBy, Decision, Url, WebRequest
+from isc.ir.requests import Attachment, DecidedBy, Decision, MailMessage, Url, WebRequest
 
 __all__ = [
+    "Attachment",
     "DecidedBy",
     "Decision",
     "Export",
     "Fidelity",
+    "MailMessage",
     "Origin",
     "Output",
     "ReportEntry",

@@ -451,6 +451,8 @@ class MailPolicy:
     product: str | None = None
     version: str | None = None
     internal_domains: tuple[str, ...] = ()
+    #: Where each internal domain was written (parallel to ``internal_domains``).
+    internal_spans: tuple[Span | None, ...] = attrs.field(default=(), eq=False, repr=False)
     address_groups: tuple[AddressGroup, ...] = ()
     keyword_lists: tuple[KeywordList, ...] = ()
     stamps: tuple[Stamp, ...] = ()

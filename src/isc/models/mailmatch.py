@@ -160,10 +160,11 @@ class PartyMatcher:
         if kind is PartyKind.LDAP_GROUP:
             return ldap_matches(party.value, ldap)
         if kind is PartyKind.LDAP_USER:
-            # A user is named by DN (listed by the caller among the side's identities) or by
-            # mail address.
-            return normalize(party.value) == normalize(address) or ldap_matches(
-                party.value, ldap)
+            # A user is named by mail address, or by DN (listed by the caller among the
+            # side's identities); a user written as an address is only that address.
+            if "@" in party.value and "=" not in party.value:
+                return normalize(party.value) == normalize(address)
+            return ldap_matches(party.value, ldap)
         if kind is PartyKind.ADDRESS_GROUP:
             if party.value in _seen:
                 return False  # a group that contains itself adds nothing

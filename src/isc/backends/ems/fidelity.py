@@ -13,7 +13,7 @@ modifications (compared as sets: the models keep each modification once), is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -22,6 +22,7 @@ from isc.ir.common import Fidelity
 from isc.ir.ems import EmsPolicy
 from isc.ir.mail import MailPolicy
 from isc.ir.requests import Decision, MailMessage
+from isc.ir.serde import camel
 from isc.models import ems, imsva
 
 #: How much an action keeps a message from its recipient.
@@ -113,11 +114,11 @@ def message_json(m: MailMessage) -> dict[str, Any]:
     for name in simple:
         value = getattr(m, name)
         if value != getattr(default, name):
-            out[_camel(name)] = value
+            out[camel(name)] = value
     for name in ("recipients", "dlp_templates", "sender_groups", "recipient_groups"):
         value = getattr(m, name)
         if value:
-            out[_camel(name)] = list(value)
+            out[camel(name)] = list(value)
     if m.headers:
         out["headers"] = [[k, v] for k, v in m.headers]
     if m.attachments:
@@ -129,17 +130,18 @@ def message_json(m: MailMessage) -> dict[str, Any]:
     return out
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)
-
-
-def decision_json(d: Decision) -> dict[str, Any]:
+def decision_json(d: Decision, rel: Callable[[str], str] = str) -> dict[str, Any]:
+    """A decision for the report; ``rel`` maps the deciding object's file to the path
+    output documents cite (the path inside the input)."""
+    by = d.decided_by
+    if by is not None and by.file:
+        by = attrs.evolve(by, file=rel(by.file))
     return {"action": d.action, "modifications": list(d.modifications),
-            "decidedBy": d.decided_by.to_json() if d.decided_by else None}
+            "decidedBy": by.to_json() if by else None}
 
 
-def witness_json(c: Comparison, cause: str | None = None) -> dict[str, Any] | None:
+def witness_json(c: Comparison, cause: str | None = None,
+                 rel: Callable[[str], str] = str) -> dict[str, Any] | None:
     """``{"message": ..., "source": ACTION, "target": ACTION, ...}`` for the report."""
     if c.witness is None or c.source is None or c.target is None:
         return None
@@ -147,8 +149,8 @@ def witness_json(c: Comparison, cause: str | None = None) -> dict[str, Any] | No
         "message": message_json(c.witness),
         "source": c.source.action,
         "target": c.target.action,
-        "sourceDecision": decision_json(c.source),
-        "targetDecision": decision_json(c.target),
+        "sourceDecision": decision_json(c.source, rel),
+        "targetDecision": decision_json(c.target, rel),
     }
     if cause is not None:
         out["cause"] = cause

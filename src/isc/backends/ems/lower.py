@@ -105,7 +105,10 @@ _FIDELITY_CODES = {Fidelity.NARROWED: "ISC3001", Fidelity.BROADENED: "ISC3002",
 #: Report kinds whose loss cannot let more mail through: imss.ini keys, and approvals (a
 #: lost approval only means more scanning).
 HARMLESS_DROPS = frozenset({"imss.ini", "approved-senders.entry",
-                            "sender-filtering.approved-ip"})
+                            "sender-filtering.approved-ip",
+                            # handoff becomes quarantine; postpone and archive never stopped
+                            # a message: the rule's own entry carries any access change
+                            "mail-rule.action"})
 
 
 @attrs.frozen
@@ -240,7 +243,7 @@ class Lowering:
                targets: Iterable[str], reasons: Iterable[str], span: Span | None,
                *, quiet: bool = False) -> Fidelity:
         tag = cmp if isinstance(cmp, Fidelity) else cmp.fidelity
-        witness = None if isinstance(cmp, Fidelity) else witness_json(cmp)
+        witness = None if isinstance(cmp, Fidelity) else witness_json(cmp, rel=self.rel)
         reasons = tuple(dict.fromkeys(reasons))
         self.report.append(ReportEntry(origin, fate, tag, tuple(targets), reasons, witness))
         code = _FIDELITY_CODES.get(tag)
@@ -295,8 +298,10 @@ class Lowering:
     # ------------------------------------------------------------------ objects
 
     def lower_internal_domains(self) -> None:
+        spans = dict(zip(self.mail.internal_domains, self.mail.internal_spans, strict=False))
         for d in dict.fromkeys(self.mail.internal_domains):
-            self.record(Origin("", 0, "internal-addresses.domain", d), "managed domain",
+            self.record(self.origin("internal-addresses.domain", d, spans.get(d)),
+                        "managed domain",
                         Fidelity.EXACT, [d], [
                             "add and verify the domain in EmS (Domains); EmS decides inbound "
                             "and outbound by its managed domains as IMSVA did by its Internal "
@@ -651,6 +656,7 @@ class Lowering:
         notes: list[str] = []
         groups, disabled, pieces = self.plan_criteria(r, notes)
         intercept, actions = self.plan_actions(r, notes)
+        self.record_dropped_actions(r)
         recipients, senders, exceptions, approx = self.plan_parties(r, notes)
         if not groups:
             cmp = self.rule_fidelity(r, (), False)
@@ -688,6 +694,27 @@ class Lowering:
         self.plans.append(Plan(r, origin, tuple(targets), pieces))
         fate = "EmS rules" + (" (emitted disabled)" if disabled else "")
         self.record(origin, fate, cmp, [_target_name(t) for t in targets], review, r.span)
+
+    def record_dropped_actions(self, r: MailRule) -> None:
+        """semantics.md §5: handoff, postpone and archive are ``dropped`` with the reason.
+        Each gets a report entry of its own (kind ``mail-rule.action``); the rule keeps the
+        tag computed for what was emitted (handoff becomes quarantine)."""
+        dropped: list[tuple[str, Span | None, str]] = []
+        if r.intercept.action is InterceptAction.HANDOFF:
+            dropped.append(("handoff", r.intercept.span,
+                            "EmS has no handoff; the rule quarantines instead (research "
+                            "imsva.md §6, targets.md §2.7)"))
+        for a in r.actions:
+            if isinstance(a, Postpone):
+                dropped.append(("postpone", a.span, "Postpone delivery does not migrate to "
+                                "EmS (research imsva.md §5.4); the message is delivered now"))
+            elif isinstance(a, Archive):
+                dropped.append(("archive", a.span, "Archive modified to does not migrate to "
+                                "EmS (research imsva.md §5.4); keep a copy with BCC or EmS "
+                                "log retention"))
+        for what, span, reason in dropped:
+            self.record(self.origin("mail-rule.action", f"{r.name}: {what}", span or r.span),
+                        "dropped", Fidelity.DROPPED, [], [reason], span or r.span, quiet=True)
 
     def rule_fidelity(self, r: MailRule, targets: tuple[EmsRule, ...], disabled: bool
                       ) -> Comparison:
@@ -950,7 +977,7 @@ class Lowering:
         witnesses: dict[tuple[str, str, int], dict[str, object]] = {}
         for cmp, text, first, second in reorders.values():
             self.note("ISC3011", Severity.WARNING, text + witness_text(cmp), first.rule.span)
-            wit = witness_json(cmp, cause="per-type reorder")
+            wit = witness_json(cmp, cause="per-type reorder", rel=self.rel)
             for plan in (first, second):
                 o = plan.origin
                 if wit is not None:

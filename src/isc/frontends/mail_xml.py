@@ -347,6 +347,15 @@ def _validate(root: etree._Element, positions: _Positions) -> list[Diagnostic]:
     return list(out.values()) or fallback
 
 
+def _doctype_span(positions: _Positions) -> Span:
+    """Where ``<!DOCTYPE`` is written (line 1 if it cannot be found)."""
+    at = positions.text.find("<!DOCTYPE")
+    if at < 0:
+        return Span(positions.path, 1, 1)
+    line = positions.text.count("\n", 0, at) + 1
+    return Span(positions.path, line, at - positions.line_starts[line - 1] + 1)
+
+
 def _hostile(tree: etree._ElementTree, root: etree._Element, positions: _Positions,
              diags: list[Diagnostic]) -> bool:
     """Report DTDs, entity declarations and references, and XInclude (``ISC4003``)."""
@@ -360,7 +369,7 @@ def _hostile(tree: etree._ElementTree, root: etree._Element, positions: _Positio
         diags.append(Diagnostic.at(
             "ISC4003", Severity.ERROR,
             f"a DOCTYPE{declared} is not allowed in a rule set; isc loads no DTD and expands "
-            "no entity", Span(positions.path, 1, 1),
+            "no entity", _doctype_span(positions),
             ("remove the <!DOCTYPE ...> declaration",)))
         found = True
     for node in root.iter():
@@ -954,7 +963,7 @@ class _Reader:
             return Notify(el.get("ref", ""), span=span)
         if tag == "bcc":
             found = self.addresses(_text_of(el), self.pos.content(el))
-            if not found:
+            if not found and not _text_of(el).strip(";").strip():  # bad ones: ISC1011
                 self.report("ISC1006", Severity.ERROR, "<bcc> names no address", span)
                 return None
             return Bcc(found, span=span)

@@ -12,6 +12,7 @@ import attrs
 import pytest
 
 import isc
+from golden import check_golden
 from isc.cli import verify
 from isc.ir.common import Fidelity
 from isc.ir.export import Output
@@ -29,17 +30,7 @@ def compiled() -> tuple[isc.Export, Output]:
 
 
 def _golden(name: str, text: str, update: bool) -> None:
-    path = EXPECTED / name
-    if update:
-        path.write_text(text, encoding="utf-8")
-        return
-    actual = path.with_suffix(".actual.json")
-    expected = path.read_text(encoding="utf-8") if path.exists() else None
-    if expected != text:
-        actual.write_text(text, encoding="utf-8")
-        pytest.fail(f"{path} differs from the output (written to {actual}); "
-                    "rerun with --update-golden if the change is intended")
-    actual.unlink(missing_ok=True)
+    check_golden(EXPECTED / name, text, update)
 
 
 def test_golden_ztsa(compiled: tuple[isc.Export, Output], update_golden: bool) -> None:

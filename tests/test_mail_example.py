@@ -3,6 +3,7 @@ messages decided as its README says, and verification against the models."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import attrs
 import pytest
 
 import isc
+from golden import check_golden
 from isc.backends.ems.probes import policy_pool
 from isc.cli import main, verify_mail
 from isc.ir.ems import EmsPolicy
@@ -36,18 +38,7 @@ def compiled() -> tuple[isc.Export, Output]:
 
 
 def _golden(name: str, text: str, update: bool) -> None:
-    path = EXPECTED / name
-    if update:
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    actual = path.with_suffix(".actual.json")
-    expected = path.read_text(encoding="utf-8") if path.exists() else None
-    if expected != text:
-        actual.write_text(text, encoding="utf-8")
-        pytest.fail(f"{path} differs from the output (written to {actual}); "
-                    "rerun with --update-golden if the change is intended")
-    actual.unlink(missing_ok=True)
+    check_golden(EXPECTED / name, text, update)
 
 
 def test_golden_ems(compiled: tuple[isc.Export, Output], update_golden: bool) -> None:
@@ -295,3 +286,16 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
                         "-o", str(out)], check=True, env=env, capture_output=True)
         outs.append(((out / "ems.json").read_bytes(), (out / "report.json").read_bytes()))
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("example", ["iwsva-sakura", "imsva-kaede"])
+def test_committed_archive_is_the_export_directory(example: str) -> None:
+    """Each example's export.tar.gz is exactly what examples/make_archive.py builds from its
+    export/ directory, so the two input forms cannot drift apart."""
+    spec = importlib.util.spec_from_file_location("make_archive",
+                                                  ROOT / "examples" / "make_archive.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = ROOT / "examples" / example
+    assert module.build(folder / "export") == (folder / "export.tar.gz").read_bytes()

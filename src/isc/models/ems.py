@@ -18,20 +18,20 @@ Order of evaluation (targets.md §2.2, §2.9), for the one recipient the message
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from email.utils import getaddresses
 
 from isc.ir.common import Meta
 from isc.ir.ems import CriteriaMatch, EmsPolicy, EmsRule, RuleKind
-from isc.ir.mail import Direction, InterceptAction, KeywordExpression, KeywordMatch, Party
+from isc.ir.mail import Direction, InterceptAction
 from isc.ir.requests import DecidedBy, Decision, MailMessage
 from isc.models.imsva import (
     Effects,
     Env,
-    KeywordLookup,
     authentication_action,
     criteria_match,
     dmarc_result,
+    keyword_lookup,
+    matcher,
 )
 from isc.models.mailmatch import (
     PartyMatcher,
@@ -50,23 +50,6 @@ KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FIL
 def _by(kind: str, name: str, meta: Meta | None) -> DecidedBy:
     src = meta.source if meta else None
     return DecidedBy(kind, name, src.file if src else None, src.line if src else None)
-
-
-def matcher(policy: EmsPolicy) -> PartyMatcher:
-    def resolve(name: str) -> tuple[Party, ...] | None:
-        group = policy.address_group(name)
-        return None if group is None else group.addresses
-
-    return PartyMatcher(policy.managed_domains, resolve)
-
-
-def keyword_lookup(policy: EmsPolicy) -> KeywordLookup:
-    def lookup(name: str) -> tuple[KeywordMatch, int | None,
-                                   Sequence[KeywordExpression]] | None:
-        kl = policy.keyword_list(name)
-        return None if kl is None else (kl.match, kl.threshold, kl.expressions)
-
-    return lookup
 
 
 def rule_applies(rule: EmsRule, message: MailMessage, parties: PartyMatcher, env: Env) -> bool:

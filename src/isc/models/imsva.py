@@ -26,6 +26,7 @@ from email.utils import parseaddr
 import attrs
 
 from isc.ir.common import Span
+from isc.ir.ems import EmsPolicy
 from isc.ir.mail import (
     Action,
     Archive,
@@ -412,15 +413,19 @@ def route_applies(route_type: RouteType, direction: Direction) -> bool:
     return True
 
 
-def matcher(policy: MailPolicy) -> PartyMatcher:
+def matcher(policy: MailPolicy | EmsPolicy) -> PartyMatcher:
+    """Party matching against a policy's address groups and its own domains (IMSVA's
+    Internal Addresses, EmS's managed domains)."""
     def resolve(name: str) -> tuple[Party, ...] | None:
         group = policy.address_group(name)
         return None if group is None else group.addresses
 
-    return PartyMatcher(policy.internal_domains, resolve)
+    domains = (policy.internal_domains if isinstance(policy, MailPolicy)
+               else policy.managed_domains)
+    return PartyMatcher(domains, resolve)
 
 
-def keyword_lookup(policy: MailPolicy) -> KeywordLookup:
+def keyword_lookup(policy: MailPolicy | EmsPolicy) -> KeywordLookup:
     def lookup(name: str) -> tuple[KeywordMatch, int | None,
                                    Sequence[KeywordExpression]] | None:
         kl = policy.keyword_list(name)

@@ -1,11 +1,13 @@
-"""Build ``export.tar.gz`` from ``export/`` so that every run gives the same bytes.
+"""Build an example's ``export.tar.gz`` from its ``export/`` so that every run gives the
+same bytes.
 
-Members are named relative to ``export/`` (``policy.ini``, ``certs/corp-root.pem``, ...), so a
-path written in the export (``file = certs/corp-root.pem``) names a member of the archive.
+Members are named relative to ``export/`` (``policy.ini``, ``lists/torihikisaki.txt``, ...), so
+a path written in the export (``file = certs/corp-root.pem``, ``file="lists/..."``) names a
+member of the archive.
 Directories come before their contents, all in sorted order; times, owners and the gzip header
 carry no trace of the machine that ran this.
 
-Usage: python make_archive.py [SOURCE_DIR [OUTPUT]]
+Usage: python examples/make_archive.py EXAMPLE_DIR   (e.g. examples/imsva-kaede)
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ import io
 import sys
 import tarfile
 from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
-
 
 def _info(name: str, *, directory: bool, size: int = 0) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
@@ -52,8 +51,11 @@ def build(source: Path) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    source = Path(argv[1]) if len(argv) > 1 else HERE / "export"
-    output = Path(argv[2]) if len(argv) > 2 else HERE / "export.tar.gz"
+    if len(argv) != 2:
+        print("usage: python examples/make_archive.py EXAMPLE_DIR", file=sys.stderr)
+        return 2
+    source = Path(argv[1]) / "export"
+    output = Path(argv[1]) / "export.tar.gz"
     if not source.is_dir():
         print(f"make_archive: {source} is not a directory", file=sys.stderr)
         return 2

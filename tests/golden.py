@@ -1,0 +1,22 @@
+"""Golden files: compare emitted text with the committed file, or rewrite it when the run
+was given ``--update-golden`` (never silently)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def check_golden(path: Path, text: str, update: bool) -> None:
+    if update:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    actual = path.with_suffix(".actual.json")
+    expected = path.read_text(encoding="utf-8") if path.exists() else None
+    if expected != text:
+        actual.write_text(text, encoding="utf-8")
+        pytest.fail(f"{path} differs from the output (written to {actual}); "
+                    "rerun with --update-golden if the change is intended")
+    actual.unlink(missing_ok=True)

@@ -18,6 +18,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+
 def _info(name: str, *, directory: bool, size: int = 0) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type = tarfile.DIRTYPE if directory else tarfile.REGTYPE

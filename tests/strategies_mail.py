@@ -596,6 +596,10 @@ def mail_messages(draw: Any, policy: MailPolicy) -> MailMessage:
         chosen.append(draw(st.sampled_from(others)))
     for cond in chosen:
         _condition_feature(draw, policy, cond, f)
+    if "when" not in f and draw(st.booleans()):
+        f["when"] = draw(st.sampled_from([0, 699, 700, 1439, 1440 + 5]))
+    if "recipients" not in f and draw(st.integers(0, 3)) == 0:
+        f["recipients"] = [f["recipient"], "other@example.net"]
     if target is not None and target.type is RuleType.ANTIVIRUS and draw(st.integers(0, 3)):
         f["virus"] = True
     if draw(st.integers(0, 5)) == 0:
@@ -616,14 +620,158 @@ def mail_messages(draw: Any, policy: MailPolicy) -> MailMessage:
     return MailMessage(**f)
 
 
+_ALWAYS = [ReceivedTime(0, 0), ReceivedTime(0, 1440), ReceivedTime(700, 700),
+           SizeCondition(Measure.ATTACHMENT_COUNT, Compare.GE, 0),
+           SizeCondition(Measure.ATTACHMENT_COUNT, Compare.GT, -1),
+           SizeCondition(Measure.RECIPIENT_COUNT, Compare.GE, 1),
+           SizeCondition(Measure.RECIPIENT_COUNT, Compare.GT, 0)]
+_ALMOST = [ReceivedTime(0, 1439), ReceivedTime(1, 1440), ReceivedTime(700, 699),
+           SizeCondition(Measure.ATTACHMENT_COUNT, Compare.GT, 0),
+           SizeCondition(Measure.RECIPIENT_COUNT, Compare.GT, 1)]
+
+
 @st.composite
-def optimisable_mail_policies(draw: Any) -> MailPolicy:
-    """:func:`mail_policies` with what the optimisation passes look for planted in it:
-    repeated list entries, an enabled Other rule with the route, intercept and actions of
-    the rule directly above it, and a catch-all rule (everyone, always, terminal)."""
-    policy = draw(mail_policies())
+def catch_alls(draw: Any, nothing_list: str | None = None) -> tuple[MailRule, bool]:
+    """A rule that stops every message of its directions (second item True), or, as often,
+    one that just misses being one in one respect (False). ``nothing_list`` names a keyword
+    list matching ``not`` without expressions, if the policy has one."""
+    everyone = st.lists(st.sampled_from([Party(PartyKind.ANYONE),
+                                         Party(PartyKind.ADDRESS, "*@*"),
+                                         Party(PartyKind.ADDRESS, " * ")]), max_size=1)
+    always = list(_ALWAYS)
+    almost = list(_ALMOST)
+    if nothing_list is not None:
+        always += [KeywordCondition(p, nothing_list) for p in
+                   (MessagePart.SUBJECT, MessagePart.BODY, MessagePart.HEADER)]
+        almost.append(KeywordCondition(MessagePart.ATTACHMENT_CONTENT, nothing_list))
+    rule = MailRule(
+        name="catch-all",
+        order=0,
+        type=draw(st.sampled_from(RuleType)),
+        route=Route(draw(st.sampled_from([RouteType.INCOMING, RouteType.OUTGOING,
+                                          RouteType.BOTH, RouteType.ALL])),
+                    tuple(draw(everyone)), tuple(draw(everyone))),
+        match=draw(st.sampled_from(Match)),
+        conditions=tuple(draw(st.lists(st.sampled_from(always), max_size=2))),
+        intercept=draw(_intercepts.filter(lambda i: i.action.terminal)),
+    )
+    # each way of missing equally likely, each near-miss condition one of them
+    misses: list[Any] = ["disabled", "intercept", "users", "exception", "scope", *almost]
+    miss = draw(st.sampled_from(misses)) if draw(st.integers(0, 2)) > 0 else "none"
+    if miss == "disabled":
+        rule = attrs.evolve(rule, enabled=False)
+    elif miss == "intercept":
+        rule = attrs.evolve(rule, intercept=Intercept())
+    elif miss == "users":  # a both route's Users list does not count <anyone/>
+        rule = attrs.evolve(rule, route=Route(
+            RouteType.BOTH, (Party(PartyKind.ANYONE),),
+            (Party(PartyKind.ADDRESS, draw(addresses).replace("*", "x")),)))
+    elif miss == "exception":
+        rule = attrs.evolve(rule, route=attrs.evolve(rule.route, exceptions=(
+            RouteException(Party(PartyKind.ADDRESS, draw(addresses))),)))
+    elif miss == "scope":
+        rule = attrs.evolve(rule, type=RuleType.ANTIVIRUS, conditions=rule.conditions + (
+            VirusCondition("extensions", ("exe",)),))
+    elif miss != "none":
+        # all of: conditions that always match and one that does not
+        conditions = (draw(st.sampled_from(always)), *rule.conditions, miss)
+        rule = attrs.evolve(rule, match=Match.ALL,
+                            conditions=tuple(draw(st.permutations(conditions))))
+    return rule, miss == "none"
+
+
+# A small vocabulary, so that rules share routes, conditions and actions by chance.
+_COMPACT_ADDRESSES = ["ceo@example.co.jp", "CEO@Example.co.jp", "*@example.co.jp",
+                      "*@*.example.co.jp", "*@partner.example", "sales@*", "*@*"]
+_COMPACT_LDAP = ["CN=Sales,DC=example", "cn=sales, dc=example"]
+
+
+@functools.cache
+def _compact_keyword_lists() -> tuple[KeywordList, ...]:
+    # in the score list only the repeat of 社外秘 takes it over the threshold
+    exprs = tuple(_expression(t, False, score, "")
+                  for t, score in (("社外秘", 3), ("confidential", 1), ("社外秘", 3)))
+    return (KeywordList("社外秘", KeywordMatch.ANY, None, exprs),
+            KeywordList("点数", KeywordMatch.SCORE, 5, exprs),
+            KeywordList("nothing", KeywordMatch.NOT))
+
+
+_COMPACT_PARTIES = st.one_of(
+    st.just(Party(PartyKind.ANYONE)),
+    st.builds(Party, st.just(PartyKind.ADDRESS), st.sampled_from(_COMPACT_ADDRESSES)),
+    st.builds(Party, st.just(PartyKind.LDAP_GROUP), st.sampled_from(_COMPACT_LDAP)),
+    st.just(Party(PartyKind.ADDRESS_GROUP, "役員")),
+)
+_COMPACT_CONDITIONS = st.one_of(
+    st.sampled_from([*_ALWAYS, *_ALMOST, ReceivedTime(0, 360),
+                     SizeCondition(Measure.MESSAGE_SIZE, Compare.GT, 1000, "B"),
+                     AttachmentName("*.exe"), DlpCondition("PCI-DSS"), SpamCondition(),
+                     VirusCondition(), VirusCondition("extensions", ("exe",)),
+                     WebReputationCondition()]),
+    st.builds(FlagCondition, st.sampled_from(Flag)),
+    st.builds(KeywordCondition, st.sampled_from([MessagePart.SUBJECT, MessagePart.BODY,
+                                                 MessagePart.ATTACHMENT_CONTENT]),
+              st.sampled_from(["社外秘", "点数", "nothing"])),
+)
+_COMPACT_INTERCEPTS = st.sampled_from([
+    Intercept(), Intercept(), Intercept(InterceptAction.DELETE),
+    Intercept(InterceptAction.QUARANTINE, "Q"),
+    Intercept(InterceptAction.CHANGE_RECIPIENT, recipients=("r@example.co.jp",))])
+
+
+@st.composite
+def compact_mail_policies(draw: Any) -> MailPolicy:
+    """Small policies over a small vocabulary of addresses, conditions, intercepts and
+    actions (quick to generate; rules often repeat each other)."""
+    parties = st.lists(_COMPACT_PARTIES, max_size=2).map(tuple)
+    rules = tuple(
+        MailRule(
+            name=f"r{i}",
+            order=draw(st.integers(0, 6)),
+            enabled=draw(st.integers(0, 4)) > 0,
+            type=RuleType.ANTIVIRUS if draw(st.integers(0, 4)) == 0 else RuleType.OTHER,
+            route=Route(draw(st.sampled_from(RouteType)), draw(parties), draw(parties),
+                        tuple(draw(st.lists(st.builds(RouteException, _COMPACT_PARTIES,
+                                                      _COMPACT_PARTIES), max_size=1)))),
+            match=draw(st.sampled_from(Match)),
+            conditions=tuple(draw(st.lists(_COMPACT_CONDITIONS, max_size=3))),
+            intercept=draw(_COMPACT_INTERCEPTS),
+            # something to see when the rule applies
+            actions=draw(action_lists()) or (TagSubject(f"[r{i}]"),),
+        )
+        for i in range(draw(st.integers(1, 6))))
+    senders = st.lists(st.builds(Party, st.just(PartyKind.ADDRESS),
+                                 st.sampled_from(_COMPACT_ADDRESSES[:-1])), max_size=2)
+    ips = st.sampled_from(["198.51.100.0/24", "198.51.100.7", "2001:db8::/32", "bad.example"])
+    return MailPolicy(
+        internal_domains=tuple(draw(st.lists(st.sampled_from(
+            ["example.co.jp", "*.example.co.jp", "Example.co.jp"]), min_size=1, max_size=2))),
+        address_groups=(AddressGroup("役員", tuple(draw(st.lists(st.builds(
+            Party, st.just(PartyKind.ADDRESS), st.sampled_from(_COMPACT_ADDRESSES)),
+            max_size=3)))),),
+        keyword_lists=_compact_keyword_lists(),
+        rules=rules,
+        approved_senders=tuple(draw(senders)),
+        blocked_senders=tuple(draw(senders)),
+        sender_filtering=SenderFiltering(
+            approved_ips=tuple(draw(st.lists(st.builds(IpEntry, ips), max_size=2))),
+            blocked_ips=tuple(draw(st.lists(st.builds(IpEntry, ips, st.sampled_from(
+                ["block-permanently", "block-temporarily"])), max_size=2)))),
+        dkim_enforcement=DkimEnforcement(True, tuple(draw(st.lists(st.sampled_from(
+            ["bank.example", "BANK.example", "partner.example"]), max_size=2)))),
+    )
+
+
+@st.composite
+def optimisable_mail_policies(draw: Any, *, compact: bool = False) -> MailPolicy:
+    """:func:`mail_policies` (or, ``compact``, :func:`compact_mail_policies`) with what the
+    optimisation passes look for planted in it: repeated list entries, enabled Other rules
+    with the route, intercept and actions of the rule directly above them, and catch-all
+    rules (everyone, always, terminal) or rules that just miss being one."""
+    policy = draw(compact_mail_policies() if compact else mail_policies())
     rules = list(policy.rules)
     lists = [k.name for k in policy.keyword_lists]
+    new_conditions = _COMPACT_CONDITIONS if compact else _conditions(lists)
     names = {r.name for r in rules}
 
     def fresh(base: str) -> str:
@@ -654,45 +802,177 @@ def optimisable_mail_policies(draw: Any) -> MailPolicy:
                     ["1", "2"]))), TagSubject("[isc]")))
             out.append(r)
             for _ in range(draw(st.integers(1, 2))):
-                conditions = tuple(draw(st.lists(_conditions(lists), max_size=3)))
+                conditions = tuple(draw(st.lists(new_conditions, max_size=3)))
                 out.append(attrs.evolve(r, name=fresh("twin"), conditions=conditions,
                                         enabled=True, type=RuleType.OTHER,
                                         match=draw(st.sampled_from(Match))))
         else:
             out.append(r)
-    # a catch-all: everyone, conditions that always match, a terminal intercept
-    if draw(st.booleans()):
-        route_type = draw(st.sampled_from([RouteType.INCOMING, RouteType.OUTGOING,
-                                           RouteType.BOTH, RouteType.ALL]))
-        side = st.lists(st.sampled_from([Party(PartyKind.ANYONE),
-                                         Party(PartyKind.ADDRESS, "*@*")]), max_size=1)
-        always = st.sampled_from([ReceivedTime(0, 0), ReceivedTime(0, 1440),
-                                  SizeCondition(Measure.ATTACHMENT_COUNT, Compare.GE, 0),
-                                  SizeCondition(Measure.RECIPIENT_COUNT, Compare.GT, 0)])
-        catch_all = MailRule(
-            name=fresh("catch-all"),
-            order=draw(st.integers(0, 50)),
-            type=draw(st.sampled_from(RuleType)),
-            route=Route(route_type, tuple(draw(side)), tuple(draw(side))),
-            match=draw(st.sampled_from(Match)),
-            conditions=tuple(draw(st.lists(always, max_size=2))),
-            intercept=draw(_intercepts.filter(lambda i: i.action.terminal)),
-        )
-        out.insert(draw(st.integers(0, len(out))), catch_all)
+    # catch-alls (everyone, conditions that always match, a terminal intercept) and rules
+    # that just miss being one, early in the order so that rules follow them
+    keyword_lists = policy.keyword_lists
+    nothing = fresh("nothing") if draw(st.booleans()) else None
+    if nothing is not None:
+        keyword_lists += (KeywordList(nothing, KeywordMatch.NOT),)
+    for _ in range(draw(st.integers(0, 2))):
+        rule, _ = draw(catch_alls(nothing))
+        lowest = min((r.order for r in out), default=0)
+        rule = attrs.evolve(rule, name=fresh("catch-all"), order=draw(st.one_of(
+            st.just(lowest), st.integers(0, 50))))
+        out.insert(draw(st.integers(0, len(out))), rule)
     out = [attrs.evolve(r, route=attrs.evolve(r.route, senders=dup(r.route.senders),
                                               recipients=dup(r.route.recipients)),
                         conditions=dup(r.conditions))
            for r in out]
     sf = policy.sender_filtering
+    dmarc = policy.dmarc
+    if dmarc is not None and dmarc.actions and draw(st.booleans()):
+        published = draw(st.sampled_from(dmarc.actions))[0]
+        again = (published.upper(), draw(st.sampled_from(["none", "quarantine", "reject"])))
+        dmarc = attrs.evolve(dmarc, enabled=True, actions=dup(dmarc.actions) + (again,),
+                             domains=dup(dmarc.domains))
     return attrs.evolve(
         policy,
+        dmarc=dmarc,
         rules=tuple(out),
         internal_domains=dup(policy.internal_domains),
         address_groups=tuple(attrs.evolve(g, addresses=dup(g.addresses))
                              for g in policy.address_groups),
         keyword_lists=tuple(attrs.evolve(k, expressions=dup(k.expressions))
-                            for k in policy.keyword_lists),
+                            for k in keyword_lists),
         approved_senders=dup(policy.approved_senders),
         sender_filtering=None if sf is None else attrs.evolve(
             sf, blocked_ips=dup(sf.blocked_ips), approved_ips=dup(sf.approved_ips)),
     )
+
+
+def action_lists() -> st.SearchStrategy[tuple[Any, ...]]:
+    """Modify and monitor actions of one rule, drawn from few values so that rules repeat
+    each other's X-header names and tags (the modifications' ordered-set rules matter)."""
+    few = st.sampled_from(["1", "2"])
+    action = st.one_of(
+        st.builds(InsertXHeader, st.sampled_from(["X-A", "x-a", "X-B"]), few),
+        st.builds(TagSubject, few),
+        st.builds(Bcc, st.lists(st.sampled_from(["a@b.example", "c@d.example"]), min_size=1,
+                                max_size=2).map(tuple)),
+        _actions([], []),
+    )
+    return st.lists(action, max_size=4).map(tuple)
+
+
+def _x_headers_last(actions: tuple[Any, ...]) -> bool:
+    kinds = [isinstance(a, InsertXHeader) for a in actions]
+    return kinds == sorted(kinds)
+
+
+@st.composite
+def near_twins(draw: Any) -> tuple[MailPolicy, bool]:
+    """A compact policy with a rule "a" and a rule "b" directly below it that has the same
+    route, intercept and actions and other conditions (the second item True: the merge pass
+    must merge them), or (as often) that differs in one more respect that rules a merge out
+    (False): route, intercept, actions, enabled, type, all-matching, a rule between them,
+    sides swapped, or "do not intercept" with an action after an X-header."""
+    parties = st.lists(_COMPACT_PARTIES, max_size=2).map(tuple)
+    conditions = st.lists(_COMPACT_CONDITIONS, max_size=2).map(tuple)
+    a = MailRule(
+        name="a", order=1,
+        route=Route(draw(st.sampled_from(RouteType)), draw(parties), draw(parties),
+                    tuple(draw(st.lists(st.builds(RouteException, _COMPACT_PARTIES,
+                                                  _COMPACT_PARTIES), max_size=1)))),
+        conditions=draw(conditions), intercept=draw(_COMPACT_INTERCEPTS),
+        actions=draw(action_lists()))
+    b_conditions = draw(conditions)
+    b = attrs.evolve(a, name="b", order=draw(st.sampled_from([1, 2])),
+                     conditions=b_conditions,
+                     match=Match.ANY if len(b_conditions) > 1 else draw(st.sampled_from(Match)),
+                     # the same route written otherwise: sides in another order
+                     route=attrs.evolve(a.route, senders=a.route.senders[::-1]))
+    between: list[MailRule] = []
+    how = draw(st.sampled_from(["same", "same", "same", "route type", "route side",
+                                "exception", "intercept", "actions", "disabled", "antivirus",
+                                "all", "between", "sides"]))
+    if how == "sides":  # senders and recipients swapped: another route unless equal
+        b = attrs.evolve(b, route=attrs.evolve(b.route, senders=a.route.recipients,
+                                               recipients=a.route.senders))
+        if set(a.route.senders) == set(a.route.recipients):
+            how = "same"
+    elif how == "route type":
+        b = attrs.evolve(b, route=attrs.evolve(b.route, type=draw(st.sampled_from(
+            [t for t in RouteType if t is not a.route.type]))))
+    elif how == "route side":
+        extra = draw(_COMPACT_PARTIES.filter(lambda p: p not in a.route.recipients))
+        b = attrs.evolve(b, route=attrs.evolve(b.route,
+                                               recipients=b.route.recipients + (extra,)))
+    elif how == "exception":
+        b = attrs.evolve(b, route=attrs.evolve(b.route, exceptions=b.route.exceptions + (
+            RouteException(Party(PartyKind.ADDRESS, "boss@partner.example")),)))
+    elif how == "intercept":
+        b = attrs.evolve(b, intercept=draw(_COMPACT_INTERCEPTS.filter(
+            lambda i: i != a.intercept)))
+    elif how == "actions":
+        b = attrs.evolve(b, actions=b.actions + (TagSubject("[b]"),))
+    elif how == "disabled":
+        b = attrs.evolve(b, enabled=False)
+    elif how == "antivirus":
+        which = draw(st.booleans())
+        a = attrs.evolve(a, type=RuleType.ANTIVIRUS) if which else a
+        b = b if which else attrs.evolve(b, type=RuleType.ANTIVIRUS)
+    elif how == "all":
+        b = attrs.evolve(b, match=Match.ALL, conditions=draw(st.lists(
+            _COMPACT_CONDITIONS, min_size=2, max_size=2, unique=True).map(tuple)))
+    elif how == "between":
+        b = attrs.evolve(b, order=3)
+        between.append(MailRule("c", 2, enabled=draw(st.booleans()),
+                                route=Route(RouteType.POP3)))
+    merges = how == "same" and (a.intercept.action.terminal or _x_headers_last(a.actions))
+    policy = MailPolicy(
+        internal_domains=("example.co.jp",),
+        address_groups=(AddressGroup("役員", (Party(PartyKind.ADDRESS, "ceo@example.co.jp"),)),),
+        keyword_lists=_compact_keyword_lists(), rules=(a, *between, b))
+    return policy, merges
+
+
+@st.composite
+def keyword_lists_with_repeats(draw: Any) -> KeywordList:
+    """A keyword list (any match mode) in which some expressions come again: as they are,
+    or with another case sensitivity, score or description."""
+    kl = draw(_keyword_list("list"))
+    exprs = list(kl.expressions) or [draw(_expressions)]
+    for _ in range(draw(st.integers(1, 3))):
+        e = draw(st.sampled_from(exprs))
+        how = draw(st.sampled_from(["same", "case", "score", "description"]))
+        if how == "case":
+            e = attrs.evolve(e, case_sensitive=not e.case_sensitive)
+        elif how == "score":
+            e = attrs.evolve(e, score=draw(st.integers(-10, 10)))
+        elif how == "description":
+            e = attrs.evolve(e, description=draw(mail_texts))
+        exprs.insert(draw(st.integers(0, len(exprs))), e)
+    return attrs.evolve(kl, expressions=tuple(exprs))
+
+
+@st.composite
+def texts_for_list(draw: Any, kl: KeywordList) -> tuple[str, ...]:
+    """Message parts holding some of the list's expressions (each part searched alone)."""
+    parts: list[str] = []
+    for _ in range(draw(st.integers(1, 2))):
+        picked = draw(st.lists(st.sampled_from(kl.expressions), max_size=3)) \
+            if kl.expressions else []
+        parts.append(" ".join(draw(texts_for(e.expr)) for e in picked))
+    return tuple(parts)
+
+
+@st.composite
+def parties_with_repeats(draw: Any, groups: list[str]) -> tuple[Party, ...]:
+    """Route or group parties some of which come again, as written or with other case and
+    blanks around them (group references: other case only, which is another group)."""
+    parties = list(draw(st.lists(_parties(groups), min_size=1, max_size=4)))
+    for _ in range(draw(st.integers(1, 3))):
+        p = draw(st.sampled_from(parties))
+        how = draw(st.sampled_from(["same", "case", "blanks"]))
+        if how == "case":
+            p = attrs.evolve(p, value=p.value.swapcase())
+        elif how == "blanks" and p.kind is not PartyKind.ADDRESS_GROUP:
+            p = attrs.evolve(p, value=f" {p.value}\t")
+        parties.insert(draw(st.integers(0, len(parties))), p)
+    return tuple(parties)

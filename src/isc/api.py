@@ -30,7 +30,7 @@ from isc.ir.serde_ems import dump_ems, load_ems
 from isc.ir.ztsa import ZtsaPolicy
 from isc.models import ems as ems_model
 from isc.models import imsva, iwsva, ztsa
-from isc.passes import PassContext, run_pipeline
+from isc.passes import MAIL_PASSES, PASSES, PassContext, run_mail_pipeline, run_pipeline
 from isc.schemas import validate
 
 _INI_HEADER = re.compile(r"^[ \t]*\[[^\]\r\n]+\][ \t]*\r?$", re.MULTILINE)
@@ -185,12 +185,23 @@ def _raise_errors(diags: list[Diagnostic], export: Export | None = None) -> None
 
 
 def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None) -> Export:
-    """Run the default pipeline (or the named passes) over the export's policies."""
-    if export.web is None:
-        return export
+    """Run the default pipelines (or the named passes) over the export's web and mail
+    policies. Pass names are those of :data:`isc.passes.PASSES` (web) and
+    :data:`isc.passes.MAIL_PASSES` (mail)."""
+    names = tuple(passes) if passes is not None else None
+    unknown = [n for n in names or () if n not in PASSES and n not in MAIL_PASSES]
+    if unknown:
+        raise ValueError(f"unknown pass {unknown[0]!r}; known: "
+                         f"{', '.join([*PASSES, *MAIL_PASSES])}")
     ctx = PassContext()
-    web = run_pipeline(export.web, tuple(passes) if passes is not None else None, ctx)
-    return attrs.evolve(export, web=web,
+    web, mail = export.web, export.mail
+    if web is not None:
+        web = run_pipeline(web, None if names is None else
+                           tuple(n for n in names if n in PASSES), ctx)
+    if mail is not None:
+        mail = run_mail_pipeline(mail, None if names is None else
+                                 tuple(n for n in names if n in MAIL_PASSES), ctx)
+    return attrs.evolve(export, web=web, mail=mail,
                         diagnostics=tuple(sorted(export.diagnostics + tuple(ctx.diagnostics),
                                                  key=sort_key)))
 

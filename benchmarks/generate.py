@@ -22,6 +22,18 @@ The output depends only on the arguments: one ``random.Random(seed)`` drives eve
 nothing iterates a hash-ordered container. ``--tar`` also writes ``OUTDIR.tar.gz`` (members
 named relative to OUTDIR, zero timestamps and owners, so the bytes are reproducible too).
 
+With ``--product mail`` it writes an IMSVA mail export instead (docs/formats/mail.md)::
+
+    python benchmarks/generate.py OUTDIR --product mail --rules N --addresses M \
+        --expressions K --senders S --seed S [--tar]
+
+``OUTDIR/Policy.xml`` (an ``<imss-policy>`` rule set), the list files its ``file`` attributes
+name under ``OUTDIR/lists/`` and ``OUTDIR/imss.ini``: N rules of both types over every route
+type, address groups holding M members (many in list files), keyword lists holding K
+expressions (Japanese and ASCII, eManager shorthand, some lists in UTF-8 or CP932 files) and
+S approved plus blocked sender entries, with sender filtering, DMARC and DKIM enforcement.
+The sizes of :data:`MAIL_PRESETS` are the ones ``run.py --product mail --preset`` uses.
+
 Standard library only, so it runs before isc is installed.
 """
 
@@ -598,6 +610,716 @@ def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stat
     return stats
 
 
+# ============================================================================ mail (IMSVA)
+#
+# An IMSVA rule set in isc's mail export format (docs/formats/mail.md): ``Policy.xml``, the
+# list files its ``file`` attributes name (under ``lists/``) and an ``imss.ini``.
+
+#: name -> (rules, addresses, expressions, senders); run.py uses the same table.
+MAIL_PRESETS: dict[str, tuple[int, int, int, int]] = {
+    "tiny": (10, 200, 50, 40),
+    "small": (50, 2_000, 500, 200),
+    "medium": (200, 20_000, 2_000, 2_000),
+    "large": (2_000, 200_000, 20_000, 20_000),
+}
+#: generate.py --product mail without sizes writes the medium preset (as the web defaults
+#: are run.py's default preset).
+MAIL_DEFAULT_PRESET = "medium"
+
+_MAIL_ROUTES: tuple[tuple[str, int], ...] = (
+    ("incoming", 45), ("outgoing", 30), ("both", 8), ("all", 10), ("pop3", 7),
+)
+_INTERNAL = "corp.example.co.jp"
+_INTERNAL_DOMAINS: tuple[str, ...] = (_INTERNAL, "*." + _INTERNAL, "bench.example")
+_MAIL_TLDS: tuple[str, ...] = (
+    "example", "example.com", "example.net", "example.org", "example.co.jp", "example.jp",
+)
+_LOCALS: tuple[str, ...] = (
+    "tanaka", "suzuki", "sato", "takahashi", "ito", "watanabe", "yamamoto", "nakamura",
+    "kobayashi", "kato", "info", "sales", "support", "order", "billing", "noreply", "admin",
+    "keiri", "somu", "jinji", "eigyo", "kaihatsu",
+)
+_JP_WORDS: tuple[str, ...] = (
+    "社外秘", "部外秘", "極秘", "機密", "取扱注意", "個人情報", "請求書", "見積書", "契約書",
+    "振込", "口座", "支払", "納品書", "発注書", "議事録", "設計図", "顧客名簿", "人事評価",
+    "給与", "賞与", "源泉徴収", "健康診断", "住所", "氏名", "生年月日", "電話番号", "案件",
+    "至急", "重要", "確認", "変更", "お知らせ", "パスワード", "アカウント", "ログイン", "停止",
+)
+_JP_PARTICLES: tuple[str, ...] = ("の", "を", "が", "は", "に")
+_EN_WORDS: tuple[str, ...] = (
+    "confidential", "internal", "secret", "proprietary", "invoice", "payment", "password",
+    "account", "verify", "urgent", "wire", "transfer", "salary", "contract", "quotation",
+    "restricted", "private", "draft", "report", "customer", "merger", "roadmap", "audit",
+)
+_FILE_TYPES: tuple[str, ...] = (
+    "EXE", "MSI", "LNK", "ZIP", "7Z", "RAR", "LZH", "PNG", "JPEG", "PDF", "DOC", "XLS", "OLE",
+    "HTML", "JS", "VBS", "ISO",
+)
+_MIME_TYPES: tuple[str, ...] = (
+    "application/zip", "application/x-7z-compressed", "application/x-msdownload",
+    "application/vnd.ms-excel.sheet.macroEnabled.12",
+    "application/vnd.ms-word.document.macroEnabled.12", "application/x-iso9660-image",
+    "text/html", "application/pdf", "image/png",
+)
+_EXTENSIONS: tuple[str, ...] = (
+    "exe", "scr", "com", "pif", "bat", "cmd", "vbs", "js", "jar", "xlsm", "docm", "iso",
+    "img", "lnk", "hta", "htm", "zip", "lzh", "7z", "rar",
+)
+_DLP_TEMPLATES: tuple[str, ...] = (
+    "Japan: My Number", "Japan: Personal Information", "PCI-DSS", "特定個人情報 (マイナンバー)",
+    "顧客情報",
+)
+_AREAS: tuple[str, ...] = ("ウイルス隔離", "情報漏えい対策", "スパム", "BEC隔離", "添付ファイル",
+                           "Quarantine", "Large Mail")
+_CONDITION_KINDS: tuple[tuple[str, int], ...] = (
+    ("attachment-name", 14), ("true-file-type", 10), ("mime-type", 6),
+    ("password-protected", 4), ("attachment-size", 6), ("message-size", 5),
+    ("attachment-count", 4), ("recipient-count", 3), ("subject", 10), ("body", 9),
+    ("header", 4), ("attachment-content", 6), ("spam", 7), ("web-reputation", 4),
+    ("graymail", 2), ("social-engineering", 2), ("dlp", 3), ("cc-email", 1),
+    ("received-time", 2), ("unable-to-decrypt", 2), ("spoofed-internal", 2),
+)
+_INTERCEPTS: tuple[tuple[str, int], ...] = (
+    ("none", 40), ("quarantine", 25), ("delete", 15), ("change-recipient", 5),
+    ("handoff", 5), ("", 10),  # "" = no <intercept> element (none)
+)
+_OTHER_ACTIONS: tuple[tuple[str, int], ...] = (
+    ("delete-attachments", 12), ("insert-stamp", 12), ("tag-subject", 16),
+    ("insert-x-header", 14), ("postpone", 3), ("notify", 20), ("bcc", 8), ("archive", 6),
+)
+_STAMPS: tuple[tuple[str, str, str], ...] = (
+    ("社外メール注意", "beginning",
+     "【注意】このメールは社外から送信されました。\nリンクや添付ファイルに注意してください。\n"),
+    ("ウイルス駆除済み", "end", "\n----\nこのメールのウイルスは駆除されました。\n"),
+    ("Attachment removed", "end",
+     "\n----\nAn attachment was removed by the mail security policy.\n"),
+    ("送信免責文", "end", "\n----\n本メールには機密情報が含まれている場合があります。\n"
+     "This e-mail may contain confidential information.\n"),
+)
+_NOTIFICATIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("管理者通知", "mail-admin@" + _INTERNAL, "[IMSVA] %RULENAME%",
+     "ルール: %RULENAME%\n送信者: %SENDER%\n宛先: %RCPTS%\n件名: %SUBJECT%\n"),
+    ("Virus alert", "security@" + _INTERNAL, "[IMSVA] virus %VIRUSNAME%",
+     "Virus %VIRUSNAME% in %FILENAME% from %SENDER% to %RCPTS%.\n"),
+    ("上長承認依頼", "approval@" + _INTERNAL, "【承認依頼】%RULENAME%",
+     "送信メールが保留されました。\n送信者: %SENDER%\n件名: %SUBJECT%\n"),
+)
+
+
+@dataclass
+class MailStats:
+    """What one generated mail export holds."""
+
+    rules: int = 0
+    rules_by_type: dict[str, int] = field(default_factory=dict)
+    routes_by_type: dict[str, int] = field(default_factory=dict)
+    disabled_rules: int = 0
+    conditions: int = 0
+    address_groups: int = 0
+    addresses: int = 0
+    """Members of address groups (addresses, LDAP users and groups): M."""
+    addresses_in_files: int = 0
+    keyword_lists: int = 0
+    expressions: int = 0
+    """Expressions over all keyword lists: K."""
+    expressions_in_files: int = 0
+    senders: int = 0
+    """Approved plus blocked sender entries: S."""
+    senders_in_files: int = 0
+    ip_entries: int = 0
+    dkim_domains: int = 0
+    files: list[Path] = field(default_factory=list)
+    bytes_written: int = 0
+
+    @property
+    def entries(self) -> int:
+        """The list entries run.py counts: M + K + S."""
+        return self.addresses + self.expressions + self.senders
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    return '"' + _esc(text).replace('"', "&quot;").replace("\n", "&#10;") + '"'
+
+
+def _tag(name: str, attrs: Sequence[tuple[str, str]] = (), text: str | None = None) -> str:
+    head = name + "".join(f" {k}={_attr(v)}" for k, v in attrs)
+    return f"<{head}/>" if text is None else f"<{head}>{_esc(text)}</{name}>"
+
+
+def _open(name: str, attrs: Sequence[tuple[str, str]] = ()) -> str:
+    """A start tag (the element's children follow on their own lines)."""
+    return "<" + name + "".join(f" {k}={_attr(v)}" for k, v in attrs) + ">"
+
+
+class _MailNames:
+    """Unique addresses, domains and DNs: every one carries a running serial number."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.serial = 0
+
+    def _next(self) -> int:
+        self.serial += 1
+        return self.serial
+
+    def domain(self) -> str:
+        rng = self.rng
+        return f"{rng.choice(_WORDS)}-{self._next():x}.{rng.choice(_MAIL_TLDS)}"
+
+    def internal(self) -> str:
+        rng = self.rng
+        sub = rng.choice(("", "", "", "osaka.", "nagoya.", "lab."))
+        return f"{rng.choice(_LOCALS)}.{self._next():x}@{sub}{_INTERNAL}"
+
+    def external(self) -> str:
+        return f"{self.rng.choice(_LOCALS)}@{self.domain()}"
+
+    def ldap_group(self) -> str:
+        dept = _DEPARTMENTS[self.rng.randrange(len(_DEPARTMENTS))]
+        return f"CN={dept} {self._next():04d},OU=Groups,DC=corp,DC=example,DC=co,DC=jp"
+
+    def ldap_user(self) -> str:
+        return (f"CN={self.rng.choice(_LOCALS).capitalize()} {self._next():04d},"
+                "OU=Users,DC=corp,DC=example,DC=co,DC=jp")
+
+    def member(self) -> tuple[str, str]:
+        """(element name, value) of one address-group member, every documented form."""
+        rng = self.rng
+        kind = rng.choices(("addr", "internal", "domain", "subdomains", "name-any", "user",
+                            "group"), (38, 20, 18, 9, 3, 7, 5))[0]
+        if kind == "addr":
+            return "address", self.external()
+        if kind == "internal":
+            return "address", self.internal()
+        if kind == "domain":
+            return "address", f"*@{self.domain()}"
+        if kind == "subdomains":
+            return "address", f"*@*.{self.domain()}"
+        if kind == "name-any":
+            return "address", f"{rng.choice(_LOCALS)}-{self._next():x}@*"
+        if kind == "user":
+            return "ldap-user", self.ldap_user()
+        return "ldap-group", self.ldap_group()
+
+    def sender(self) -> str:
+        """A sender-list entry (never ``*`` or ``*@*``); a few have no EmS form."""
+        rng = self.rng
+        kind = rng.choices(("addr", "domain", "subdomains", "name-any"), (50, 32, 14, 4))[0]
+        if kind == "addr":
+            return self.external()
+        if kind == "domain":
+            return f"*@{self.domain()}"
+        if kind == "subdomains":
+            return f"*@*.{self.domain()}"
+        return f"{rng.choice(_LOCALS)}-{self._next():x}@*"
+
+
+def _expression(rng: random.Random, serial: int) -> str:
+    """One eManager keyword expression: Japanese or ASCII, shorthand, classes, operators."""
+    jp, en = rng.choice(_JP_WORDS), rng.choice(_EN_WORDS)
+    jp2, en2 = rng.choice(_JP_WORDS), rng.choice(_EN_WORDS)
+    form = rng.choices(range(16), (10, 8, 7, 6, 9, 7, 6, 6, 5, 5, 4, 4, 3, 3, 3, 2))[0]
+    if form == 0:
+        return f"{jp}{jp2}"
+    if form == 1:
+        return f"({jp}|{jp2}){rng.choice(_JP_PARTICLES)}?{rng.choice(_JP_WORDS)}"
+    if form == 2:
+        return f"{jp}(の)?{jp2}(を|が)?(お知らせ|ご連絡|送付)"
+    if form == 3:
+        return f"案件番号[:：]?{{D}}{{D}}{{D}}{{D}}-{serial:04d}"
+    if form == 4:
+        return f"\\b{en}\\b"
+    if form == 5:
+        return f"\\b{en}{{WSP}}{en2}\\b"
+    if form == 6:
+        return f"[{en[0].upper()}{en[0]}]{en[1:]}{{WSP}}(only|use|copy)"
+    if form == 7:
+        return "{D}{D}{D}{D}[- ]?{D}{D}{D}{D}[- ]?{D}{D}{D}{D}"
+    if form == 8:
+        return f"PRJ-{serial:05d}"
+    if form == 9:
+        return f"@{rng.choice(_WORDS)}-{serial:x}\\.(com|net|biz)\\b"
+    if form == 10:
+        return f"{en}[[:digit:]]+"
+    if form == 11:
+        return f"〒?{{D}}{{D}}{{D}}-{{D}}{{D}}{{D}}{{D}}{jp}"
+    if form == 12:
+        return f"{en} .AND. {en2}"
+    if form == 13:
+        return f"{jp} .AND. .NOT. {jp2}"
+    if form == 14:
+        return f".WILD. *{en}-{serial:x}*.exe"
+    return f"\"{en}.{serial:x}\" .OR. {jp}"
+
+
+def _keyword_list_xml(rng: random.Random, name: str, size: int, serial: int,
+                      as_file: str | None) -> tuple[list[str], list[str]]:
+    """(XML lines, list-file lines) of one keyword list of ``size`` expressions."""
+    if as_file is not None:
+        match = rng.choices(("any", "all", "not"), (80, 12, 8))[0]
+        head = _tag("keyword-list", (("name", name), ("match", match), ("file", as_file)))
+        lines = [_expression(rng, serial + k) for k in range(size)]
+        # isc classifies a member by its first bytes before it looks at the names the rule
+        # set gives its list files: a keyword file starting with "{" ({D}...) is taken for
+        # JSON and fails to load (ISC1007). A group around the first line means the same.
+        if lines and lines[0].startswith("{"):
+            lines[0] = f"({lines[0]})"
+        return [f"  {head}"], lines
+    match = rng.choices(("any", "all", "not", "score"), (55, 12, 8, 25))[0]
+    attrs: list[tuple[str, str]] = [("name", name), ("match", match)]
+    if match == "score":
+        attrs.append(("threshold", str(rng.randint(3, 12))))
+    elif rng.random() < 0.3:
+        attrs.append(("threshold", ""))
+    lines = [f"  {_open('keyword-list', attrs)}"]
+    for k in range(size):
+        ex: list[tuple[str, str]] = []
+        if rng.random() < 0.15:
+            ex.append(("case-sensitive", rng.choice(("true", "false", "yes", "0"))))
+        if match == "score":
+            ex.append(("score", str(rng.choice((1, 1, 2, 2, 3, 4, 5, -3, -5)))))
+        if rng.random() < 0.3:
+            ex.append(("description", f"{rng.choice(_JP_WORDS)} / generated {serial + k}"))
+        lines.append("    " + _tag("expression", ex, _expression(rng, serial + k)))
+    lines.append("  </keyword-list>")
+    return lines, []
+
+
+def _party_lines(rng: random.Random, names: _MailNames, side: str, groups: Sequence[str],
+                 internal_groups: Sequence[str], kind: str) -> list[str]:
+    """``<senders>`` or ``<recipients>``: ``kind`` is anyone / internal / external."""
+    if kind == "anyone":
+        return [f"      <{side}><anyone/></{side}>"]
+    out: list[str] = []
+    for _ in range(rng.choices((1, 2, 3), (60, 30, 10))[0]):
+        pick = rng.random()
+        if kind == "internal" and internal_groups and pick < 0.45:
+            out.append(_tag("address-group", (("ref", rng.choice(internal_groups)),)))
+        elif groups and pick < 0.6:
+            out.append(_tag("address-group", (("ref", rng.choice(groups)),)))
+        elif pick < 0.75:
+            out.append(_tag("ldap-group", (), names.ldap_group()))
+        elif pick < 0.8:
+            out.append(_tag("ldap-user", (), names.ldap_user()))
+        elif kind == "internal":
+            out.append(_tag("address", (), rng.choice((f"*@{_INTERNAL}", f"*@*.{_INTERNAL}",
+                                                       names.internal()))))
+        else:
+            out.append(_tag("address", (), rng.choice((names.external(),
+                                                       f"*@{names.domain()}"))))
+    out = list(dict.fromkeys(out))
+    return [f"      <{side}>", *(f"        {x}" for x in out), f"      </{side}>"]
+
+
+def _exception(rng: random.Random, names: _MailNames, groups: Sequence[str]) -> str:
+    """A sender→recipient exception with at least one side (never anyone to anyone)."""
+    def side(prefix: str) -> tuple[str, str]:
+        pick = rng.random()
+        if groups and pick < 0.45:
+            return f"{prefix}-group", rng.choice(groups)
+        if pick < 0.65:
+            return f"{prefix}-ldap-group", names.ldap_group()
+        if prefix == "sender":
+            return prefix, rng.choice((names.external(), f"*@{names.domain()}"))
+        return prefix, names.internal()
+    which = rng.choices(("both", "sender", "recipient"), (50, 35, 15))[0]
+    attrs: list[tuple[str, str]] = []
+    if which in ("both", "sender"):
+        attrs.append(side("sender"))
+    if which in ("both", "recipient"):
+        attrs.append(side("recipient"))
+    return _tag("exception", attrs)
+
+
+def _condition(rng: random.Random, kind: str, keyword_lists: Sequence[str]) -> str:
+    if kind == "attachment-name":
+        return _tag(kind, (), rng.choice(("*.", "*.", "*.", "invoice*.", "?*.")) +
+                    rng.choice(_EXTENSIONS))
+    if kind == "true-file-type":
+        return _tag(kind, (), rng.choice(_FILE_TYPES))
+    if kind == "mime-type":
+        return _tag(kind, (), rng.choice(_MIME_TYPES))
+    if kind in ("attachment-size", "message-size"):
+        unit = rng.choice(("B", "KB", "MB", "MB", ""))
+        value = {"B": rng.randint(1, 1 << 20), "KB": rng.randint(1, 20_000),
+                 "MB": rng.randint(1, 50), "": rng.randint(1024, 1 << 24)}[unit]
+        attrs = [("op", rng.choice(("gt", "ge", "lt", "le", "eq")))]
+        if unit:
+            attrs.append(("unit", unit))
+        return _tag(kind, attrs, str(value))
+    if kind in ("attachment-count", "recipient-count"):
+        op = rng.choice(("gt", "ge", "eq", "le"))
+        return _tag(kind, (("op", op),), str(rng.randint(1, 50)))
+    if kind in ("subject", "body", "attachment-content"):
+        return _tag(kind, (("keyword-list", rng.choice(keyword_lists)),))
+    if kind == "header":
+        names = rng.choice(("From", "From,Reply-To", "Reply-To", "X-Mailer", "To,Cc"))
+        return _tag(kind, (("names", names), ("keyword-list", rng.choice(keyword_lists))))
+    if kind == "spam":
+        if rng.random() < 0.6:
+            return _tag(kind, (("catch-rate", rng.choice(("high", "medium", "low"))),))
+        return _tag(kind, (("threshold", f"{rng.randint(30, 100) / 10:.1f}"),))
+    if kind == "web-reputation":
+        return _tag(kind, (("level", rng.choice(("high", "medium", "low"))),
+                           ("untested", rng.choice(("bypass", "apply", "submit"))),
+                           ("time-of-click", rng.choice(("true", "false")))))
+    if kind == "dlp":
+        return _tag(kind, (("template", rng.choice(_DLP_TEMPLATES)),))
+    if kind == "received-time":
+        start = rng.randrange(0, 24 * 60, 30)
+        end = (start + rng.randrange(30, 24 * 60, 30)) % (24 * 60) or 24 * 60
+        return _tag(kind, (("from", f"{start // 60:02d}:{start % 60:02d}"),
+                           ("to", f"{end // 60:02d}:{end % 60:02d}")))
+    return _tag(kind)  # the flags: password-protected, graymail, cc-email ...
+
+
+def _actions(rng: random.Random, names: _MailNames, antivirus: bool) -> list[str]:
+    intercept = rng.choices([a for a, _ in _INTERCEPTS], [w for _, w in _INTERCEPTS])[0]
+    out: list[str] = []
+    if intercept == "quarantine":
+        out.append(_tag("intercept", (("action", "quarantine"), ("area", rng.choice(_AREAS)))))
+    elif intercept == "change-recipient":
+        to = ";".join(names.internal() for _ in range(rng.randint(1, 2)))
+        out.append(_tag("intercept", (("action", "change-recipient"), ("to", to))))
+    elif intercept == "handoff":
+        attrs = [("action", "handoff"), ("host", f"gw{rng.randint(1, 9)}.{_INTERNAL}")]
+        if rng.random() < 0.7:
+            attrs.append(("port", str(rng.choice((25, 587, 10025, 10026)))))
+        out.append(_tag("intercept", attrs))
+    elif intercept:
+        out.append(_tag("intercept", (("action", intercept),)))
+    extra = rng.choices((0, 1, 2, 3), (20, 40, 28, 12))[0]
+    if intercept in ("none", "") and extra == 0:
+        extra = 1  # a rule that intercepts nothing must do something (else ISC2017)
+    if antivirus and rng.random() < 0.7:
+        out.append(_tag("clean", (("fallback", rng.choice(("matching", "all"))),)))
+    kinds = [a for a, _ in _OTHER_ACTIONS]
+    weights = [w for _, w in _OTHER_ACTIONS]
+    for _ in range(extra):
+        kind = rng.choices(kinds, weights)[0]
+        if kind == "delete-attachments":
+            out.append(_tag(kind, (("scope", rng.choice(("matching", "all"))),)))
+        elif kind == "insert-stamp":
+            out.append(_tag(kind, (("ref", rng.choice(_STAMPS)[0]),)))
+        elif kind == "tag-subject":
+            out.append(_tag(kind, (), rng.choice(("[SPAM]", "[添付削除]", "[要確認]",
+                                                  "[EXTERNAL]", "[社外秘]", "[PPAP]"))))
+        elif kind == "insert-x-header":
+            out.append(_tag(kind, (("name", f"X-Bench-{rng.choice(_EN_WORDS).capitalize()}"),
+                                   ("value", rng.choice(("1", "yes", "suspect", "社外"))))))
+        elif kind == "postpone":
+            out.append(_tag(kind, (("until", f"{rng.randint(18, 23):02d}:00"),)))
+        elif kind == "notify":
+            out.append(_tag(kind, (("ref", rng.choice(_NOTIFICATIONS)[0]),)))
+        elif kind == "bcc":
+            out.append(_tag(kind, (), ";".join(names.internal()
+                                              for _ in range(rng.randint(1, 2)))))
+        else:
+            out.append(_tag(kind, (("area", rng.choice(("監査アーカイブ", "Archive"))),)))
+    return list(dict.fromkeys(out))
+
+
+def _rule(rng: random.Random, names: _MailNames, i: int, order: int, groups: Sequence[str],
+          internal_groups: Sequence[str], keyword_lists: Sequence[str],
+          stats: MailStats) -> list[str]:
+    # The first rules take every route type and both rule types, so any N >= 5 has them all.
+    route_kinds = [r for r, _ in _MAIL_ROUTES]
+    route = route_kinds[i] if i < len(route_kinds) else rng.choices(
+        route_kinds, [w for _, w in _MAIL_ROUTES])[0]
+    antivirus = i in (0, 4) or (i >= 5 and rng.random() < 0.15)
+    enabled = not (i >= 5 and rng.random() < 0.05)
+    stats.rules += 1
+    rtype = "antivirus" if antivirus else "other"
+    stats.rules_by_type[rtype] = stats.rules_by_type.get(rtype, 0) + 1
+    stats.routes_by_type[route] = stats.routes_by_type.get(route, 0) + 1
+    stats.disabled_rules += not enabled
+    dept = _DEPARTMENTS[rng.randrange(len(_DEPARTMENTS))]
+    what = rng.choice(("添付ファイル", "情報漏えい対策", "スパム", "BEC", "archive", "virus",
+                       "content", "PPAP", "large mail", "URL"))
+    attrs = [("name", f"Rule {i + 1:05d} {dept} {what}"), ("order", str(order))]
+    if not enabled or rng.random() < 0.5:
+        attrs.append(("enabled", "false" if not enabled else rng.choice(("true", "yes", "1"))))
+    attrs.append(("type", rtype))
+    lines = [f"  {_open('rule', attrs)}"]
+    if route == "pop3":
+        lines.append('    <route type="pop3"/>')  # POP3 rules take no parties (ISC2017)
+    else:
+        lines.append(f'    <route type="{route}">')
+        if route == "incoming":
+            snd = rng.choices(("anyone", "external"), (70, 30))[0]
+            rcp = rng.choices(("anyone", "internal"), (45, 55))[0]
+        elif route == "outgoing":
+            snd = rng.choices(("anyone", "internal"), (50, 50))[0]
+            rcp = rng.choices(("anyone", "external"), (70, 30))[0]
+        elif route == "both":
+            snd = rcp = "internal"
+        else:
+            snd = rcp = rng.choices(("anyone", "internal"), (80, 20))[0]
+        if route == "both":  # the console's one "Users" list, written to both sides
+            users = _party_lines(rng, names, "senders", groups, internal_groups, "internal")
+            lines += users
+            lines += [u.replace("<senders>", "<recipients>").replace("</senders>",
+                                                                      "</recipients>")
+                      for u in users]
+        else:
+            if rng.random() < 0.9:
+                lines += _party_lines(rng, names, "senders", groups, internal_groups, snd)
+            if rng.random() < 0.9:
+                lines += _party_lines(rng, names, "recipients", groups, internal_groups, rcp)
+        if rng.random() < 0.3:
+            for _ in range(rng.randint(1, 3)):
+                lines.append("      " + _exception(rng, names, groups))
+        lines.append("    </route>")
+    conds: list[str] = []
+    if antivirus:
+        scan = rng.choices(("all", "intelliscan", "extensions"), (50, 30, 20))[0]
+        vattrs = [("scan", scan)]
+        if scan == "extensions":
+            vattrs.append(("extensions", ",".join(rng.sample(_EXTENSIONS, rng.randint(2, 6)))))
+        conds.append(_tag("virus", vattrs))
+        if rng.random() < 0.2:
+            conds.append(_condition(rng, "attachment-size", keyword_lists))
+    elif rng.random() < 0.95:
+        kinds = [k for k, _ in _CONDITION_KINDS]
+        weights = [w for _, w in _CONDITION_KINDS]
+        for _ in range(rng.choices((1, 2, 3, 4, 6), (35, 30, 18, 12, 5))[0]):
+            conds.append(_condition(rng, rng.choices(kinds, weights)[0], keyword_lists))
+        conds = list(dict.fromkeys(conds))
+    if conds:
+        match = rng.choice(("any", "all")) if len(conds) > 1 else rng.choice(("any", ""))
+        lines.append("    <conditions" + (f' match="{match}"' if match else "") + ">")
+        lines += [f"      {c}" for c in conds]
+        lines.append("    </conditions>")
+        stats.conditions += len(conds)
+    lines.append("    <actions>")
+    lines += [f"      {a}" for a in _actions(rng, names, antivirus)]
+    lines.append("    </actions>")
+    if rng.random() < 0.5:
+        lines.append("    " + _tag("notes", (), f"{rng.choice(_JP_WORDS)}対策 "
+                                              f"(generated rule {i + 1}, {dept})"))
+    lines.append("  </rule>")
+    return lines
+
+
+def _imss_ini(rng: random.Random, rules: int, seed: int) -> str:
+    lines = [
+        "# imss.ini of a fictional IMSVA, generated for benchmarking isc "
+        f"(seed {seed}, {rules} rules)",
+        "", "[general]", "scanner_id = 1", "product_version = 9.1.0.2011", "locale = ja_JP",
+        "default_charset = ISO-2022-JP", f"admin_email = mail-admin@{_INTERNAL}",
+        "", "[imp_exp]", "enable_ems_migrate = 1", "export_dir = /opt/trend/imss/config/export",
+        "", "[policy_server]", "recv_timeout_secs = 60", "port = 15505",
+        f"child_devices = imsva02.{_INTERNAL}, imsva03.{_INTERNAL}",
+        "", "[smtp]", "port = 25", f"max_message_size_mb = {rng.choice((20, 30, 50))}",
+        f"max_recipients = {rng.choice((100, 500, 1000))}",
+        f"relay_domains = {', '.join(_INTERNAL_DOMAINS)}", "downstream_host = 10.1.10.25",
+        "tls_incoming = yes",
+        "", "[quarantine]", "default_area = スパム", "keep_days = 30", "euq_enabled = yes",
+        "", "[pop3]", "enable = yes", "port = 110", f"server = pop.{_INTERNAL}",
+        "", "[log]", "level = 2", "syslog_server = 10.1.20.40",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _ip(rng: random.Random, k: int) -> str:
+    """Unique documentation or private addresses and networks (IPv4 and IPv6)."""
+    form = k % 5
+    if form == 0:
+        return f"198.51.{100 + (k // 5) % 100}.{(k // 500) % 250 + 1}"
+    if form == 1:
+        return f"203.0.{113 + (k // 5) % 100}.{((k // 500) % 16) * 16}/28"
+    if form == 2:
+        return f"10.{(k // 5) % 250}.{(k // 1250) % 250}.0/24"
+    if form == 3:
+        return f"2001:db8:{k:x}::/48"
+    return f"192.0.{2 + (k // 5) % 100}.{rng.randint(1, 254)}"
+
+
+def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, senders: int,
+               seed: int) -> MailStats:
+    """Write ``Policy.xml``, ``lists/*.txt`` and ``imss.ini`` into ``outdir``."""
+    rng = random.Random(seed)
+    stats = MailStats()
+    names = _MailNames(rng)
+    lists_dir = outdir / "lists"
+    lists_dir.mkdir(parents=True, exist_ok=True)
+    # A list file left by an earlier, larger run would be read as an unreferenced list.
+    # Only names this generator writes are removed.
+    for pattern in ("group-*.txt", "keywords-*.txt", "approved-senders.txt",
+                    "blocked-senders.txt", "dkim-domains.txt"):
+        for stale in sorted(lists_dir.glob(pattern)):
+            stale.unlink()
+    list_files: list[tuple[str, bytes]] = []
+
+    def add_list(rel: str, lines: Sequence[str], *, encoding: str = "utf-8",
+                 newline: str = "\n") -> None:
+        list_files.append((rel, (newline.join(lines) + newline).encode(encoding)))
+
+    xml: list[str] = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        # No "--" inside an XML comment: the options are named without their dashes.
+        "<!-- IMSVA 9.1 rule set generated for benchmarking isc (fictional data):",
+        f"     benchmarks/generate.py, product mail, rules {rules}, addresses {addresses}, "
+        f"expressions {expressions}, senders {senders}, seed {seed} -->",
+        '<imss-policy product="IMSVA" version="9.1.0.2011">',
+        "  <internal-addresses>",
+        *(f"    {_tag('domain', (), d)}" for d in _INTERNAL_DOMAINS),
+        "  </internal-addresses>",
+    ]
+
+    # Address groups: M members, skewed sizes; every third group, and every group of 200
+    # members or more (large groups are imported, not typed), reads a list file.
+    n_groups = max(2, min(400, max(1, rules // 2), max(1, addresses // 10))) if addresses else 0
+    group_names: list[str] = []
+    internal_groups: list[str] = []
+    sizes = _split(addresses, n_groups, rng)
+    for k, size in enumerate(sizes, start=1):
+        dept = _DEPARTMENTS[k % len(_DEPARTMENTS)]
+        internal = k % 4 == 0
+        name = (f"社内 {dept} {k:04d}" if internal else
+                f"取引先 {k:04d}" if k % 3 == 0 else f"Partners {k:04d} {dept}")
+        group_names.append(name)
+        if internal:
+            internal_groups.append(name)
+        members = []
+        for _ in range(size):
+            kind, value = names.member()
+            if internal and kind == "address" and rng.random() < 0.8:
+                value = names.internal()
+            members.append((kind, value))
+        stats.addresses += size
+        as_file = k % 3 == 1 or size >= 200
+        if as_file:
+            rel = f"lists/group-{k:04d}.txt"
+            inline = members[: rng.choice((0, 0, 0, 2))]
+            in_file = [v for kind, v in members[len(inline):] if kind == "address"]
+            inline += [m for m in members[len(inline):] if m[0] != "address"]
+            header = [f"# address group {name}: one address per line", ""]
+            add_list(rel, header + in_file, encoding="utf-8",
+                     newline="\r\n" if k % 2 else "\n")
+            stats.addresses_in_files += len(in_file)
+            head = _tag("address-group", (("name", name), ("file", rel)))
+            if inline:
+                xml.append(f"  {_open('address-group', (('name', name), ('file', rel)))}")
+                xml += [f"    {_tag(kind, (), v)}" for kind, v in inline]
+                xml.append("  </address-group>")
+            else:
+                xml.append(f"  {head}")
+        else:
+            xml.append(f"  {_open('address-group', (('name', name),))}")
+            xml += [f"    {_tag(kind, (), v)}" for kind, v in members]
+            xml.append("  </address-group>")
+    stats.address_groups = len(group_names)
+
+    # Keyword lists: K expressions; every fourth list is a file (every other of those CP932
+    # with CRLF, as written on a Windows console).
+    n_lists = max(2, min(300, max(1, rules // 2), max(1, expressions // 8)))
+    kw_names: list[str] = []
+    serial = 0
+    for k, size in enumerate(_split(expressions, n_lists, rng), start=1):
+        name = (f"{rng.choice(_JP_WORDS)} {k:04d}" if k % 2 else
+                f"Keywords {k:04d} ({rng.choice(_EN_WORDS)})")
+        kw_names.append(name)
+        rel = f"lists/keywords-{k:04d}.txt" if k % 4 == 0 and size else None
+        lines, file_lines = _keyword_list_xml(rng, name, size, serial, rel)
+        serial += size
+        xml += lines
+        if rel is not None:
+            sjis = k % 8 == 0
+            add_list(rel, file_lines, encoding="cp932" if sjis else "utf-8",
+                     newline="\r\n" if sjis else "\n")
+            stats.expressions_in_files += len(file_lines)
+    stats.keyword_lists = len(kw_names)
+    stats.expressions = expressions
+
+    for name, position, text in _STAMPS:
+        xml.append(f"  {_tag('stamp', (('name', name), ('position', position)), text)}")
+    for name, to, subject, body in _NOTIFICATIONS:
+        xml.append("  " + _tag("notification", (("name", name), ("to", to),
+                                                ("subject", subject)), body))
+
+    order = 0
+    for i in range(rules):
+        order += rng.choice((1, 5, 10, 10, 10))
+        xml += _rule(rng, names, i, order, group_names, internal_groups, kw_names, stats)
+
+    # Sender lists: S entries, 60 % approved; each list has inline entries and a file.
+    n_approved = int(senders * 0.6)
+    for element, count in (("approved-senders", n_approved),
+                           ("blocked-senders", senders - n_approved)):
+        entries = [names.sender() for _ in range(count)]
+        inline, in_file = entries[: max(0, count // 5)], entries[max(0, count // 5):]
+        rel = f"lists/{element}.txt"
+        attrs: list[tuple[str, str]] = []
+        if in_file:
+            add_list(rel, [f"# {element}: one sender per line", *in_file])
+            attrs.append(("file", rel))
+            stats.senders_in_files += len(in_file)
+        xml.append(f"  {_open(element, attrs)}")
+        xml += [f"    {_tag('address', (), a)}" for a in inline]
+        xml.append(f"  </{element}>")
+    stats.senders = senders
+
+    n_ips = max(4, min(500, senders // 10))
+    xml.append("  <sender-filtering>")
+    xml.append('    <email-reputation enabled="true" level="advanced"/>')
+    for k in range(n_ips):
+        if k % 3 == 0:
+            xml.append(f"    {_tag('approved-ip', (), _ip(rng, k))}")
+        else:
+            action = "block-permanently" if k % 3 == 1 else "block-temporarily"
+            xml.append(f"    {_tag('blocked-ip', (('action', action),), _ip(rng, k))}")
+    xml.append("  </sender-filtering>")
+    stats.ip_entries = n_ips
+
+    dmarc_domains = [names.domain() for _ in range(max(2, min(20, senders // 100)))]
+    xml.append('  <dmarc enabled="true" insert-x-header="true" daily-reports="false">')
+    xml += [f"    {_tag('domain', (), d)}" for d in dmarc_domains]
+    xml.append(f"    {_tag('exception-ip', (), '198.51.100.10')}")
+    for policy, action in (("none", "none"), ("quarantine", "quarantine"),
+                           ("reject", "reject"), ("no-record", "tag")):
+        xml.append(f"    {_tag('action', (('policy', policy), ('action', action)))}")
+    xml.append("  </dmarc>")
+
+    dkim = [names.domain() for _ in range(max(3, min(500, senders // 20)))]
+    add_list("lists/dkim-domains.txt", ["# Global DKIM Enforcement domains", *dkim[1:]])
+    xml.append('  <dkim-enforcement enabled="true" action="quarantine" '
+               'file="lists/dkim-domains.txt">')
+    xml.append(f"    {_tag('domain', (), dkim[0])}")
+    xml.append("  </dkim-enforcement>")
+    stats.dkim_domains = len(dkim)
+    xml.append("</imss-policy>")
+
+    policy = outdir / "Policy.xml"
+    policy.write_bytes(("\n".join(xml) + "\n").encode("utf-8"))
+    stats.files.append(policy)
+    for rel, data in list_files:
+        path = outdir / rel
+        path.write_bytes(data)
+        stats.files.append(path)
+    ini = outdir / "imss.ini"
+    ini.write_bytes(_imss_ini(rng, rules, seed).encode("utf-8"))
+    stats.files.append(ini)
+    stats.bytes_written = sum(p.stat().st_size for p in stats.files)
+    return stats
+
+
+def generate_mail(outdir: Path, *, rules: int, addresses: int, expressions: int,
+                  senders: int, seed: int, tar: bool = False) -> MailStats:
+    """Write the mail export into ``outdir`` (created if needed); ``tar`` adds
+    OUTDIR.tar.gz."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    stats = write_mail(outdir, rules=rules, addresses=addresses, expressions=expressions,
+                       senders=senders, seed=seed)
+    if tar:
+        stats.files.append(write_tar(outdir, list(stats.files)))
+    return stats
+
+
 def _tar_info(name: str, size: int) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.size = size
@@ -645,21 +1367,72 @@ def _non_negative(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="generate.py",
-        description="Generate a large, valid IWSVA web policy export for benchmarking isc.",
+        description="Generate a large, valid IWSVA web policy export (or, with --product "
+                    "mail, an IMSVA mail rule set) for benchmarking isc.",
     )
-    ap.add_argument("outdir", type=Path, help="directory to write policy.ini into")
-    ap.add_argument("--policies", type=_non_negative, default=200,
-                    help="prioritised URL filtering policies (a Global Policy is added)")
-    ap.add_argument("--entries", type=_non_negative, default=50_000,
-                    help="URL entries over custom categories, approved and global lists")
+    ap.add_argument("outdir", type=Path,
+                    help="directory to write policy.ini (mail: Policy.xml, lists/, imss.ini) "
+                         "into")
+    ap.add_argument("--product", choices=("web", "mail"), default="web",
+                    help="web: IWSVA policy.ini (default); mail: IMSVA Policy.xml")
+    web = ap.add_argument_group("web (IWSVA)")
+    web.add_argument("--policies", type=_non_negative, default=None,
+                     help="prioritised URL filtering policies (a Global Policy is added; "
+                          "default 200)")
+    web.add_argument("--entries", type=_non_negative, default=None,
+                     help="URL entries over custom categories, approved and global lists "
+                          "(default 50,000)")
+    rules, addresses, expressions, senders = MAIL_PRESETS[MAIL_DEFAULT_PRESET]
+    mail = ap.add_argument_group(f"mail (IMSVA; defaults: the {MAIL_DEFAULT_PRESET} preset)")
+    mail.add_argument("--rules", type=_non_negative, default=None,
+                      help=f"policy rules, both types, every route type (default {rules:,})")
+    mail.add_argument("--addresses", type=_non_negative, default=None,
+                      help=f"address-group members, partly in list files (default "
+                           f"{addresses:,})")
+    mail.add_argument("--expressions", type=_non_negative, default=None,
+                      help=f"keyword expressions over all keyword lists (default "
+                           f"{expressions:,})")
+    mail.add_argument("--senders", type=_non_negative, default=None,
+                      help=f"approved plus blocked sender entries (default {senders:,})")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--tar", action="store_true", help="also write OUTDIR.tar.gz")
     args = ap.parse_args(argv)
-    stats = generate(args.outdir, policies=args.policies, entries=args.entries, seed=args.seed,
+    if args.product == "mail":
+        if args.policies is not None or args.entries is not None:
+            ap.error("--policies and --entries are for --product web")
+        m = MAIL_PRESETS[MAIL_DEFAULT_PRESET]
+        sizes = [given if given is not None else default for given, default in zip(
+            (args.rules, args.addresses, args.expressions, args.senders), m, strict=True)]
+        mstats = generate_mail(args.outdir, rules=sizes[0], addresses=sizes[1],
+                               expressions=sizes[2], senders=sizes[3], seed=args.seed,
+                               tar=args.tar)
+        lists = [f for f in mstats.files if f.parent.name == "lists"]
+        for path in mstats.files:
+            if path not in lists:
+                print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+        print(f"wrote {len(lists):,} list files under {args.outdir / 'lists'}; "
+              f"{mstats.bytes_written:,} bytes in the folder")
+        types = ", ".join(f"{n} {k}" for k, n in sorted(mstats.rules_by_type.items()))
+        routes = ", ".join(f"{n} {k}" for k, n in sorted(mstats.routes_by_type.items()))
+        print(f"{mstats.rules:,} rules ({types}; routes {routes}; {mstats.disabled_rules} "
+              f"disabled; {mstats.conditions:,} conditions), "
+              f"{mstats.addresses:,} addresses in {mstats.address_groups} address groups "
+              f"({mstats.addresses_in_files:,} in list files), "
+              f"{mstats.expressions:,} expressions in {mstats.keyword_lists} keyword lists "
+              f"({mstats.expressions_in_files:,} in list files), "
+              f"{mstats.senders:,} sender entries ({mstats.senders_in_files:,} in list files), "
+              f"{mstats.ip_entries} sender-filtering IPs, {mstats.dkim_domains} DKIM domains")
+        return 0
+    if any(v is not None for v in (args.rules, args.addresses, args.expressions,
+                                   args.senders)):
+        ap.error("--rules, --addresses, --expressions and --senders are for --product mail")
+    policies = 200 if args.policies is None else args.policies
+    entries = 50_000 if args.entries is None else args.entries
+    stats = generate(args.outdir, policies=policies, entries=entries, seed=args.seed,
                      tar=args.tar)
     for path in stats.files:
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
-    print(f"{stats.policies:,} url-filtering policies ({args.policies:,} + Global), "
+    print(f"{stats.policies:,} url-filtering policies ({policies:,} + Global), "
           f"{stats.entries:,} URL entries, {stats.custom_categories} custom categories, "
           f"{stats.approved_lists} approved lists, {stats.accounts:,} accounts, "
           f"{stats.category_actions:,} category actions, "

@@ -1,4 +1,4 @@
-"""Time and measure isc's pipeline stage by stage on a large generated IWSVA export.
+"""Time and measure isc's pipeline stage by stage on a large generated IWSVA (or IMSVA) export.
 
 Usage::
 
@@ -6,6 +6,8 @@ Usage::
     python benchmarks/run.py --preset large                   # 2,000 policies, 500,000 entries
     python benchmarks/run.py --policies 50 --entries 5000 --repeat 5
     python benchmarks/run.py --input examples/iwsva-sakura/export.tar.gz
+    python benchmarks/run.py --product mail --preset small    # IMSVA rule set -> ems
+    python benchmarks/run.py --product mail --input examples/imsva-kaede/export
 
 Unless ``--input`` is given, the export is written by ``benchmarks/generate.py`` (in a
 subprocess, so its memory does not count) into a temporary directory, or into ``--outdir``.
@@ -21,15 +23,23 @@ reported). One more run under ``tracemalloc`` measures each stage's peak of Pyth
 memory; the process high-water mark (``resource.getrusage(...).ru_maxrss``) is sampled after
 each stage of the first, untraced run. Earlier results stay alive while later stages run (as
 in ``isc compile``), so a stage's "peak MiB" includes what the stages before it hold.
+
+``--product mail`` does the same for an IMSVA rule set (``generate.py --product mail``) and
+the ``ems`` target; ``optimize`` is a no-op there (the passes are web passes). Its rates are
+rules/s, entries/s (address-group members + keyword expressions + sender entries, counted in
+the loaded export) and MB/s (input bytes, 10^6 per MB). ``--profile FILE`` adds one run under
+cProfile, saves the statistics to FILE and prints the top functions.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import json
 import os
 import platform
+import pstats
 import re
 import resource
 import statistics
@@ -50,7 +60,7 @@ REPO = HERE.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from generate import URL_LIST_KINDS  # noqa: E402
+from generate import MAIL_PRESETS, URL_LIST_KINDS  # noqa: E402
 
 #: name -> (policies, entries)
 PRESETS: dict[str, tuple[int, int]] = {
@@ -60,6 +70,10 @@ PRESETS: dict[str, tuple[int, int]] = {
 }
 STAGES: tuple[str, ...] = ("load", "optimize", "compile", "dumps")
 MIB = 1024 * 1024
+MB = 1_000_000
+#: Preset and target when none is given, per product.
+DEFAULT_PRESET = {"web": "default", "mail": "small"}
+DEFAULT_TARGET = {"web": "ztsa-ia", "mail": "ems"}
 
 _HEADER = re.compile(r'^\s*\[\s*([^\]"\s]+)\s*(?:"(?:[^"\\]|\\.)*"\s*)?\]\s*$')
 #: Sections of the documented list import files (TrustedURLs.ini and the like).
@@ -164,10 +178,13 @@ def _pipeline(isc: ModuleType, target: str) -> list[tuple[str, Callable[[Any], A
 
 
 def _run(stages: list[tuple[str, Callable[[Any], Any]]], path: str, results: dict[str, StageResult],
-         *, trace: bool, sample_rss: bool, label: str) -> list[Any]:
+         *, trace: bool, sample_rss: bool, label: str,
+         profile: tuple[str, cProfile.Profile] | None = None) -> list[Any]:
     """One pass through the pipeline; returns every stage's result (kept alive throughout).
 
-    Progress goes to stderr as each stage ends, so a slow stage shows which one it is."""
+    Progress goes to stderr as each stage ends, so a slow stage shows which one it is. With
+    ``profile`` (stage name, profiler), that stage runs under the profiler and no timing is
+    recorded."""
     kept: list[Any] = []
     value: Any = path
     print(f"  {label}:", end="", file=sys.stderr, flush=True)
@@ -177,16 +194,23 @@ def _run(stages: list[tuple[str, Callable[[Any], Any]]], path: str, results: dic
         if trace:
             tracemalloc.reset_peak()
             base = tracemalloc.get_traced_memory()[0]
+        profiler = profile[1] if profile is not None and profile[0] == name else None
         try:
             start = time.perf_counter()
-            value = fn(value)
+            if profiler is not None:
+                profiler.enable()
+            try:
+                value = fn(value)
+            finally:
+                if profiler is not None:
+                    profiler.disable()
             elapsed = time.perf_counter() - start
         except Exception as exc:
             raise StageFailed(name, exc) from exc
         if trace:
             peak = tracemalloc.get_traced_memory()[1]
             res.peak_mib, res.added_mib = peak / MIB, (peak - base) / MIB
-        else:
+        elif profile is None:  # a profiled run is slower: not a timing
             res.seconds.append(elapsed)
         if sample_rss:
             res.maxrss_mib = _maxrss_mib()
@@ -215,7 +239,7 @@ def _diagnostic_counts(obj: Any) -> dict[str, int]:
 # ---------------------------------------------------------------------------- reporting
 
 
-def _rate(count: int, seconds: float) -> str:
+def _rate(count: float, seconds: float) -> str:
     if seconds <= 0:
         return "-"
     rate = count / seconds
@@ -230,19 +254,25 @@ def _mib(value: float | None) -> str:
 
 def table(results: dict[str, StageResult], totals: list[float], policies: int,
           entries: int) -> str:
-    head = ("stage", "best s", "median s", "entries/s", "policies/s", "peak MiB", "+MiB",
+    """The web table: entries/s and policies/s."""
+    return rate_table(results, totals, [("entries/s", entries), ("policies/s", policies)])
+
+
+def rate_table(results: dict[str, StageResult], totals: list[float],
+               rates: list[tuple[str, float]]) -> str:
+    """One row per stage and a total row; ``rates`` are (column title, count per run)."""
+    head = ("stage", "best s", "median s", *(t for t, _ in rates), "peak MiB", "+MiB",
             "maxrss MiB")
     rows: list[tuple[str, ...]] = [head]
     for name, r in results.items():
-        rows.append((name, f"{r.best:.3f}", f"{r.median:.3f}", _rate(entries, r.best),
-                     _rate(policies, r.best), _mib(r.peak_mib), _mib(r.added_mib),
-                     _mib(r.maxrss_mib)))
+        rows.append((name, f"{r.best:.3f}", f"{r.median:.3f}",
+                     *(_rate(n, r.best) for _, n in rates), _mib(r.peak_mib),
+                     _mib(r.added_mib), _mib(r.maxrss_mib)))
     best, median = min(totals), statistics.median(totals)
     peaks = [r.peak_mib for r in results.values() if r.peak_mib is not None]
     rss = [r.maxrss_mib for r in results.values() if r.maxrss_mib is not None]
-    rows.append(("total", f"{best:.3f}", f"{median:.3f}", _rate(entries, best),
-                 _rate(policies, best), _mib(max(peaks) if peaks else None), "",
-                 _mib(max(rss) if rss else None)))
+    rows.append(("total", f"{best:.3f}", f"{median:.3f}", *(_rate(n, best) for _, n in rates),
+                 _mib(max(peaks) if peaks else None), "", _mib(max(rss) if rss else None)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = []
     for k, row in enumerate(rows):
@@ -262,9 +292,42 @@ def _machine() -> str:
 # ---------------------------------------------------------------------------- main
 
 
-def _generate(outdir: Path, policies: int, entries: int, seed: int, tar: bool) -> float:
-    cmd = [sys.executable, str(HERE / "generate.py"), str(outdir), "--policies", str(policies),
-           "--entries", str(entries), "--seed", str(seed)]
+@dataclass
+class MailCounts:
+    """What a loaded mail export holds (counted in the IR, list files included)."""
+
+    rules: int = 0
+    addresses: int = 0
+    expressions: int = 0
+    senders: int = 0
+
+    @property
+    def entries(self) -> int:
+        return self.addresses + self.expressions + self.senders
+
+
+def count_mail(export: Any) -> MailCounts:
+    mail = getattr(export, "mail", None)
+    if mail is None:
+        return MailCounts()
+    return MailCounts(
+        rules=len(mail.rules),
+        addresses=sum(len(g.addresses) for g in mail.address_groups),
+        expressions=sum(len(k.expressions) for k in mail.keyword_lists),
+        senders=len(mail.approved_senders) + len(mail.blocked_senders),
+    )
+
+
+def _generate(outdir: Path, policies: int, entries: int, seed: int, tar: bool,
+              mail: tuple[int, int, int, int] | None = None) -> float:
+    cmd = [sys.executable, str(HERE / "generate.py"), str(outdir), "--seed", str(seed)]
+    if mail is None:
+        cmd[3:3] = ["--policies", str(policies), "--entries", str(entries)]
+    else:
+        cmd += ["--product", "mail"]
+        for flag, value in zip(("--rules", "--addresses", "--expressions", "--senders"), mail,
+                               strict=True):
+            cmd += [flag, str(value)]
     if tar:
         cmd.append("--tar")
     start = time.perf_counter()
@@ -278,30 +341,72 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
+def _print_profile(profiler: cProfile.Profile, path: Path, stage: str, top: int = 25) -> None:
+    profiler.dump_stats(str(path))
+    for key, title in (("tottime", "own time"), ("cumulative", "cumulative time")):
+        print()
+        print(f"cProfile of the {stage} stage, top {top} by {title} (saved to {path}):")
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.strip_dirs().sort_stats(key).print_stats(top)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="run.py", description=__doc__.splitlines()[0] if __doc__
                                  else None)
-    ap.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                    help="sizes: tiny 20/2,000; default 200/50,000; large 2,000/500,000")
+    ap.add_argument("--product", choices=("web", "mail"), default="web",
+                    help="web: IWSVA export, ztsa-ia (default); mail: IMSVA rule set, ems")
+    mail_sizes = "; ".join(f"{k} {r:,}/{a:,}/{e:,}/{n:,}" for k, (r, a, e, n) in
+                           MAIL_PRESETS.items())
+    ap.add_argument("--preset", choices=sorted(set(PRESETS) | set(MAIL_PRESETS)), default=None,
+                    help="web sizes (policies/entries): tiny 20/2,000; default 200/50,000; "
+                         "large 2,000/500,000 (default: default). Mail sizes "
+                         f"(rules/addresses/expressions/senders): {mail_sizes} "
+                         f"(default: {DEFAULT_PRESET['mail']})")
     ap.add_argument("--policies", type=int, help="URL filtering policies (overrides --preset)")
     ap.add_argument("--entries", type=int, help="URL list entries (overrides --preset)")
+    ap.add_argument("--rules", type=int, help="mail: policy rules (overrides --preset)")
+    ap.add_argument("--addresses", type=int, help="mail: address-group members")
+    ap.add_argument("--expressions", type=int, help="mail: keyword expressions")
+    ap.add_argument("--senders", type=int, help="mail: approved + blocked sender entries")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="timed runs (default 3)")
     ap.add_argument("--input", type=Path, help="benchmark this export instead of generating one")
     ap.add_argument("--outdir", type=Path, help="generate into this directory and keep it")
     ap.add_argument("--tar", action="store_true", help="generate OUTDIR.tar.gz and load that")
-    ap.add_argument("--target", default="ztsa-ia")
+    ap.add_argument("--target", default=None,
+                    help="default ztsa-ia (web) or ems (mail)")
     ap.add_argument("--until", choices=STAGES, default="dumps",
                     help="stop after this stage (e.g. --until optimize skips compile and dumps)")
     ap.add_argument("--no-trace", action="store_true", help="skip the tracemalloc run")
+    ap.add_argument("--profile", type=Path, metavar="FILE",
+                    help="one more run with the compile stage under cProfile; save the "
+                         "statistics to FILE and print the top functions")
     ap.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
+    product: str = args.product
+    mail = product == "mail"
+    preset = args.preset or DEFAULT_PRESET[product]
+    if preset not in (MAIL_PRESETS if mail else PRESETS):
+        ap.error(f"--preset {preset} is not a {product} preset")
+    if mail and (args.policies is not None or args.entries is not None):
+        ap.error("--policies and --entries are for --product web")
+    if not mail and any(v is not None for v in (args.rules, args.addresses, args.expressions,
+                                                args.senders)):
+        ap.error("--rules, --addresses, --expressions and --senders are for --product mail")
+    target: str = args.target or DEFAULT_TARGET[product]
 
-    policies, entries = PRESETS[args.preset]
+    policies, entries = PRESETS["default"] if mail else PRESETS[preset]
     policies = args.policies if args.policies is not None else policies
     entries = args.entries if args.entries is not None else entries
+    given = (args.rules, args.addresses, args.expressions, args.senders)
+    overridden = any(v is not None for v in given)
+    r0, a0, e0, n0 = MAIL_PRESETS[preset] if mail else (0, 0, 0, 0)
+    mail_req = (r0 if args.rules is None else args.rules,
+                a0 if args.addresses is None else args.addresses,
+                e0 if args.expressions is None else args.expressions,
+                n0 if args.senders is None else args.senders)
 
     try:
         isc = _import_isc()
@@ -318,27 +423,41 @@ def main(argv: list[str] | None = None) -> int:
             if not path.exists():
                 print(f"run.py: {path} does not exist", file=sys.stderr)
                 return 2
-            policies, entries = count_input(path)
+            if not mail:
+                policies, entries = count_input(path)
             described = f"{path} (given)"
         else:
             outdir = args.outdir or Path(tmp) / "export"
-            gen_seconds = _generate(outdir, policies, entries, args.seed, args.tar)
+            gen_seconds = _generate(outdir, policies, entries, args.seed, args.tar,
+                                    mail_req if mail else None)
             path = outdir.with_name(outdir.name + ".tar.gz") if args.tar else outdir
             described = f"{path} (generated, seed {args.seed})"
             policies += 1  # the Global Policy
+        size = _size(path)
         print(f"isc {getattr(isc, '__version__', '?')} benchmark: {described}, "
-              f"{_size(path) / MIB:,.1f} MiB")
-        print(f"  {policies:,} url-filtering policies (Global included), {entries:,} URL "
-              f"entries; target {args.target}; best/median of {args.repeat} run(s)")
+              f"{size / MIB:,.1f} MiB")
+        if mail:
+            if args.input is None:
+                r, a, e, n = mail_req
+                what = (f"{r:,} rules, {a:,} addresses, {e:,} keyword expressions, {n:,} "
+                        f"sender entries (preset {preset}"
+                        f"{' with overrides' if overridden else ''})")
+            else:
+                what = "sizes counted after the first load"
+            print(f"  {what}; target {target}; best/median of {args.repeat} run(s)")
+        else:
+            print(f"  {policies:,} url-filtering policies (Global included), {entries:,} URL "
+                  f"entries; target {target}; best/median of {args.repeat} run(s)")
         print(f"  {_machine()}; RSS after import: {_maxrss_mib():,.1f} MiB")
         if gen_seconds is not None:
             print(f"  generate.py: {gen_seconds:.2f} s (subprocess, not part of isc)")
 
-        stages = _pipeline(isc, args.target)
+        stages = _pipeline(isc, target)
         stages = stages[: STAGES.index(args.until) + 1]
         results = {name: StageResult(name) for name, _ in stages}
         totals: list[float] = []
         summary: dict[str, Any] = {}
+        counts = MailCounts()
         try:
             for k in range(args.repeat):
                 kept = _run(stages, str(path), results, trace=False, sample_rss=k == 0,
@@ -350,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
                         "output_bytes": len(text.encode("utf-8")) if isinstance(text, str) else 0,
                         "diagnostics": _diagnostic_counts(kept[min(2, len(kept) - 1)]),
                     }
+                    if mail:
+                        counts = count_mail(kept[0])
                 del kept
             if not args.no_trace:
                 tracemalloc.start()
@@ -358,6 +479,11 @@ def main(argv: list[str] | None = None) -> int:
                          label="tracemalloc run")
                 finally:
                     tracemalloc.stop()
+            profiler: cProfile.Profile | None = None
+            if args.profile is not None and "compile" in results:
+                profiler = cProfile.Profile()
+                _run(stages, str(path), results, trace=False, sample_rss=False,
+                     label="cProfile run (compile)", profile=("compile", profiler))
         except StageFailed as failed:
             print(file=sys.stderr)
             print(f"run.py: {failed}", file=sys.stderr)
@@ -368,8 +494,17 @@ def main(argv: list[str] | None = None) -> int:
             return 1
 
     print()
-    print(table(results, totals, policies, entries))
+    if mail:
+        print(rate_table(results, totals, [("rules/s", counts.rules),
+                                           ("entries/s", counts.entries),
+                                           ("MB/s", size / MB)]))
+    else:
+        print(table(results, totals, policies, entries))
     print()
+    if mail:
+        print(f"input: {counts.rules:,} rules; {counts.entries:,} entries = {counts.addresses:,} "
+              f"address-group members + {counts.expressions:,} keyword expressions + "
+              f"{counts.senders:,} sender entries; {size / MB:,.2f} MB")
     diags = ", ".join(f"{n} {k}" for k, n in sorted(summary.get("diagnostics", {}).items()))
     what = f"{summary.get('output_bytes', 0):,} bytes of JSON" if args.until == "dumps" else (
         f"stopped after {args.until}")
@@ -377,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
     print("peak MiB / +MiB: tracemalloc peak during the stage / above the stage's start "
           "(one extra traced run);\nmaxrss MiB: process high-water RSS after the stage "
           "(first untraced run).")
+    if profiler is not None and args.profile is not None:
+        _print_profile(profiler, args.profile, "compile")
     if args.json is not None:
         doc = {
             "machine": _machine(),
@@ -391,6 +528,10 @@ def main(argv: list[str] | None = None) -> int:
             "total_best": min(totals),
             **summary,
         }
+        if mail:
+            doc.update(product="mail", target=target, entries=counts.entries,
+                       counts=asdict(counts), input_bytes=size)
+            doc.pop("policies")
         args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -201,3 +201,18 @@ def test_never_broaden_on_mail(tmp_path: Path, capsys: pytest.CaptureFixture[str
                  "--never-broaden"]) == 1
     err = capsys.readouterr().err
     assert 'error[ISC3007]: --never-broaden: mail-rule "Block executables" is dropped' in err
+
+
+@pytest.mark.parametrize("first", ["{D}{D}{D}-{D}{D}{D}{D}", "<script>", "[abc]"])
+def test_a_named_keyword_file_is_a_list_whatever_its_first_line(
+        tmp_path: Path, first: str, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "kw.txt").write_text(f"{first}\n社外秘\n", encoding="utf-8")
+    (tmp_path / "Policy.xml").write_text(POLICY.replace(
+        '<keyword-list name="社外秘" match="any">\n    <expression>社外秘</expression>\n'
+        '  </keyword-list>',
+        '<keyword-list name="社外秘" match="any" file="lists/kw.txt"/>'), encoding="utf-8")
+    assert main(["inspect", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert "keyword expression: 2" in out.out
+    assert "ISC2008" not in out.err and "ISC1007" not in out.err

@@ -82,7 +82,10 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
     added = {i: mail.add_xml(m.data, m.display, by_path.get, rel=m.rel, encoding=encoding)
              for i, m in enumerate(members) if kinds[i] == "xml"}
     for i, m in enumerate(members):
-        kind = kinds[i]
+        # a list file a rule set names is text, whatever its first line looks like
+        # (a keyword list may start with "{D}" or "<")
+        named = kinds[i] != "xml" and (m.display in mail.lists or m.rel in mail.lists)
+        kind = "text" if named else kinds[i]
         recognised = kind
         try:
             if kind == "json":

@@ -291,7 +291,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     export = _load_export(args)
     diags = list(export.diagnostics)
-    targets = _targets(export, "all") if export.web or export.mail else []
+    targets = _targets(export, "all") if export.web is not None or export.mail is not None else []
     if targets:
         diags = list(api.merged_diagnostics([api.compile(export, t) for t in targets]))
     _print_diagnostics(diags, args.format, export.texts, sys.stderr)

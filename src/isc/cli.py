@@ -575,7 +575,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if export.web is None and export.mail is None:
         raise IscError("the input has no web or mail policy to verify", code="ISC1009")
     progress = sys.stderr.isatty()
-    total = bad_total = 0
+    bad_total = 0
     if export.web is not None:
         output = _with_report(_load_output(args.against), Path(args.against))
         requests = policy_pool(export.web, limit=args.samples, seed=args.seed)
@@ -588,7 +588,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                   f"categories {list(req.categories)}): source {_describe(s)}; target "
                   f"{_describe(t)}; {diff.value}, not declared by any fidelity tag")
         print(f"isc verify: {len(requests)} requests, {len(bad)} undeclared difference(s)")
-        total, bad_total = total + len(requests), bad_total + len(bad)
+        bad_total += len(bad)
     if export.mail is not None:
         output = _with_report(_load_output(args.against, EMS), Path(args.against))
         doc = output.document

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -50,6 +51,15 @@ class Origin:
     line: int
     kind: str
     name: str
+
+    @classmethod
+    def at(cls, kind: str, name: str, span: Span | None,
+           rel: Callable[[str], str] = str) -> Origin:
+        """The origin of a source object written at ``span``; ``rel`` maps the file shown to
+        the user to the path output documents cite. No span: file ``""``, line 0."""
+        if span is None:
+            return cls("", 0, kind, name)
+        return cls(rel(span.file), span.line, kind, name)
 
 
 @attrs.frozen

@@ -231,9 +231,7 @@ class Lowering:
     # ------------------------------------------------------------------ helpers
 
     def origin(self, kind: str, name: str, span: Span | None) -> Origin:
-        if span is None:
-            return Origin("", 0, kind, name)
-        return Origin(self.rel(span.file), span.line, kind, name)
+        return Origin.at(kind, name, span, self.rel)
 
     def note(self, code: str, severity: Severity, message: str, span: Span | None,
              notes: Iterable[str] = ()) -> None:

@@ -104,7 +104,9 @@ def diagnostics(text: str) -> list[dict[str, Any]]:
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    """The diagnostics among the JSON lines of ``text`` (summaries have no "code")."""
+    objs = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return [o for o in objs if "code" in o]
 
 
 def strings(doc: Any) -> Iterator[str]:

@@ -18,6 +18,7 @@ import isc
 from golden import check_golden
 from isc.backends.ems.probes import policy_pool
 from isc.cli import main, verify_mail
+from isc.ir.common import Difference
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Output
 from isc.ir.mail import InterceptAction
@@ -202,7 +203,8 @@ def test_temporary_ip_block_is_an_access_weakening_drop(compiled: tuple[isc.Expo
     assert isc.decide_mail(export, m).action == "delete"
     assert isc.decide_mail(output, m).action == "deliver"
     entry = next(e for e in output.report if e.source.name == "203.0.113.200")
-    assert entry.fidelity is isc.Fidelity.BROADENED
+    assert entry.fidelity is isc.Fidelity.DROPPED
+    assert entry.directions == {Difference.BROADENED}
 
 
 # ---------------------------------------------------------------------- verification

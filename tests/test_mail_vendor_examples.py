@@ -22,13 +22,12 @@ from typing import Any
 import pytest
 
 import isc
-from isc.backends.ems import HARMLESS_DROPS
 from isc.cli import main
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.errors import IscError
 from isc.frontends.keywords import parse_expression
 from isc.frontends.mail_addresses import parse_address
-from isc.ir.common import Fidelity
+from isc.ir.common import Difference, Fidelity
 from isc.ir.ems import CriteriaMatch, EmsPolicy, EmsRule, RuleKind
 from isc.ir.export import Export, Output, ReportEntry
 from isc.ir.mail import (
@@ -114,9 +113,9 @@ def diagnostics(out: Output, code: str) -> list[Diagnostic]:
 
 
 def weakens_access(e: ReportEntry) -> bool:
-    """What ``--never-broaden`` refuses (semantics.md §5; docs/targets/ems.md §5)."""
-    return e.fidelity is Fidelity.BROADENED or (
-        e.fidelity is Fidelity.DROPPED and e.source.kind not in HARMLESS_DROPS)
+    """What ``--never-broaden`` refuses (semantics.md §5): a broadened direction, whatever
+    the tag."""
+    return Difference.BROADENED in e.directions
 
 
 def load_error(xml: str) -> Diagnostic:
@@ -532,7 +531,7 @@ def test_s5_3_unsupported_true_file_types_are_dropped(written: str, actual: str)
     assert rules_from(out, name) == []
     e = entry(out, "mail-rule", name)
     assert e.fate == "dropped"
-    assert e.fidelity in (Fidelity.BROADENED, Fidelity.DROPPED)
+    assert e.fidelity is Fidelity.DROPPED
     assert weakens_access(e)
     assert any(f"true file type {written}" in r for r in e.reasons)
     blocked = message(attachments=(Attachment("file.bin", file_type=actual),))
@@ -714,7 +713,8 @@ def test_s5_3_blocked_ips_migrate_only_when_blocked_permanently() -> None:
     kept = entry(out, "sender-filtering.blocked-ip", "198.51.100.7")
     assert (kept.fate, kept.fidelity) == ("IP reputation blocked IP", Fidelity.EXACT)
     lost = entry(out, "sender-filtering.blocked-ip", "198.51.100.8")
-    assert (lost.fate, lost.fidelity) == ("dropped", Fidelity.BROADENED)
+    assert (lost.fate, lost.fidelity) == ("dropped", Fidelity.DROPPED)
+    assert lost.directions == {Difference.BROADENED}
     assert any("permanently" in r for r in lost.reasons)
     assert weakens_access(lost)
     assert decisions(xml, message(client_ip="198.51.100.7")) == ("delete", "delete")
@@ -746,7 +746,7 @@ def test_s5_4_condition_not_migrated_any_match(element: str, words: str,
     e = entry(out, "mail-rule", "Not migrated")
     assert e.fate == "dropped"
     assert any(words in r and "does not migrate" in r for r in e.reasons)
-    assert e.fidelity is Fidelity.BROADENED
+    assert e.fidelity is Fidelity.DROPPED and e.directions == {Difference.BROADENED}
     assert e.witness is not None
     assert (e.witness["source"], e.witness["target"]) == ("delete", "deliver")
     assert decisions(xml, message(**verdict)) == ("delete", "deliver")
@@ -781,8 +781,8 @@ def test_s5_4_pop3_route_is_dropped() -> None:
     e = entry(out, "mail-rule", "POP3 exe")
     assert (e.fate, e.fidelity) == ("dropped", Fidelity.DROPPED)
     assert any("POP3" in r for r in e.reasons)
-    assert weakens_access(e)
-    assert any(d.code == "ISC3004" and "POP3" in d.message for d in out.diagnostics)
+    assert weakens_access(e)  # what it deleted in POP3 mail is delivered (by rule)
+    assert any(d.code == "ISC3002" and "POP3" in d.message for d in out.diagnostics)
     # SMTP mail never met a POP3 rule: the decisions agree, which is why the tag is dropped
     assert decisions(xml, message(attachments=exe())) == ("deliver", "deliver")
 

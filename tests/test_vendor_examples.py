@@ -88,7 +88,7 @@ def test_web_site_to_domain_match_is_broadened_in_a_block_list() -> None:
     src, tgt = _blocking("@example.com*", ListEntry(MatchMode.DOMAIN, "example.com"))
     result = compare(src, tgt, PROBES)
     assert result.fidelity is Fidelity.BROADENED
-    assert result.witness is not None and "testexample.com" in result.witness.url
+    assert result.witness is not None and "testexample.com" in result.witness.probe.url
 
 
 def test_web_site_to_url_match_keeps_a_block_list_exact() -> None:

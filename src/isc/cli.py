@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import csv
+import dataclasses
 import datetime as dt
+import difflib
 import json
 import os
 import re
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from isc import api
 from isc.backends import ems as ems_backend
@@ -23,13 +26,16 @@ from isc.backends.ems import probes as mail_probes
 from isc.backends.ztsa_ia import FILENAME
 from isc.backends.ztsa_ia.fidelity import classify, covers
 from isc.backends.ztsa_ia.probes import policy_pool
-from isc.diagnostics import Diagnostic, Severity
+from isc.diagnostics import CODES, Diagnostic, Severity, Span
 from isc.errors import IscError
+from isc.ir import categories
 from isc.ir.common import Fidelity, Meta
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output
 from isc.ir.requests import Decision, MailMessage, WebRequest
+from isc.ir.web import AccountKind
 from isc.ir.ztsa import ZtsaPolicy
+from isc.models.iwsva import ldap_name
 
 ZTSA = "ztsa-ia"
 EMS = ems_backend.NAME
@@ -46,67 +52,122 @@ _HARMLESS_DROPS = frozenset({"x-forwarded-for", "pac-file", "user-identification
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # usage errors exit 2 with one line, no traceback
-        self.print_usage(sys.stderr)
-        print(f"isc: error: {message}", file=sys.stderr)
+    """Usage errors exit 2 with one line (a JSON object with ``--format json``), never a
+    traceback; ``commands`` holds the subcommand parsers for "did you mean" hints."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, _Parser] = {}
+        self.json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            usage = " ".join(self.format_usage().split())
+            print(_json({"usage": usage, "error": message}), file=sys.stderr)
+        else:
+            self.print_usage(sys.stderr)
+            print(f"isc: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_INPUT)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="isc", description="InterScan-to-SaaS policy compiler")
-    p.add_argument("--version", action="version", version=f"isc {_version()}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+_EPILOG = """\
+Run 'isc COMMAND --help' for the options of a command. Without a command, isc prints this
+help and exits 2.
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("inputs", nargs="+", metavar="INPUT")
-        sp.add_argument("--encoding", help="encoding of every text input (default: detect)")
+exit status: 0 success; 1 a gate failed (compile --never-broaden, verify found an undeclared
+difference); 2 bad input or usage (the message names the file and line)."""
+
+_INPUTS_HELP = ("InterScan export: a directory, .tar, .tar.gz/.tgz or single file "
+                "(several may be given, web and mail mixed)")
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="isc", description="InterScan-to-SaaS policy compiler", epilog=_EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"isc {_version()}",
+                   help="print the version of isc and exit")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                           metavar="COMMAND", title="commands",
+                           help="what to do (see 'isc COMMAND --help')")
+
+    def common(name: str, what: str, fmt: str) -> _Parser:
+        sp: _Parser = sub.add_parser(name, help=what, description=what)
+        p.commands[name] = sp
+        sp.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
+        sp.add_argument("--encoding", metavar="ENC",
+                        help="encoding of every text input (default: detect UTF-8 with or "
+                             "without BOM, Shift_JIS/CP932, EUC-JP)")
         sp.add_argument("--format", choices=("text", "json"), default="text",
-                        help="diagnostics as text or one JSON object per line")
-        sp.add_argument("--limit-mb", type=int, default=512,
-                        help="size limit of an archive, member or file (default 512 MiB)")
+                        help=f"text, or json: {fmt} (default: text)")
+        sp.add_argument("--limit-mb", type=int, default=512, metavar="MB",
+                        help="size limit of an archive, member or file in MiB (default: 512)")
+        return sp
 
-    c = sub.add_parser("compile", help="translate an export and write the target documents")
-    common(c)
-    c.add_argument("-o", "--output", default="isc-out", metavar="OUTDIR")
-    c.add_argument("--target", choices=("ztsa-ia", "ems", "all"), default="all")
-    c.add_argument("--no-optimize", action="store_true")
+    c = common("compile", "translate an export and write the target documents",
+               "diagnostics and summaries as one JSON object per line")
+    c.add_argument("-o", "--output", default="isc-out", metavar="OUTDIR",
+                   help="directory for ztsa-ia.json, ems.json and report.json, created if "
+                        "needed; the isc document of a target not compiled this time is "
+                        "removed (default: isc-out)")
+    c.add_argument("--target", choices=("ztsa-ia", "ems", "all"), default="all",
+                   help="ztsa-ia (web), ems (mail) or all: every target the input has "
+                        "policy for (default: all)")
+    c.add_argument("--no-optimize", action="store_true",
+                   help="skip the optimisation passes (every source object is translated "
+                        "as written)")
     c.add_argument("--never-broaden", action="store_true",
                    help="fail (exit 1) if any object must let through what the source stopped")
     c.add_argument("--identity-map", metavar="FILE",
-                   help="JSON object or CSV lines mapping LDAP DNs to SSO user/group names")
-    ch = sub.add_parser("check", help="parse, validate and translate; print every diagnostic")
-    common(ch)
-    i = sub.add_parser("inspect", help="what each file is, and how many objects of each kind")
-    common(i)
-    e = sub.add_parser("explain", help="which object decides a request, source and target")
-    common(e)
-    e.add_argument("--url")
-    e.add_argument("--client")
-    e.add_argument("--user")
-    e.add_argument("--group", action="append", default=[])
-    e.add_argument("--category", action="append", default=[])
+                   help="UTF-8 file mapping LDAP DNs to SSO user/group names for ztsa-ia: a "
+                        "JSON object {\"DN\": \"name\"}, or lines of CSV (DN,name; quote a DN "
+                        "with commas), DN;name or DN<TAB>name; '#' starts a comment line")
+    common("check", "parse, validate and translate; print every diagnostic, write nothing",
+           "diagnostics and the closing summary as one JSON object per line")
+    common("inspect", "what each file is, and how many objects of each kind",
+           "diagnostics of a broken input as one JSON object per line")
+    e = common("explain", "which object decides a request or message, in source and target",
+               "the decisions as one JSON object on stdout, errors as JSON lines")
+    e.add_argument("--url", help="the URL of the web request to decide")
+    e.add_argument("--client", metavar="IP", help="the client IP address of the request")
+    e.add_argument("--user", help="the request's LDAP user DN or name")
+    e.add_argument("--group", action="append", default=[],
+                   help="an LDAP group DN or name of the user (repeatable)")
+    e.add_argument("--category", action="append", default=[],
+                   help="a predefined category of the URL, by IWSVA name, ZTSA name or TMUFE "
+                        "ID (repeatable; none given: Untested)")
     e.add_argument("--when", help="ISO date-time; default: every schedule active")
-    e.add_argument("--file-type")
-    e.add_argument("--decrypted", choices=("yes", "no"))
-    e.add_argument("--mail", metavar="FILE.eml")
-    e.add_argument("--direction", choices=("incoming", "outgoing"))
+    e.add_argument("--file-type", metavar="TYPE",
+                   help="the true file type of the download (e.g. exe, zip)")
+    e.add_argument("--decrypted", choices=("yes", "no"),
+                   help="whether HTTPS is decrypted (default: the policy's HTTPS rules decide)")
+    e.add_argument("--mail", metavar="FILE.eml", help="the message to decide (RFC 5322 file)")
+    e.add_argument("--direction", choices=("incoming", "outgoing"),
+                   help="the message's direction (default: the internal addresses decide)")
     e.add_argument("--recipient", help="the recipient to evaluate for (default: first To/Cc)")
     e.add_argument("--virus", action="store_true", help="scanner verdict: the message is infected")
-    e.add_argument("--spam-score", type=float, help="scanner verdict: spam score (0-10)")
+    e.add_argument("--spam-score", type=float, metavar="SCORE",
+                   help="scanner verdict: spam score (0-10)")
     e.add_argument("--graymail", action="store_true", help="scanner verdict: graymail")
     e.add_argument("--wrs-level", choices=("low", "medium", "high", "untested"),
                    help="scanner verdict: rating of the riskiest URL")
     e.add_argument("--sea", action="store_true",
                    help="scanner verdict: social engineering attack")
-    e.add_argument("--dlp-template", action="append", default=[],
+    e.add_argument("--dlp-template", action="append", default=[], metavar="NAME",
                    help="scanner verdict: a DLP template that hits (repeatable)")
-    e.add_argument("--against", metavar="OUTDIR")
-    v = sub.add_parser("verify", help="compare source and compiled decisions on many requests")
-    common(v)
-    v.add_argument("--against", required=True, metavar="OUTDIR")
-    v.add_argument("--samples", type=int, default=4000)
-    v.add_argument("--seed", type=int, default=0)
-    v.add_argument("--requests", metavar="FILE", help="JSON lines of extra requests")
+    e.add_argument("--against", metavar="OUTDIR",
+                   help="also decide with the compiled document in OUTDIR (or that file)")
+    v = common("verify", "compare source and compiled decisions on many requests",
+               "diagnostics, progress and summaries as one JSON object per line")
+    v.add_argument("--against", required=True, metavar="OUTDIR",
+                   help="the output of isc compile to check (directory or document)")
+    v.add_argument("--samples", type=int, default=4000, metavar="N",
+                   help="how many requests or messages to generate per target (default: 4000)")
+    v.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the generator, for a reproducible sample (default: 0)")
+    v.add_argument("--requests", metavar="FILE",
+                   help="JSON lines of extra web requests, each {\"url\", \"client\", "
+                        "\"user\", \"groups\", \"categories\", \"when\", \"decrypted\", "
+                        "\"fileType\"}")
     return p
 
 
@@ -117,24 +178,124 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    if not argv:
+        # Help is what a person typing "isc" wants; exit 2 because no command ran.
+        parser.print_help(sys.stdout)
+        print("isc: error: a command is required", file=sys.stderr)
+        return EXIT_INPUT
+    json_mode = _json_requested(argv)
+    for p in (parser, *parser.commands.values()):
+        p.json_errors = json_mode
+    _check_command(parser, argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        sp = parser.commands.get(args.command, parser)
+        sp.error("unrecognized arguments: " + " ".join(_with_hint(sp, x) for x in extras))
     out = sys.stderr
     try:
         return int(_COMMANDS[args.command](args))
     except IscError as exc:
         diags = list(exc.diagnostics) or [exc.diagnostic()]
         export = getattr(exc, "export", None)
-        _print_diagnostics(diags, args.format, export.texts if export else {}, out)
+        texts = exc.texts if isinstance(exc, _FileError) else export.texts if export else {}
+        _print_diagnostics(diags, args.format, texts, out)
         if not exc.diagnostics:
             return EXIT_INPUT
         errors = sum(1 for d in diags if d.severity is Severity.ERROR)
-        print(f"isc: {errors} error(s); nothing written", file=out)
+        _say(args, f"isc: {errors} error(s); nothing written",
+             {"summary": "error", "command": args.command, "errors": errors}, out)
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
 
 
+# ---------------------------------------------------------------------- usage hints
+
+
+def _json_requested(argv: Sequence[str]) -> bool:
+    """``--format json`` on the command line, known before parsing so that even a usage
+    error comes out as JSON."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--format=json" or (arg == "--format" and argv[i + 1: i + 2] == ["json"]):
+            return True
+    return False
+
+
+def _check_command(parser: _Parser, argv: Sequence[str]) -> None:
+    """The first word must be a command (or an option of isc itself): otherwise a usage error
+    naming the closest command, or saying where a command's option goes."""
+    first = argv[0]
+    if first.startswith("-"):
+        word = first.partition("=")[0]
+        own = [s for a in parser._actions for s in a.option_strings]
+        if word in own or (word.startswith("--") and any(s.startswith(word) for s in own)):
+            return
+        command = next((a for a in argv if a in parser.commands), "COMMAND")
+        parser.error(f"{first} is an option of a command and goes after it: "
+                     f"isc {command} {first} ...")
+    if first in parser.commands:
+        return
+    hint = difflib.get_close_matches(first, list(parser.commands), n=1, cutoff=0.5)
+    did = f"; did you mean '{hint[0]}'?" if hint else ""
+    parser.error(f"unknown command '{first}'{did} (commands: {', '.join(parser.commands)})")
+
+
+def _with_hint(parser: argparse.ArgumentParser, arg: str) -> str:
+    """``arg`` followed by the closest option of ``parser`` if it looks like a misspelt one."""
+    if not arg.startswith("-"):
+        return arg
+    options = [s for a in parser._actions for s in a.option_strings]
+    hint = difflib.get_close_matches(arg.partition("=")[0], options, n=1, cutoff=0.6)
+    return f"{arg} (did you mean {hint[0]}?)" if hint else arg
+
+
 # ---------------------------------------------------------------------- helpers
+
+
+class _FileError(IscError):
+    """Errors in a file named by an option (``--identity-map``, ``--requests``), carrying its
+    text so that each diagnostic is shown with its source line."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], path: str, text: str) -> None:
+        first = diagnostics[0]
+        super().__init__(first.message, code=first.code, diagnostics=tuple(diagnostics))
+        self.texts = {path: text}
+
+
+def _json(obj: Mapping[str, object]) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
+def _say(args: argparse.Namespace, text: str, obj: Mapping[str, object],
+         out: TextIO | None = None) -> None:
+    """Print ``text`` for a person, or ``obj`` as one JSON line with ``--format json``."""
+    print(_json(obj) if args.format == "json" else text, file=out)
+
+
+#: ``[FILE[:LINE:COL]: ]severity[CODE]: message``, as the gates of compile and verify print.
+_RENDERED = re.compile(r"(?:(?P<file>.+?)(?::(?P<line>\d+):(?P<col>\d+))?: )?"
+                       r"(?P<sev>error|warning|note)\[(?P<code>ISC\d{4})\]: (?P<msg>.*)",
+                       re.DOTALL)
+
+
+def _say_rendered(args: argparse.Namespace, text: str, out: TextIO | None = None) -> None:
+    """A gate's finding, already rendered as text: with ``--format json`` it is printed as
+    the JSON object of that diagnostic, so JSON output stays JSON lines only."""
+    if args.format != "json":
+        print(text, file=out)
+        return
+    m = _RENDERED.fullmatch(text)
+    if m is None or m["code"] not in CODES:
+        print(_json({"message": text}), file=out)
+        return
+    file = None if m["file"] in (None, "isc") else m["file"]
+    d = Diagnostic(m["code"], Severity(m["sev"]), m["msg"], file,
+                   int(m["line"]) if m["line"] else None, int(m["col"]) if m["col"] else None)
+    print(d.to_json_line(), file=out)
 
 
 def _load_export(args: argparse.Namespace) -> Export:
@@ -145,65 +306,278 @@ def _load_export(args: argparse.Namespace) -> Export:
     return result
 
 
-def _print_diagnostics(diags: Iterable[Diagnostic], fmt: str, texts: dict[str, str],
+def _print_diagnostics(diags: Iterable[Diagnostic], fmt: str, texts: Mapping[str, str],
                        out: TextIO) -> None:
     for d in diags:
         if fmt == "json":
             print(d.to_json_line(), file=out)
             continue
         line = None
-        if d.file in texts and d.line:
+        if d.file is not None and d.file in texts and d.line:
             lines = texts[d.file].splitlines()
             if 0 < d.line <= len(lines):
                 line = lines[d.line - 1]
         print(d.render(line), file=out)
 
 
-def write_atomic(path: Path, text: str) -> bool:
-    """Replace ``path`` with ``text`` atomically, and only if the content changes."""
-    data = text.encode("utf-8")
-    with contextlib.suppress(OSError):
-        if path.read_bytes() == data:
-            return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
+def _read_option_file(path: str, what: str) -> str:
+    """The UTF-8 text (BOM allowed) of a file named by an option; errors name the file."""
     try:
-        os.chmod(tmp, 0o666 & ~umask)
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise IscError(f"cannot read {what}: {exc.strerror or exc}", code="ISC1009",
+                       span=Span(path)) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise IscError(f"{what} is not UTF-8 (byte offset {exc.start})", code="ISC1001",
+                       span=Span(path, line, col)) from exc
+
+
+# ---------------------------------------------------------------------- output files
+
+
+def _output_error(path: Path, message: str) -> IscError:
+    return IscError(message, code="ISC1014", span=Span(str(path)))
+
+
+def _is_isc_document(path: Path) -> bool:
+    """A JSON object whose ``schema`` starts with ``isc/``: a document isc wrote."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+        return False
+    return isinstance(data, dict) and str(data.get("schema", "")).startswith("isc/")
+
+
+def _prepare_outdir(outdir: Path, keep: Iterable[str]) -> list[Path]:
+    """Create OUTDIR; return the stale target documents in it (those of targets not compiled
+    this time). Refuses, before anything is written, a path that is not a directory and a
+    stale name that holds something other than an isc document: compile owns its documents
+    in OUTDIR, and nothing else."""
+    if os.path.lexists(outdir) and not outdir.is_dir():
+        raise _output_error(outdir, "the output path exists and is not a directory; "
+                                    "choose another -o OUTDIR")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _output_error(outdir, f"cannot create the output directory: "
+                                    f"{exc.strerror or exc}") from exc
+    stale = []
+    for name in sorted(set(_FILENAMES.values()) - set(keep)):
+        path = outdir / name
+        if not os.path.lexists(path):
+            continue
+        if not (path.is_file() and _is_isc_document(path)):
+            raise _output_error(path, f"not an isc document; compile removes a stale {name} "
+                                      f"only if isc wrote it: move the file away or choose "
+                                      f"another -o OUTDIR")
+        stale.append(path)
+    return stale
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """Write ``data`` to a new temporary file next to ``path``; return its name."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~umask)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return True
+    return tmp
 
 
-def _identity_map(path: str | None) -> dict[str, str]:
-    if not path:
-        return {}
+def write_files(files: Sequence[tuple[Path, str]], remove: Sequence[Path] = ()) -> list[Path]:
+    """Replace each path whose content changes, atomically, then remove ``remove``; return the
+    paths written. Every new content is staged in a temporary file first, so a full disk or a
+    missing permission fails before any document is replaced or removed. An OSError becomes
+    ``ISC1014``."""
+    changed = []
+    for path, text in files:
+        data = text.encode("utf-8")
+        with contextlib.suppress(OSError):
+            if path.read_bytes() == data:
+                continue
+        changed.append((path, data))
+    staged: list[tuple[str, Path]] = []
+    where = Path(".")
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise IscError(f"cannot read identity map: {exc.strerror}", code="ISC1009") from exc
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise IscError(f"identity map is not valid JSON: {exc}", code="ISC1007") from exc
-        return {str(k): str(v) for k, v in data.items()}
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            dn, sep, name = line.rpartition(";") if ";" in line else line.rpartition("\t")
-            if not sep:
-                raise IscError(f"identity map line needs 'DN;name': {line!r}", code="ISC1002")
-            out[dn.strip()] = name.strip()
-    return out
+        for path, data in changed:
+            where = path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staged.append((_stage(path, data), path))
+        for path in remove:
+            where = path
+            path.unlink()
+        while staged:
+            tmp, where = staged[0]
+            os.replace(tmp, where)
+            staged.pop(0)
+    except BaseException as exc:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _output_error(where, f"cannot write: {exc.strerror or exc}") from exc
+        raise
+    return [path for path, _ in changed]
+
+
+def write_atomic(path: Path, text: str) -> bool:
+    """Replace ``path`` with ``text`` atomically, and only if the content changes."""
+    return bool(write_files([(path, text)]))
+
+
+# ---------------------------------------------------------------------- identity map
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentityMap:
+    """``--identity-map FILE``: LDAP DN → SSO name, with the line of each mapping."""
+
+    path: str
+    text: str
+    names: dict[str, str]
+    lines: dict[str, int]
+
+
+def _identity_map(path: str | None) -> IdentityMap | None:
+    """Read ``--identity-map FILE``: a JSON object, or lines of CSV (RFC 4180, two fields),
+    ``DN;name`` or ``DN<TAB>name``; ``#`` lines and blank lines are skipped. Every bad line
+    is an error at FILE:LINE, all of them reported at once."""
+    if not path:
+        return None
+    text = _read_option_file(path, "identity map")
+    is_json = text.lstrip()[:1] in ("{", "[")
+    entries, errors = _identity_json(path, text) if is_json else _identity_lines(path, text)
+    seen: dict[str, tuple[str, str, int]] = {}  # comparable DN → (DN, name, line)
+    for dn, name, n, col in entries:
+        first = seen.setdefault(ldap_name(dn), (dn, name, n))
+        if first[1] != name:
+            errors.append(Diagnostic("ISC1007" if is_json else "ISC1002", Severity.ERROR,
+                                     f"'{dn}' is mapped to '{name}' here and to '{first[1]}' "
+                                     f"at line {first[2]}", path, n, col))
+    if errors:
+        raise _FileError(errors, path, text)
+    return IdentityMap(path, text, {dn: name for dn, name, _ in seen.values()},
+                       {dn: n for dn, _, n in seen.values()})
+
+
+#: (DN, SSO name, line, column) of each mapping, and the errors found.
+_Mappings = tuple[list[tuple[str, str, int, int]], list[Diagnostic]]
+
+
+def _identity_json(path: str, text: str) -> _Mappings:
+    try:
+        data = json.loads(text, object_pairs_hook=lambda pairs: pairs)
+    except json.JSONDecodeError as exc:
+        return [], [Diagnostic("ISC1007", Severity.ERROR,
+                               f"identity map is not valid JSON: {exc.msg}", path,
+                               exc.lineno, exc.colno)]
+    if not isinstance(data, list) or text.lstrip()[:1] != "{":
+        return [], [Diagnostic("ISC1007", Severity.ERROR, "identity map must be a JSON object "
+                               '{"DN": "SSO name", ...}', path, 1, 1)]
+    entries: list[tuple[str, str, int, int]] = []
+    errors: list[Diagnostic] = []
+    for dn, name in data:
+        key = re.search(re.escape(json.dumps(dn, ensure_ascii=False)) + r"\s*:", text) or \
+            re.search(re.escape(json.dumps(dn)) + r"\s*:", text)
+        at = key.start() if key else 0
+        n, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        if not isinstance(name, str) or not name.strip() or not dn.strip():
+            errors.append(Diagnostic("ISC1007", Severity.ERROR,
+                                     f"identity map: {json.dumps(dn, ensure_ascii=False)} must "
+                                     f"map a DN to a non-empty SSO name string", path, n, col))
+            continue
+        entries.append((dn.strip(), name.strip(), n, col))
+    return entries, errors
+
+
+def _identity_lines(path: str, text: str) -> _Mappings:
+    entries: list[tuple[str, str, int, int]] = []
+    errors: list[Diagnostic] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = _identity_fields(line)
+        if isinstance(fields, str):
+            errors.append(Diagnostic("ISC1002", Severity.ERROR, fields, path, n, 1))
+        else:
+            entries.append((fields[0], fields[1], n, 1))
+    return entries, errors
+
+
+def _identity_fields(line: str) -> tuple[str, str] | str:
+    """(DN, name) of one line, or what is wrong with it."""
+    if not line.startswith('"') and (";" in line or "\t" in line):
+        dn, _, name = line.rpartition(";") if ";" in line else line.rpartition("\t")
+    else:
+        # A quoted DN may also be followed by ';' or a tab; the problem shown is the CSV one.
+        problems = []
+        for delimiter in (",", ";", "\t") if line.startswith('"') else (",",):
+            try:
+                row = next(csv.reader([line], delimiter=delimiter, strict=True,
+                                      skipinitialspace=True))
+            except csv.Error as exc:
+                problems.append(f"not a CSV line: {exc}")
+                continue
+            if len(row) == 2:
+                break
+            problems.append(f"expected two CSV fields, DN and SSO name; found {len(row)} "
+                            "(quote a DN that contains commas: "
+                            "\"CN=Sales,OU=Groups,DC=example\",Sales)")
+        else:
+            return problems[0]
+        dn, name = row
+    if not dn.strip() or not name.strip():
+        return "a mapping needs a DN and an SSO name, neither empty"
+    return dn.strip(), name.strip()
+
+
+def _ldap_spellings(export: Export) -> dict[str, str]:
+    """Comparable form → the spelling the export uses, of every LDAP account of a rule."""
+    web = export.web
+    if web is None:
+        return {}
+    accounts = [a for rules in (web.url_filtering, web.https_decryption, web.atp,
+                                web.app_control) for r in rules for a in r.accounts]
+    return {ldap_name(a.value): a.value for a in accounts
+            if a.kind in (AccountKind.LDAP_USER, AccountKind.LDAP_GROUP)}
+
+
+def _identity_names(imap: IdentityMap | None, export: Export) -> dict[str, str]:
+    """The mapping as ``isc.compile`` takes it, each DN spelt as the export spells it, so that
+    case and blanks around commas do not matter (as for the IWSVA model's LDAP match)."""
+    if imap is None:
+        return {}
+    spelt = _ldap_spellings(export)
+    return {spelt.get(ldap_name(dn), dn): name for dn, name in imap.names.items()}
+
+
+def _unused_mappings(imap: IdentityMap | None, outputs: Sequence[Output]) -> list[Diagnostic]:
+    """A warning for each mapping that no translated rule uses (``Output.identities`` lists
+    the DNs of the rules' LDAP accounts)."""
+    if imap is None or not imap.names:
+        return []
+    if not any(o.target == ZTSA for o in outputs):
+        return [Diagnostic("ISC3005", Severity.WARNING,
+                           "the identity map is not used: it names SSO users and groups for "
+                           "ztsa-ia, which this run does not compile", imap.path)]
+    used = {ldap_name(dn) for o in outputs if o.target == ZTSA for dn, _, _ in o.identities}
+    return [Diagnostic("ISC3005", Severity.WARNING,
+                       f"identity map: '{dn}' matches no LDAP account of a translated rule; "
+                       f"its mapping to '{name}' is not used", imap.path, imap.lines[dn], 1)
+            for dn, name in imap.names.items() if ldap_name(dn) not in used]
 
 
 def _broadening(output: Output) -> list[str]:
@@ -260,29 +634,38 @@ def _targets(export: Export, wanted: str) -> list[str]:
 def cmd_compile(args: argparse.Namespace) -> int:
     export = _load_export(args)
     targets = _targets(export, args.target)
+    imap = _identity_map(args.identity_map)
+    names = _identity_names(imap, export)
     if not args.no_optimize:
         export = api.optimize(export)
-    outputs = [api.compile(export, t, identity_map=_identity_map(args.identity_map))
-               for t in targets]
-    diags = api.merged_diagnostics(outputs)
-    _print_diagnostics([d for d in diags if d.severity is not Severity.NOTE],
-                       args.format, export.texts, sys.stderr)
+    outputs = [api.compile(export, t, identity_map=names) for t in targets]
+    diags = [d for d in api.merged_diagnostics(outputs) if d.severity is not Severity.NOTE]
+    texts = dict(export.texts)
+    if imap is not None:
+        texts[imap.path] = imap.text
+    _print_diagnostics(diags + _unused_mappings(imap, outputs), args.format, texts, sys.stderr)
     outdir = Path(args.output)
-    texts = [(_FILENAMES[o.target], api.dumps(o)) for o in outputs]
-    texts.append(("report.json", api.dumps_report(*outputs)))
-    written = [name for name, text in texts if write_atomic(outdir / name, text)]
+    docs = [(_FILENAMES[o.target], api.dumps(o)) for o in outputs]
+    docs.append(("report.json", api.dumps_report(*outputs)))
+    stale = _prepare_outdir(outdir, [_FILENAMES[o.target] for o in outputs])
+    written = [p.name for p in write_files([(outdir / n, text) for n, text in docs], stale)]
     for o in outputs:
         counts = Counter(e.fidelity.value for e in o.report)
         summary = ", ".join(f"{counts[t.value]} {t.value}" for t in Fidelity if counts[t.value])
-        print(f"{o.target}: {len(o.report)} source objects: {summary}")
-    print(f"wrote {', '.join(written) or 'nothing (unchanged)'} in {outdir}")
+        _say(args, f"{o.target}: {len(o.report)} source objects: {summary}",
+             {"summary": "compile", "target": o.target, "objects": len(o.report),
+              "fidelity": {t.value: counts[t.value] for t in Fidelity}})
+    removed = [p.name for p in stale]
+    _say(args, f"wrote {', '.join(written) or 'nothing (unchanged)'} in {outdir}"
+         + (f"; removed {', '.join(removed)} (not compiled this time)" if removed else ""),
+         {"summary": "wrote", "outdir": str(outdir), "written": written, "removed": removed})
     if args.never_broaden:
         problems = [p for o in outputs for p in _broadening(o)]
         if problems:
             for p in problems:
-                print(p, file=sys.stderr)
-            print(f"isc: --never-broaden: {len(problems)} object(s) would broaden access",
-                  file=sys.stderr)
+                _say_rendered(args, p, sys.stderr)
+            _say(args, f"isc: --never-broaden: {len(problems)} object(s) would broaden access",
+                 {"summary": "never-broaden", "broadening": len(problems)}, sys.stderr)
             return EXIT_GATE
     return EXIT_OK
 
@@ -296,8 +679,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         diags = list(api.merged_diagnostics([api.compile(export, t) for t in targets]))
     _print_diagnostics(diags, args.format, export.texts, sys.stderr)
     counts = Counter(d.severity.value for d in diags)
-    print(f"isc: {counts['error']} error(s), {counts['warning']} warning(s), "
-          f"{counts['note']} note(s)", file=sys.stderr)
+    _say(args, f"isc: {counts['error']} error(s), {counts['warning']} warning(s), "
+         f"{counts['note']} note(s)",
+         {"summary": "check", "errors": counts["error"], "warnings": counts["warning"],
+          "notes": counts["note"]}, sys.stderr)
     return EXIT_INPUT if counts["error"] else EXIT_OK
 
 
@@ -369,7 +754,38 @@ def _inspect_mail(export: Export) -> None:
             print(f"  {kind}: {n}")
 
 
+def _category_problem(value: object) -> str | None:
+    """What is wrong with a request's predefined category, or None if isc knows it by IWSVA
+    name, ZTSA name or TMUFE ID. An unknown one would silently count as Untested."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return f"a category is a name or TMUFE ID, not {json.dumps(value, ensure_ascii=False)}"
+    if categories.lookup(value) is not None:
+        return None
+    if isinstance(value, str) and categories.ztsa_name(value) is not None:
+        return None
+    if isinstance(value, int) or value.strip().isdigit():
+        return f"unknown URL category ID {str(value).strip()} (TMUFE IDs: docs/formats/web.md §9.2)"
+    hints = _close_categories(value)
+    hint = (f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints
+            else "; use an IWSVA name, a ZTSA name or a TMUFE ID (docs/formats/web.md §9.2)")
+    return f"unknown URL category {value!r}{hint}"
+
+
+def _close_categories(name: str) -> list[str]:
+    """Up to three known category names closest to ``name`` (IWSVA and ZTSA spellings)."""
+    names = [n for c in categories.CATEGORIES for n in (c.name, c.old_name, c.ztsa_name) if n]
+    by_lower = {n.lower(): n for n in (*names, *categories.ZTSA_NAMES)}
+    hits = [by_lower[h] for h in difflib.get_close_matches(name.strip().lower(), list(by_lower),
+                                                           n=3, cutoff=0.6)]
+    best = categories.suggest(name)
+    return list(dict.fromkeys(([best] if best else []) + hits))[:3]
+
+
 def _request(args: argparse.Namespace) -> WebRequest:
+    problems = [p for p in map(_category_problem, args.category) if p]
+    if problems:
+        raise IscError(f"--category: {problems[0]}", code="ISC2004", diagnostics=tuple(
+            Diagnostic("ISC2004", Severity.ERROR, f"--category: {p}") for p in problems))
     when = None
     if args.when:
         try:
@@ -444,25 +860,45 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _extra_requests(path: str | None) -> list[WebRequest]:
+    """The requests of ``verify --requests FILE``, one JSON object per line; every bad line
+    is an error at FILE:LINE, all of them reported at once."""
     if not path:
         return []
-    out = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise IscError(f"cannot read {path}: {exc.strerror}", code="ISC1009") from exc
-    for n, line in enumerate(lines, 1):
+    text = _read_option_file(path, "the requests file")
+    out, errors = [], []
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             d = json.loads(line)
+            if not isinstance(d, dict):
+                raise TypeError("a request is a JSON object")
+            cats = d.get("categories", [])
+            cats = [cats] if isinstance(cats, str | int) else cats
+            if not isinstance(cats, list):
+                raise TypeError("categories is a list of names or IDs")
+            bad = [(c, p) for c, p in ((c, _category_problem(c)) for c in cats) if p]
+            for c, problem in bad:
+                col = line.find(json.dumps(c, ensure_ascii=False)) + 1 or 1
+                errors.append(Diagnostic("ISC2004", Severity.ERROR, problem, path, n, col))
+            if bad:
+                continue
             when = dt.datetime.fromisoformat(d["when"]) if d.get("when") else None
             out.append(WebRequest(d["url"], client=d.get("client"), user=d.get("user"),
-                                  groups=tuple(d.get("groups", ())),
-                                  categories=tuple(d.get("categories", ())), when=when,
-                                  decrypted=d.get("decrypted"), file_type=d.get("fileType")))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise IscError(f"{path}:{n}: not a request: {exc}", code="ISC1007") from exc
+                                  groups=tuple(d.get("groups", ())), categories=tuple(cats),
+                                  when=when, decrypted=d.get("decrypted"),
+                                  file_type=d.get("fileType")))
+        except json.JSONDecodeError as exc:
+            errors.append(Diagnostic("ISC1007", Severity.ERROR, f"not a request: {exc.msg}",
+                                     path, n, exc.colno))
+        except KeyError as exc:
+            errors.append(Diagnostic("ISC1007", Severity.ERROR,
+                                     f"not a request: missing key {exc}", path, n, 1))
+        except (ValueError, TypeError) as exc:
+            errors.append(Diagnostic("ISC1007", Severity.ERROR, f"not a request: {exc}",
+                                     path, n, 1))
+    if errors:
+        raise _FileError(errors, path, text)
     return out
 
 
@@ -581,13 +1017,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         requests = policy_pool(export.web, limit=args.samples, seed=args.seed)
         requests += _extra_requests(args.requests)
         if progress:
-            print(f"verifying {len(requests)} requests…", file=sys.stderr)
+            _say(args, f"verifying {len(requests)} requests…",
+                 {"progress": "verify", "target": ZTSA, "requests": len(requests)}, sys.stderr)
         bad = verify(export, output, requests)
         for req, s, t, diff in bad[:20]:
-            print(f"error[ISC3008]: {req.url} (client {req.client}, user {req.user}, "
-                  f"categories {list(req.categories)}): source {_describe(s)}; target "
-                  f"{_describe(t)}; {diff.value}, not declared by any fidelity tag")
-        print(f"isc verify: {len(requests)} requests, {len(bad)} undeclared difference(s)")
+            _say_rendered(args, f"error[ISC3008]: {req.url} (client {req.client}, user "
+                          f"{req.user}, categories {list(req.categories)}): source "
+                          f"{_describe(s)}; target {_describe(t)}; {diff.value}, not declared "
+                          f"by any fidelity tag")
+        _say(args, f"isc verify: {len(requests)} requests, {len(bad)} undeclared difference(s)",
+             {"summary": "verify", "target": ZTSA, "requests": len(requests),
+              "undeclared": len(bad)})
         bad_total += len(bad)
     if export.mail is not None:
         output = _with_report(_load_output(args.against, EMS), Path(args.against))
@@ -596,14 +1036,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         messages = mail_probes.policy_pool(export.mail, doc, limit=args.samples,
                                            seed=args.seed)
         if progress:
-            print(f"verifying {len(messages)} messages…", file=sys.stderr)
+            _say(args, f"verifying {len(messages)} messages…",
+                 {"progress": "verify", "target": EMS, "messages": len(messages)}, sys.stderr)
         mbad = verify_mail(export, output, messages)
         for m, s, t, diff in mbad[:20]:
-            print(f"error[ISC3008]: mail {m.sender or '<>'} → {m.recipient} "
-                  f"{json.dumps(mail_fidelity.message_json(m), ensure_ascii=False)}: "
-                  f"source {_describe(s)}; target {_describe(t)}; {diff.value}, "
-                  f"not declared by any fidelity tag")
-        print(f"isc verify: {len(messages)} messages, {len(mbad)} undeclared difference(s)")
+            _say_rendered(args, f"error[ISC3008]: mail {m.sender or '<>'} → {m.recipient} "
+                          f"{json.dumps(mail_fidelity.message_json(m), ensure_ascii=False)}: "
+                          f"source {_describe(s)}; target {_describe(t)}; {diff.value}, "
+                          f"not declared by any fidelity tag")
+        _say(args, f"isc verify: {len(messages)} messages, {len(mbad)} undeclared "
+             f"difference(s)", {"summary": "verify", "target": EMS,
+                                "messages": len(messages), "undeclared": len(mbad)})
         bad_total += len(mbad)
     return EXIT_GATE if bad_total else EXIT_OK
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -50,6 +51,7 @@ CODES: Mapping[str, str] = {
     "ISC1011": "a mail address or address wildcard is malformed",
     "ISC1012": "a keyword expression is malformed",
     "ISC1013": "an XML document is not well-formed or does not match the shipped schema",
+    "ISC1014": "the output directory cannot be created or written",
     # 2xxx: semantic
     "ISC2001": "an unknown section kind",
     "ISC2002": "a key with no meaning in its section",
@@ -134,7 +136,7 @@ class Diagnostic:
         if source_line is not None and self.line:
             text = source_line.rstrip("\r\n")
             out.append(f"    {text}")
-            out.append("    " + " " * max((self.column or 1) - 1, 0) + "^")
+            out.append("    " + caret_prefix(text, self.column or 1) + "^")
         out.extend(f"    note: {n}" for n in self.notes)
         return "\n".join(out)
 
@@ -151,6 +153,27 @@ class Diagnostic:
 
     def to_json_line(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True)
+
+
+def caret_prefix(text: str, column: int) -> str:
+    """What to print before a caret under ``column`` (1-based, in characters) of ``text``.
+
+    Terminals show East Asian wide and full-width characters two cells wide and combining
+    marks in no cell of their own, so a blank per character would put the caret too far left
+    under Japanese text. A tab stays a tab: the caret then meets the same tab stops.
+    """
+    out = []
+    for ch in text[: max(column - 1, 0)]:
+        if ch == "\t":
+            out.append("\t")
+        elif unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            out.append("  ")
+        else:
+            out.append(" ")
+    out.append(" " * max(column - 1 - len(text), 0))  # a column past the end of the line
+    return "".join(out)
 
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str, str]:

@@ -11,13 +11,13 @@ from isc.backends.ems.fidelity import (
     ACCESS_LEVEL,
     classify,
     compare,
-    covers,
+    differences,
     message_json,
     witness_json,
     witness_text,
 )
 from isc.frontends.keywords import parse_expression
-from isc.ir.common import Fidelity
+from isc.ir.common import Difference, Fidelity
 from isc.ir.ems import CriteriaMatch, EmsPolicy, EmsRule, RuleKind
 from isc.ir.mail import (
     AttachmentName,
@@ -55,21 +55,31 @@ def d(action: str, *mods: str) -> Decision:
 # ------------------------------------------------------------------------------ classify
 
 
-@pytest.mark.parametrize(("source", "target", "tag"), [
-    (d("deliver"), d("deliver"), Fidelity.EXACT),
-    (d("deliver", "a", "b"), d("deliver", "b", "a"), Fidelity.EXACT),  # order ignored
-    (d("deliver", "tag-subject:x"), d("deliver"), Fidelity.APPROXIMATED),
-    (d("deliver"), d("quarantine"), Fidelity.NARROWED),
-    (d("handoff"), d("quarantine"), Fidelity.NARROWED),
-    (d("quarantine"), d("delete"), Fidelity.NARROWED),
-    (d("delete"), d("quarantine"), Fidelity.BROADENED),
-    (d("change-recipient"), d("deliver"), Fidelity.BROADENED),
-    (d("handoff"), d("deliver-now"), Fidelity.BROADENED),
-    (d("handoff"), d("change-recipient"), Fidelity.APPROXIMATED),  # same level
-    (d("deliver"), d("deliver-now"), Fidelity.APPROXIMATED),
+N, B, X = Difference.NARROWED, Difference.BROADENED, Difference.NON_ACCESS
+
+
+@pytest.mark.parametrize(("source", "target", "found"), [
+    (d("deliver"), d("deliver"), set()),
+    (d("deliver", "a", "b"), d("deliver", "b", "a"), set()),  # order ignored
+    (d("deliver", "tag-subject:x"), d("deliver"), {X}),
+    (d("deliver"), d("quarantine"), {N}),
+    (d("handoff"), d("quarantine"), {N}),
+    (d("quarantine"), d("delete"), {N}),
+    (d("delete"), d("quarantine"), {B}),
+    (d("change-recipient"), d("deliver"), {B}),
+    (d("handoff"), d("deliver-now"), {B}),
+    (d("handoff"), d("change-recipient"), {X}),  # same level
+    (d("deliver"), d("deliver-now"), {X}),
+    # an attachment the source deleted reaches the recipient: that is access, not a stamp
+    (d("deliver", "delete-attachments:matching"), d("deliver"), {B}),
+    (d("deliver"), d("deliver", "clean:delete"), {N}),
+    (d("deliver", "clean:delete", "insert-stamp:s"), d("deliver"), {B, X}),
+    (d("deliver", "delete-attachments:all"), d("deliver", "delete-attachments:matching"),
+     {B, N}),
 ])
-def test_classify(source: Decision, target: Decision, tag: Fidelity) -> None:
-    assert classify(source, target) is tag
+def test_differences(source: Decision, target: Decision, found: set[Difference]) -> None:
+    assert differences(source, target) == found
+    assert classify(source, target) is Fidelity.of(found)
 
 
 def test_access_levels_cover_every_mail_action() -> None:
@@ -77,13 +87,6 @@ def test_access_levels_cover_every_mail_action() -> None:
                                  "quarantine", "delete"}
     assert ACCESS_LEVEL["deliver"] < ACCESS_LEVEL["change-recipient"] < ACCESS_LEVEL[
         "quarantine"] < ACCESS_LEVEL["delete"]
-
-
-def test_covers() -> None:
-    assert covers(Fidelity.NARROWED, Fidelity.NARROWED)
-    assert not covers(Fidelity.NARROWED, Fidelity.BROADENED)
-    assert not covers(Fidelity.EXACT, Fidelity.NARROWED)
-    assert covers(Fidelity.APPROXIMATED, Fidelity.BROADENED)
 
 
 # ------------------------------------------------------------------------------ compare
@@ -114,13 +117,19 @@ def test_compare_exact_and_witness_in_the_worst_direction() -> None:
     both = EmsPolicy(managed_domains=INTERNAL, rules=(
         ems_rule(InterceptAction.DELETE, AttachmentName("*.exe")),))
     cmp = compare(src, both, probes_)
-    assert cmp.fidelity is Fidelity.NARROWED and cmp.differences == 1
-    assert cmp.witness == msg("a.exe")
+    assert cmp.fidelity is Fidelity.NARROWED and cmp.count == 1
+    assert cmp.directions == {Difference.NARROWED}
+    assert cmp.witness is not None and cmp.witness.probe == msg("a.exe")
     weaker = EmsPolicy(managed_domains=INTERNAL, rules=(
         ems_rule(InterceptAction.QUARANTINE, AttachmentName("*.js")),))
     cmp = compare(src, weaker, [msg("a.js"), msg("a.exe")])
     assert cmp.fidelity is Fidelity.APPROXIMATED
-    assert cmp.witness == msg("a.exe")  # broadened is reported before narrowed
+    assert cmp.directions == {Difference.NARROWED, Difference.BROADENED}
+    # broadened is reported before narrowed, and each direction keeps its own witness
+    assert cmp.witness is not None and cmp.witness.probe == msg("a.exe")
+    assert cmp.witness.direction is Difference.BROADENED
+    assert {w.direction: w.probe for w in cmp.witnesses} == {
+        Difference.BROADENED: msg("a.exe"), Difference.NARROWED: msg("a.js")}
 
 
 def test_compare_with_a_baseline_ignores_other_objects() -> None:
@@ -135,10 +144,11 @@ def test_witness_json_and_text() -> None:
     src = MailPolicy(internal_domains=INTERNAL, rules=(EXE_RULE,))
     tgt = EmsPolicy(managed_domains=INTERNAL)
     cmp = compare(src, tgt, [msg("a.exe", subject="Invoice", virus=True)])
-    wit = witness_json(cmp, cause="test")
+    wit = witness_json(cmp.witness, cause="test")
     assert wit is not None
     assert wit["source"] == "quarantine" and wit["target"] == "deliver"
     assert wit["cause"] == "test"
+    assert wit["direction"] == "broadened" and wit["scope"] == "isolated"
     assert wit["message"] == {
         "sender": "x@outside.example", "recipient": "a@example.co.jp", "subject": "Invoice",
         "virus": True,
@@ -147,8 +157,8 @@ def test_witness_json_and_text() -> None:
                          "passwordProtected": False}]}
     assert wit["sourceDecision"]["decidedBy"]["name"] == "exe"
     json.dumps(wit)
-    assert witness_text(cmp) == (' (e.g. x@outside.example → a@example.co.jp "Invoice": '
-                                 "quarantine → deliver)")
+    assert witness_text(cmp.witness) == (' (e.g. x@outside.example → a@example.co.jp '
+                                         '"Invoice": quarantine → deliver)')
 
 
 def test_witness_text_shows_modifications_when_actions_agree() -> None:
@@ -157,7 +167,8 @@ def test_witness_text_shows_modifications_when_actions_agree() -> None:
     src = MailPolicy(internal_domains=INTERNAL, rules=(rule,))
     cmp = compare(src, EmsPolicy(managed_domains=INTERNAL), [msg("a.exe")])
     assert cmp.fidelity is Fidelity.APPROXIMATED
-    assert "deliver tag-subject:[exe] → deliver" in witness_text(cmp)
+    assert cmp.directions == {Difference.NON_ACCESS}  # a subject tag withholds nothing
+    assert "deliver tag-subject:[exe] → deliver" in witness_text(cmp.witness)
 
 
 def test_message_json_omits_defaults() -> None:

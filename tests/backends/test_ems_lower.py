@@ -13,7 +13,7 @@ from isc.backends import TARGETS
 from isc.backends.ems import FILENAME, NAME, Options, compile_mail
 from isc.diagnostics import Severity, Span
 from isc.frontends.keywords import parse_expression
-from isc.ir.common import Fidelity
+from isc.ir.common import Difference, Fidelity
 from isc.ir.ems import CriteriaMatch, EmsPolicy, EmsRule, RuleKind
 from isc.ir.export import Output, ReportEntry
 from isc.ir.keyword_expr import Dialect
@@ -149,6 +149,14 @@ def test_pop3_rule_is_dropped() -> None:
     e = entry(out, "mail-rule", "POP3 spam")
     assert e.fidelity is Fidelity.DROPPED and e.fate == "dropped"
     assert any("POP3" in r for r in e.reasons)
+    # the models decide SMTP only, but what the rule deleted is now delivered: fail closed
+    assert e.directions == {Difference.BROADENED}
+    assert "ISC3002" in codes(out)
+    # a POP3 rule that stops nothing loses nothing when dropped
+    out = compile_(policy(rule("POP3 tag", 1, SpamCondition(), route=RouteType.POP3,
+                               actions=(TagSubject("[spam]"),))))
+    e = entry(out, "mail-rule", "POP3 tag")
+    assert e.fidelity is Fidelity.DROPPED and e.directions == set()
     assert "ISC3004" in codes(out)
 
 
@@ -332,7 +340,8 @@ def test_unsupported_true_file_type_in_a_block_broadens() -> None:
              intercept=InterceptAction.DELETE)))
     assert rules_named(out, "Block msi") == []
     alone = entry(out, "mail-rule", "Block msi")
-    assert alone.fate == "dropped" and alone.fidelity is Fidelity.BROADENED
+    assert alone.fate == "dropped" and alone.fidelity is Fidelity.DROPPED
+    assert alone.directions == {Difference.BROADENED}
     (r,) = rules_named(out, "Block msi or exe")
     assert r.criteria == (TrueFileType("EXE"),)
     assert entry(out, "mail-rule", "Block msi or exe").fidelity is Fidelity.BROADENED
@@ -535,7 +544,8 @@ def test_sender_lists() -> None:
     assert [e.address for e in d.blocked_senders] == ["*@bad.example"]
     assert entry(out, "approved-senders.entry", "*@partner.example").fidelity is Fidelity.EXACT
     dropped = entry(out, "approved-senders.entry", "news@*")
-    assert dropped.fate == "dropped" and dropped.fidelity is Fidelity.NARROWED
+    assert dropped.fate == "dropped" and dropped.fidelity is Fidelity.DROPPED
+    assert dropped.directions == {Difference.NARROWED}
     # IMSVA only made spam match; EmS deletes every message of a blocked sender
     assert entry(out, "blocked-senders.entry", "*@bad.example").fidelity is Fidelity.NARROWED
 
@@ -553,7 +563,8 @@ def test_ip_lists() -> None:
     assert entry(out, "sender-filtering.approved-ip", "10.0.0.0/8").fidelity is (
         Fidelity.DROPPED)
     temp = entry(out, "sender-filtering.blocked-ip", "198.51.100.8")
-    assert temp.fate == "dropped" and temp.fidelity is Fidelity.BROADENED
+    assert temp.fate == "dropped" and temp.fidelity is Fidelity.DROPPED
+    assert temp.directions == {Difference.BROADENED}
     assert entry(out, "sender-filtering.blocked-ip", "198.51.100.7").fidelity is Fidelity.EXACT
     assert entry(out, "sender-filtering.email-reputation", "Email Reputation").fidelity is (
         Fidelity.NARROWED)  # off in IMSVA, always on in EmS

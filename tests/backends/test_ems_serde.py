@@ -249,13 +249,14 @@ def test_document_shape() -> None:
         "notes": "",
         "source": {"file": "Policy.xml", "line": 40, "kind": "mail-rule", "name": "役員宛 隔離"},
         "fidelity": "narrowed",
+        "directions": ["narrowed"],
         "review": ["quarantine area 'Default' is not kept: EmS has one quarantine"],
     }
     assert doc["keywordLists"][0] == {
         "name": "社外秘", "match": "score", "threshold": 11,
         "expressions": [{"expression": "社外秘", "caseSensitive": False, "score": 5,
                          "description": "区分"}],
-        "source": None, "fidelity": "exact"}
+        "source": None, "fidelity": "exact", "directions": []}
     assert doc["dmarc"]["actions"] == [{"policy": "reject", "action": "quarantine"}]
     assert doc["dkimVerification"] is None
 

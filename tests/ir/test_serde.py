@@ -218,6 +218,7 @@ def test_document_shape() -> None:
         "source": {"file": "IWSSPIUrlFilter.ini", "line": 12, "kind": "url-filter-policy",
                    "name": "営業部"},
         "fidelity": "narrowed",
+        "directions": ["narrowed"],
     }
     assert "review" not in rule
     assert doc["internetAccessRules"][0]["source"] is None
@@ -325,7 +326,8 @@ def test_report() -> None:
     assert doc["objects"][1] == {
         "source": {"file": "IWSSPIUrlFilter.ini", "line": 30, "kind": "url-filter-policy",
                    "name": "all"},
-        "fate": "translated", "fidelity": "exact", "targets": ["all"], "reasons": []}
+        "fate": "translated", "fidelity": "exact", "directions": [], "targets": ["all"],
+        "reasons": []}
     files = [d["file"] for d in doc["diagnostics"]]
     assert files == ["b.ini", "export.tar.gz:a.ini", "pac/x.pac"]
     assert not any(f.startswith("/") for f in files)

@@ -3,19 +3,53 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
 from isc.diagnostics import Span
 
-__all__ = ["Fidelity", "Meta", "Origin", "Span", "span_field"]
+__all__ = [
+    "DIRECTION_ORDER",
+    "Difference",
+    "Fidelity",
+    "Meta",
+    "Origin",
+    "Span",
+    "check_tag",
+    "sorted_directions",
+    "span_field",
+]
 
 
 def span_field() -> Any:
     """A ``span`` attribute: kept for messages, ignored by equality and hashing."""
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+class Difference(enum.Enum):
+    """One direction a translated object's decisions can differ in (spec semantics.md §5).
+
+    An object carries the *set* of directions its differences take; its :class:`Fidelity`
+    tag is only a summary of that set, so gates and ``verify`` read the set."""
+
+    NARROWED = "narrowed"
+    """More is withheld than the source withheld (fail-closed)."""
+    BROADENED = "broadened"
+    """Something the source stopped is let through (fail-open)."""
+    NON_ACCESS = "non-access"
+    """The same access, other behaviour (warn vs monitor, a stamp, a log)."""
+
+
+#: The order directions are shown in, and the order a witness is chosen in: the worst first.
+DIRECTION_ORDER = (Difference.BROADENED, Difference.NARROWED, Difference.NON_ACCESS)
+
+
+def sorted_directions(directions: Iterable[Difference]) -> list[Difference]:
+    """Directions in :data:`DIRECTION_ORDER`."""
+    found = set(directions)
+    return [d for d in DIRECTION_ORDER if d in found]
 
 
 class Fidelity(enum.Enum):
@@ -42,6 +76,23 @@ class Fidelity(enum.Enum):
             return next(iter(directions))
         return Fidelity.DROPPED
 
+    @staticmethod
+    def of(directions: Iterable[Difference]) -> Fidelity:
+        """The tag that summarises a set of directions (the tag of a translated object)."""
+        found = frozenset(directions)
+        if not found:
+            return Fidelity.EXACT
+        if found == {Difference.NARROWED}:
+            return Fidelity.NARROWED
+        if found == {Difference.BROADENED}:
+            return Fidelity.BROADENED
+        return Fidelity.APPROXIMATED
+
+    def implied(self) -> frozenset[Difference]:
+        """The directions a tag read without them stands for, failing closed: an
+        ``approximated`` or ``dropped`` object may hide any direction."""
+        return _IMPLIED[self]
+
 
 @attrs.frozen
 class Origin:
@@ -62,10 +113,42 @@ class Origin:
         return cls(rel(span.file), span.line, kind, name)
 
 
+_IMPLIED = {
+    Fidelity.EXACT: frozenset(),
+    Fidelity.NARROWED: frozenset({Difference.NARROWED}),
+    Fidelity.BROADENED: frozenset({Difference.BROADENED}),
+    Fidelity.APPROXIMATED: frozenset(Difference),
+    Fidelity.DROPPED: frozenset(Difference),
+}
+
+
+def check_tag(fidelity: Fidelity, directions: frozenset[Difference]) -> None:
+    """A tag must summarise its directions (``dropped`` excepted: it says there is no
+    counterpart, and its directions say what losing the object changes)."""
+    if fidelity is not Fidelity.DROPPED and fidelity is not Fidelity.of(directions):
+        shown = ", ".join(d.value for d in sorted_directions(directions)) or "none"
+        raise ValueError(f"fidelity {fidelity.value!r} does not summarise the directions "
+                         f"[{shown}]; it would be {Fidelity.of(directions).value!r}")
+
+
 @attrs.frozen
 class Meta:
-    """Provenance and fidelity carried by every emitted object."""
+    """Provenance and fidelity carried by every emitted object: the tag summarises the set of
+    directions its differences take."""
 
     source: Origin | None = None
     fidelity: Fidelity = Fidelity.EXACT
     review: tuple[str, ...] = ()
+    #: Not given: what the tag implies, failing closed (see :meth:`Fidelity.implied`).
+    directions: frozenset[Difference] = attrs.field(
+        default=attrs.Factory(lambda self: self.fidelity.implied(), takes_self=True))
+
+    def __attrs_post_init__(self) -> None:
+        check_tag(self.fidelity, self.directions)
+
+    @classmethod
+    def of(cls, source: Origin | None, directions: Iterable[Difference] = (),
+           review: Iterable[str] = ()) -> Meta:
+        """Provenance with the tag computed from ``directions``."""
+        found = frozenset(directions)
+        return cls(source, Fidelity.of(found), tuple(review), found)

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from isc.diagnostics import Diagnostic
-from isc.ir.common import Fidelity, Origin
+from isc.ir.common import Difference, Fidelity, Origin, check_tag
 from isc.ir.ems import EmsPolicy
 from isc.ir.mail import MailPolicy
 from isc.ir.web import WebPolicy
@@ -48,7 +48,13 @@ class Export:
 
 @attrs.frozen
 class ReportEntry:
-    """The fate of one source object: what it became, how faithfully, what to do."""
+    """The fate of one source object: what it became, how faithfully, what to do.
+
+    ``directions`` are the directions its differences take (for a ``dropped`` object: what
+    losing it changes); ``fidelity`` summarises them. ``witness`` shows the worst direction:
+    ``{"direction", "scope", "source", "target", ...}`` with a request or message; its
+    ``scope`` is ``policy`` when the whole policies decide it differently (``isc explain``
+    reproduces it) and ``isolated`` when only the object alone does."""
 
     source: Origin
     fate: str
@@ -56,6 +62,12 @@ class ReportEntry:
     targets: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
     witness: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    #: Not given: what the tag implies, failing closed (see :meth:`Fidelity.implied`).
+    directions: frozenset[Difference] = attrs.field(
+        default=attrs.Factory(lambda self: self.fidelity.implied(), takes_self=True))
+
+    def __attrs_post_init__(self) -> None:
+        check_tag(self.fidelity, self.directions)
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from isc.diagnostics import Diagnostic, Span
 from isc.errors import DocumentError
-from isc.ir.common import Fidelity, Meta, Origin
+from isc.ir.common import Difference, Fidelity, Meta, Origin, check_tag, sorted_directions
 from isc.ir.export import Output, ReportEntry
 from isc.ir.ztsa import SCHEMA, WeeklySchedule, ZtsaPolicy
 from isc.schemas import validate
@@ -32,8 +32,10 @@ from isc.schemas import validate
 __all__ = [
     "REPORT_SCHEMA",
     "SCHEMA",
+    "dump_fidelity",
     "dump_report",
     "dump_ztsa",
+    "load_fidelity",
     "load_ztsa",
     "make_converter",
 ]
@@ -48,7 +50,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RENAMES: Mapping[tuple[type, str], str] = {(ZtsaPolicy, "certificates"): "tlsCertificates"}
 
 #: Keys :class:`Meta` is flattened into.
-_META_KEYS = ("source", "fidelity", "review")
+_META_KEYS = ("source", "fidelity", "directions", "review")
 
 
 def camel(name: str) -> str:
@@ -110,6 +112,26 @@ def _load_schedule(data: Any, _: type) -> WeeklySchedule:
     return WeeklySchedule(tuple(days), tuple(intervals))
 
 
+# ---------------------------------------------------------------------------- fidelity
+
+
+def dump_fidelity(fidelity: Fidelity, directions: Iterable[Difference]) -> dict[str, Any]:
+    """``fidelity`` and ``directions`` (worst first) as the documents write them."""
+    return {"fidelity": fidelity.value,
+            "directions": [d.value for d in sorted_directions(directions)]}
+
+
+def load_fidelity(fidelity: str, directions: Iterable[str] | None
+                  ) -> tuple[Fidelity, frozenset[Difference]]:
+    """The tag and its directions as written. A document without directions (written before
+    they existed) gets what its tag implies, failing closed. A tag that does not summarise
+    its directions is an error: the document was edited inconsistently."""
+    tag = Fidelity(fidelity)
+    found = tag.implied() if directions is None else frozenset(Difference(d) for d in directions)
+    check_tag(tag, found)
+    return tag, found
+
+
 # ---------------------------------------------------------------------------- converter
 
 
@@ -145,7 +167,7 @@ def make_converter() -> cattrs.Converter:
     def dump_meta(meta: Meta) -> dict[str, Any]:
         out: dict[str, Any] = {
             "source": conv.unstructure(meta.source, Origin | None),
-            "fidelity": meta.fidelity.value,
+            **dump_fidelity(meta.fidelity, meta.directions),
         }
         if meta.review:
             out["review"] = list(meta.review)
@@ -154,12 +176,14 @@ def make_converter() -> cattrs.Converter:
     def load_meta(data: dict[str, Any]) -> Meta:
         """Pops the flattened Meta keys off ``data``."""
         source = data.pop("source", None)
-        fidelity = data.pop("fidelity", Fidelity.EXACT.value)
+        fidelity, directions = load_fidelity(data.pop("fidelity", Fidelity.EXACT.value),
+                                             data.pop("directions", None))
         review = data.pop("review", [])
         return Meta(
             conv.structure(source, Origin | None),  # type: ignore[arg-type]
-            conv.structure(fidelity, Fidelity),
+            fidelity,
             conv.structure(review, tuple[str, ...]),
+            directions,
         )
 
     def unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
@@ -292,7 +316,7 @@ def _entry_json(entry: ReportEntry, paths: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "source": _origin_json(entry.source, paths),
         "fate": entry.fate,
-        "fidelity": entry.fidelity.value,
+        **dump_fidelity(entry.fidelity, entry.directions),
         "targets": list(entry.targets),
         "reasons": list(entry.reasons),
     }

@@ -31,7 +31,7 @@ import attrs
 
 from isc.diagnostics import Span
 from isc.errors import DocumentError, IscError
-from isc.ir.common import Fidelity, Meta, Origin
+from isc.ir.common import Meta, Origin
 from isc.ir.ems import SCHEMA, EmsDmarc, EmsPolicy
 from isc.ir.export import Output
 from isc.ir.keyword_expr import Node
@@ -71,7 +71,7 @@ from isc.ir.mail import (
     VirusCondition,
     WebReputationCondition,
 )
-from isc.ir.serde import camel
+from isc.ir.serde import camel, dump_fidelity, load_fidelity
 from isc.schemas import validate
 
 __all__ = ["SCHEMA", "TARGET", "dump_ems", "load_ems"]
@@ -291,7 +291,7 @@ def _dump_meta(meta: Meta) -> dict[str, Any]:
     out: dict[str, Any] = {
         "source": None if source is None else {"file": source.file, "line": source.line,
                                                "kind": source.kind, "name": source.name},
-        "fidelity": meta.fidelity.value,
+        **dump_fidelity(meta.fidelity, meta.directions),
     }
     if meta.review:
         out["review"] = list(meta.review)
@@ -301,7 +301,8 @@ def _dump_meta(meta: Meta) -> dict[str, Any]:
 def _load_meta(data: Mapping[str, Any]) -> Meta:
     s = data["source"]
     source = None if s is None else Origin(s["file"], s["line"], s["kind"], s["name"])
-    return Meta(source, Fidelity(data["fidelity"]), tuple(data.get("review", ())))
+    fidelity, directions = load_fidelity(data["fidelity"], data.get("directions"))
+    return Meta(source, fidelity, tuple(data.get("review", ())), directions)
 
 
 def _dump_object(obj: Any) -> dict[str, Any]:

@@ -8,7 +8,8 @@ how much they keep a message from its recipient (docs/targets/ems.md §4):
 A target that stops more mail than its source is *narrowed*, one that stops less is
 *broadened*; the same level with a different action, or the same action with different
 modifications (compared as sets: the models keep each modification once), is
-*approximated*.
+*non-access*, unless a modification that withholds part of the message (an attachment
+deleted or cleaned) is made on one side only: that is an access direction too.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 
 import attrs
 
-from isc.ir.common import Fidelity
+from isc.backends.comparison import Comparison, Witness, collect
+from isc.ir.common import Difference, Fidelity
 from isc.ir.ems import EmsPolicy
 from isc.ir.mail import MailPolicy
 from isc.ir.requests import Decision, MailMessage
@@ -35,72 +37,67 @@ ACCESS_LEVEL = {
     "delete": 3,
 }
 
+#: Modifications that keep part of a message from its recipient (an attachment deleted, a
+#: file cleaned): losing one lets through what the source stopped.
+WITHHOLDING = ("delete-attachments:", "clean:")
 
-def classify(source: Decision, target: Decision) -> Fidelity:
-    """The difference between two mail decisions, as a tag."""
-    if source.action == target.action:
-        if set(source.modifications) == set(target.modifications):
-            return Fidelity.EXACT
-        return Fidelity.APPROXIMATED
+
+def _withheld(d: Decision) -> set[str]:
+    return {m for m in d.modifications if m.startswith(WITHHOLDING)}
+
+
+def differences(source: Decision, target: Decision) -> frozenset[Difference]:
+    """The directions in which two mail decisions differ (none: the same decision).
+
+    Different access levels give that direction. At the same level, a withholding
+    modification only the source made is ``broadened`` and one only the target made is
+    ``narrowed``; any other difference (another action of the level, other stamps, tags,
+    headers, notifications) is ``non-access``."""
     s, t = ACCESS_LEVEL[source.action], ACCESS_LEVEL[target.action]
     if t > s:
-        return Fidelity.NARROWED
+        return frozenset({Difference.NARROWED})
     if t < s:
-        return Fidelity.BROADENED
-    return Fidelity.APPROXIMATED
-
-
-@attrs.frozen
-class Comparison:
-    fidelity: Fidelity
-    witness: MailMessage | None = None
-    source: Decision | None = None
-    target: Decision | None = None
-    differences: int = 0
-
-
-#: The witness reported for a tag: the worst direction first.
-_WORST = (Fidelity.BROADENED, Fidelity.APPROXIMATED, Fidelity.NARROWED)
-
-
-def summarise(found: dict[Fidelity, tuple[MailMessage, Decision, Decision]], count: int
-              ) -> Comparison:
-    if not found:
-        return Comparison(Fidelity.EXACT)
-    tag = Fidelity.combine(list(found))
-    for worst in _WORST:
-        if worst in found:
-            msg, s, t = found[worst]
-            return Comparison(tag, msg, s, t, count)
-    raise AssertionError("unreachable")
+        return frozenset({Difference.BROADENED})
+    out: set[Difference] = set()
+    ws, wt = _withheld(source), _withheld(target)
+    if ws - wt:
+        out.add(Difference.BROADENED)
+    if wt - ws:
+        out.add(Difference.NARROWED)
+    rest_s = set(source.modifications) - ws
+    rest_t = set(target.modifications) - wt
+    if source.action != target.action or rest_s != rest_t:
+        out.add(Difference.NON_ACCESS)
+    return frozenset(out)
 
 
 def compare(source: MailPolicy, target: EmsPolicy, probes: Iterable[MailMessage],
-            baseline: tuple[MailPolicy, EmsPolicy] | None = None) -> Comparison:
-    """Run every probe through both models; the tag summarises the differences.
+            baseline: tuple[MailPolicy, EmsPolicy] | None = None) -> Comparison[MailMessage]:
+    """Decide every probe with both models: the directions found, a witness for each.
 
     With a ``baseline`` (the two policies without the object under test), a probe counts
     only where the baseline policies agree, so that differences of other objects are not
     charged to this one.
     """
-    found: dict[Fidelity, tuple[MailMessage, Decision, Decision]] = {}
-    count = 0
-    for msg in probes:
-        s = imsva.decide(source, msg)
-        t = ems.decide(target, msg)
-        tag = classify(s, t)
-        if tag is Fidelity.EXACT:
-            continue
-        if baseline is not None and classify(imsva.decide(baseline[0], msg),
-                                             ems.decide(baseline[1], msg)) is not Fidelity.EXACT:
-            continue
-        count += 1
-        found.setdefault(tag, (msg, s, t))
-    return summarise(found, count)
+    keep = None
+    if baseline is not None:
+        base_src, base_tgt = baseline
+
+        def keep(msg: MailMessage) -> bool:
+            return not differences(imsva.decide(base_src, msg), ems.decide(base_tgt, msg))
+
+    return collect(((msg, imsva.decide(source, msg), ems.decide(target, msg))
+                    for msg in probes), differences, keep)
+
+
+# Until cli.verify_mail reads directions: the tag of one difference, and whether a tag
+# covers it.
+
+def classify(source: Decision, target: Decision) -> Fidelity:
+    return Fidelity.of(differences(source, target))
 
 
 def covers(tag: Fidelity, difference: Fidelity) -> bool:
-    """Does an object's tag already declare a difference in this direction?"""
     return tag is difference or tag in (Fidelity.APPROXIMATED, Fidelity.DROPPED)
 
 
@@ -140,33 +137,35 @@ def decision_json(d: Decision, rel: Callable[[str], str] = str) -> dict[str, Any
             "decidedBy": by.to_json() if by else None}
 
 
-def witness_json(c: Comparison, cause: str | None = None,
+def witness_json(w: Witness[MailMessage] | None, cause: str | None = None,
                  rel: Callable[[str], str] = str) -> dict[str, Any] | None:
-    """``{"message": ..., "source": ACTION, "target": ACTION, ...}`` for the report."""
-    if c.witness is None or c.source is None or c.target is None:
+    """``{"message": ..., "source": ACTION, "target": ACTION, "direction", "scope", ...}``."""
+    if w is None:
         return None
     out: dict[str, Any] = {
-        "message": message_json(c.witness),
-        "source": c.source.action,
-        "target": c.target.action,
-        "sourceDecision": decision_json(c.source, rel),
-        "targetDecision": decision_json(c.target, rel),
+        "message": message_json(w.probe),
+        "source": w.source.action,
+        "target": w.target.action,
+        "sourceDecision": decision_json(w.source, rel),
+        "targetDecision": decision_json(w.target, rel),
+        "direction": w.direction.value,
+        "scope": w.scope,
     }
     if cause is not None:
         out["cause"] = cause
     return out
 
 
-def witness_text(c: Comparison) -> str:
+def witness_text(w: Witness[MailMessage] | None) -> str:
     """One line for a diagnostic: the message and the two decisions."""
-    if c.witness is None or c.source is None or c.target is None:
+    if w is None:
         return ""
-    m = c.witness
+    m = w.probe
     what = f"{m.sender or '<>'} → {m.recipient}"
     if m.subject:
         what += f" \"{m.subject[:40]}\""
-    s, t = c.source.action, c.target.action
+    s, t = w.source.action, w.target.action
     if s == t:  # the difference is in the modifications: show them
-        s = " ".join([s, ", ".join(sorted(c.source.modifications))])
-        t = " ".join([t, ", ".join(sorted(c.target.modifications))])
+        s = " ".join([s, ", ".join(sorted(w.source.modifications))])
+        t = " ".join([t, ", ".join(sorted(w.target.modifications))])
     return f" (e.g. {what}: {s.strip()} → {t.strip()})"

@@ -16,9 +16,16 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from isc.backends.comparison import (
+    POLICY,
+    Comparison,
+    Ledger,
+    Witness,
+    by_rule,
+)
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.errors import IscError
-from isc.ir.common import Fidelity, Meta, Origin
+from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity, Meta, Origin, sorted_directions
 from isc.ir.ems import (
     CriteriaMatch,
     DkimVerification,
@@ -38,8 +45,10 @@ from isc.ir.keyword_expr import Node
 from isc.ir.mail import (
     Action,
     Archive,
+    Clean,
     Compare,
     Condition,
+    DeleteAttachments,
     Direction,
     DlpCondition,
     Flag,
@@ -77,7 +86,7 @@ from isc.models import ems as ems_model
 from isc.models import imsva as imsva_model
 
 from . import probes
-from .fidelity import Comparison, classify, compare, covers, witness_json, witness_text
+from .fidelity import compare, differences, witness_json, witness_text
 
 #: EmS runs its rule types in this order (semantics.md §4).
 KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
@@ -98,9 +107,6 @@ _NOT_MIGRATED = {
     Flag.UNABLE_TO_DECRYPT: "Unable to decrypt messages",
     Flag.SPOOFED_INTERNAL: "Spoofed internal messages",
 }
-
-_FIDELITY_CODES = {Fidelity.NARROWED: "ISC3001", Fidelity.BROADENED: "ISC3002",
-                   Fidelity.APPROXIMATED: "ISC3003", Fidelity.DROPPED: "ISC3004"}
 
 #: Report kinds whose loss cannot let more mail through: imss.ini keys, and approvals (a
 #: lost approval only means more scanning).
@@ -219,7 +225,8 @@ class Lowering:
         self.mail = mail
         self.rel = rel
         self.options = options
-        self.report: list[ReportEntry] = []
+        self.ledger: Ledger[MailMessage] = Ledger(differences)
+        self.report = self.ledger.report
         self.diagnostics: list[Diagnostic] = []
         product = " ".join(x for x in (mail.product, mail.version) if x) or None
         self.policy = EmsPolicy(product=product, managed_domains=tuple(
@@ -237,22 +244,22 @@ class Lowering:
              notes: Iterable[str] = ()) -> None:
         self.diagnostics.append(Diagnostic.at(code, severity, message, span, tuple(notes)))
 
-    def record(self, origin: Origin, fate: str, cmp: Comparison | Fidelity,
+    def record(self, origin: Origin, fate: str, cmp: Comparison[MailMessage],
                targets: Iterable[str], reasons: Iterable[str], span: Span | None,
-               *, quiet: bool = False) -> Fidelity:
-        tag = cmp if isinstance(cmp, Fidelity) else cmp.fidelity
-        witness = None if isinstance(cmp, Fidelity) else witness_json(cmp, rel=self.rel)
-        reasons = tuple(dict.fromkeys(reasons))
-        self.report.append(ReportEntry(origin, fate, tag, tuple(targets), reasons, witness))
-        code = _FIDELITY_CODES.get(tag)
-        if code is not None and not quiet:
-            sev = Severity.WARNING if tag in (Fidelity.BROADENED, Fidelity.DROPPED) else (
-                Severity.NOTE)
-            detail = f"; {reasons[0]}" if reasons else ""
-            wit = "" if isinstance(cmp, Fidelity) else witness_text(cmp)
-            self.note(code, sev, f"{origin.kind} \"{origin.name}\" is {tag.value}{detail}{wit}",
-                      span)
-        return tag
+               *, quiet: bool = False, dropped: bool = False) -> Fidelity:
+        """One report entry per source object (see :class:`Ledger`)."""
+        return self.ledger.record(origin, fate, cmp, targets, reasons, span, quiet=quiet,
+                                  dropped=dropped)
+
+    def _whole(self, m: MailMessage) -> tuple[Decision, Decision]:
+        return imsva_model.decide(self.mail, m), ems_model.decide(self.policy, m)
+
+    def finish(self) -> None:
+        """Each report entry's witness, shown in the whole policy where it can be (so that
+        ``isc explain`` reproduces it), and its diagnostic."""
+        self.diagnostics += self.ledger.finish(
+            self._whole, lambda w: witness_json(w, rel=self.rel),
+            lambda w: witness_text(w).removeprefix(" (e.g. ").removesuffix(")"), "message")
 
     def add(self, **fields: tuple[object, ...]) -> None:
         changes = {k: getattr(self.policy, k) + v for k, v in fields.items()}
@@ -291,6 +298,7 @@ class Lowering:
         self.lower_dmarc()
         self.lower_settings()
         self.sweep()
+        self.finish()
         return self.policy
 
     # ------------------------------------------------------------------ objects
@@ -300,7 +308,7 @@ class Lowering:
         for d in dict.fromkeys(self.mail.internal_domains):
             self.record(self.origin("internal-addresses.domain", d, spans.get(d)),
                         "managed domain",
-                        Fidelity.EXACT, [d], [
+                        Comparison(), [d], [
                             "add and verify the domain in EmS (Domains); EmS decides inbound "
                             "and outbound by its managed domains as IMSVA did by its Internal "
                             "Addresses"], None)
@@ -349,11 +357,16 @@ class Lowering:
             if ldap:
                 notes.append("LDAP entries need directory synchronisation in EmS")
             self.ldap_note(f"address group \"{g.name}\"", ldap, g.span)
-            tag = Fidelity.APPROXIMATED if approx else Fidelity.EXACT
+            cmp: Comparison[MailMessage] = Comparison()
+            if approx:
+                cmp = by_rule(Difference.NARROWED, Difference.BROADENED)
+                notes.append("until each LDAP user is replaced by an address, the group may "
+                             "hold more or fewer people: rules using it may let through what "
+                             "the source stopped, or stop more")
             review = tuple(dict.fromkeys(notes))
             out.append(EmsAddressGroup(g.name, tuple(members), hybrid,
-                                       Meta(origin, tag, review)))
-            self.record(origin, "address group (hybrid)" if hybrid else "address group", tag,
+                                       Meta.of(origin, cmp.directions, review)))
+            self.record(origin, "address group (hybrid)" if hybrid else "address group", cmp,
                         [g.name], review, g.span)
         self.add(address_groups=tuple(out))
 
@@ -392,14 +405,20 @@ class Lowering:
                              "score reaches it, IMSVA when the score exceeds it")
             lst = EmsKeywordList(kl.name, kl.match, threshold, tuple(exprs), Meta(origin))
             cmp = self._keyword_fidelity(kl, lst)
-            if problem or cmp.fidelity is not Fidelity.EXACT:
-                cmp = attrs.evolve(cmp, fidelity=Fidelity.APPROXIMATED)
+            if problem:
+                # the probes may miss what an unexpressible part matched: both ways
+                cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
+            elif cmp.directions:
+                notes.append("the EmS expressions match other texts than the IMSVA ones ("
+                             + ", ".join(d.value for d in sorted_directions(cmp.directions))
+                             + " in a rule that deletes what they match)")
             review = tuple(notes)
-            out.append(attrs.evolve(lst, meta=Meta(origin, cmp.fidelity, review)))
+            out.append(attrs.evolve(lst, meta=Meta.of(origin, cmp.directions, review)))
             self.record(origin, "keyword list", cmp, [kl.name], review, kl.span)
         self.add(keyword_lists=tuple(out))
 
-    def _keyword_fidelity(self, kl: KeywordList, lst: EmsKeywordList) -> Comparison:
+    def _keyword_fidelity(self, kl: KeywordList, lst: EmsKeywordList
+                          ) -> Comparison[MailMessage]:
         """A rule deleting mail whose subject matches the list, on both sides."""
         cond = KeywordCondition(MessagePart.SUBJECT, kl.name)
         src = MailPolicy(keyword_lists=(kl,), rules=(MailRule(
@@ -420,7 +439,7 @@ class Lowering:
         for s in self.mail.stamps:
             origin = self.origin("stamp", s.name, s.span)
             out.append(EmsStamp(s.name, s.text, s.position, Meta(origin)))
-            self.record(origin, "stamp", Fidelity.EXACT, [s.name], [], s.span)
+            self.record(origin, "stamp", Comparison(), [s.name], [], s.span)
         self.add(stamps=tuple(out))
 
     def lower_notifications(self) -> None:
@@ -430,18 +449,18 @@ class Lowering:
             text = f"{n.to}\n{n.subject}\n{n.body}".upper()
             found = [v for v in UNSUPPORTED_VARIABLES if v in text]
             review: tuple[str, ...] = ()
-            tag = Fidelity.EXACT
+            cmp: Comparison[MailMessage] = Comparison()
             if found:
                 listed = ", ".join(found)
                 review = (f"EmS does not support {listed}; it is left in the text: edit the "
                           "notification",)
-                tag = Fidelity.APPROXIMATED
+                cmp = by_rule(Difference.NON_ACCESS)
                 self.note("ISC3012", Severity.WARNING, f"notification \"{n.name}\" uses "
                           f"{listed}, which EmS does not support; it is left in the text",
                           n.span)
             out.append(EmsNotification(n.name, n.to, n.subject, n.body,
-                                       Meta(origin, tag, review)))
-            self.record(origin, "notification", tag, [n.name], review, n.span, quiet=True)
+                                       Meta.of(origin, cmp.directions, review)))
+            self.record(origin, "notification", cmp, [n.name], review, n.span, quiet=True)
         self.add(notifications=tuple(out))
 
     # ------------------------------------------------------------------ rules
@@ -644,11 +663,14 @@ class Lowering:
     def lower_rule(self, r: MailRule) -> None:
         origin = self.origin("mail-rule", r.name, r.span)
         if r.route.type is RouteType.POP3:
+            # The models decide SMTP mail only, so no probe shows what this rule stopped.
+            reasons = ["POP3 routes do not migrate to EmS (research imsva.md §5.4); protect "
+                       "POP3 mailboxes at the mail server"]
             cmp = self.rule_fidelity(r, (), False)
-            tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
-            self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [], [
-                "POP3 routes do not migrate to EmS (research imsva.md §5.4); protect POP3 "
-                "mailboxes at the mail server"], r.span)
+            if _withholds(r):
+                cmp = cmp.assume(Difference.BROADENED)
+                reasons.append("what it stopped in POP3 mail is let through")
+            self.record(origin, "dropped", cmp, [], reasons, r.span, dropped=True)
             self.plans.append(Plan(r, origin, (), ()))
             return
         notes: list[str] = []
@@ -658,9 +680,9 @@ class Lowering:
         recipients, senders, exceptions, approx = self.plan_parties(r, notes)
         if not groups:
             cmp = self.rule_fidelity(r, (), False)
-            tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
-            self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [],
-                        [*notes, "no criterion has an EmS counterpart"], r.span)
+            self.record(origin, "dropped", cmp, [],
+                        [*notes, "no criterion has an EmS counterpart",
+                         *_witness_reason(cmp, [])], r.span, dropped=True)
             self.plans.append(Plan(r, origin, (), pieces))
             return
         directions = {RouteType.INCOMING: (Direction.INCOMING,),
@@ -684,10 +706,12 @@ class Lowering:
                     r.notes, Meta(origin)))
         cmp = self.rule_fidelity(r, tuple(targets), disabled)
         if approx:
-            cmp = attrs.evolve(cmp, fidelity=Fidelity.combine([cmp.fidelity,
-                                                               Fidelity.APPROXIMATED]))
+            # an LDAP user written as a DN may stand for more or fewer people in EmS
+            cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
+        notes += _witness_reason(cmp, notes)
         review = tuple(dict.fromkeys(notes))
-        targets = [attrs.evolve(t, meta=Meta(origin, cmp.fidelity, review)) for t in targets]
+        targets = [attrs.evolve(t, meta=Meta.of(origin, cmp.directions, review))
+                   for t in targets]
         self.add(rules=tuple(targets))
         self.plans.append(Plan(r, origin, tuple(targets), pieces))
         fate = "EmS rules" + (" (emitted disabled)" if disabled else "")
@@ -697,25 +721,28 @@ class Lowering:
         """semantics.md §5: handoff, postpone and archive are ``dropped`` with the reason.
         Each gets a report entry of its own (kind ``mail-rule.action``); the rule keeps the
         tag computed for what was emitted (handoff becomes quarantine)."""
-        dropped: list[tuple[str, Span | None, str]] = []
+        dropped: list[tuple[str, Span | None, str, Difference]] = []
         if r.intercept.action is InterceptAction.HANDOFF:
+            # handoff (level 1) becomes quarantine (level 2)
             dropped.append(("handoff", r.intercept.span,
                             "EmS has no handoff; the rule quarantines instead (research "
-                            "imsva.md §6, targets.md §2.7)"))
+                            "imsva.md §6, targets.md §2.7)", Difference.NARROWED))
         for a in r.actions:
             if isinstance(a, Postpone):
                 dropped.append(("postpone", a.span, "Postpone delivery does not migrate to "
-                                "EmS (research imsva.md §5.4); the message is delivered now"))
+                                "EmS (research imsva.md §5.4); the message is delivered now",
+                                Difference.NON_ACCESS))
             elif isinstance(a, Archive):
                 dropped.append(("archive", a.span, "Archive modified to does not migrate to "
                                 "EmS (research imsva.md §5.4); keep a copy with BCC or EmS "
-                                "log retention"))
-        for what, span, reason in dropped:
+                                "log retention", Difference.NON_ACCESS))
+        for what, span, reason, direction in dropped:
             self.record(self.origin("mail-rule.action", f"{r.name}: {what}", span or r.span),
-                        "dropped", Fidelity.DROPPED, [], [reason], span or r.span, quiet=True)
+                        "dropped", by_rule(direction), [], [reason], span or r.span,
+                        quiet=True, dropped=True)
 
     def rule_fidelity(self, r: MailRule, targets: tuple[EmsRule, ...], disabled: bool
-                      ) -> Comparison:
+                      ) -> Comparison[MailMessage]:
         """The rule alone on both sides (enabled, unless isc disabled its translation)."""
         src, tgt = self.objects_only()
         src = attrs.evolve(src, rules=(attrs.evolve(r, enabled=True),))
@@ -759,12 +786,10 @@ class Lowering:
                 notes.append("EmS deletes mail from blocked senders without scanning (IMSVA: "
                              "the spam criterion matches)")
             if entry is None:
-                tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
-                self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [], notes,
-                            p.span)
+                self.record(origin, "dropped", cmp, [], notes, p.span, dropped=True)
                 continue
             review = tuple(notes)
-            out.append(attrs.evolve(entry, meta=Meta(origin, cmp.fidelity, review)))
+            out.append(attrs.evolve(entry, meta=Meta.of(origin, cmp.directions, review)))
             what = "approved sender" if approved else "blocked sender"
             self.record(origin, what, cmp, [p.value], review, p.span)
         if approved:
@@ -780,12 +805,12 @@ class Lowering:
             return
         origin = self.origin("sender-filtering.email-reputation", "Email Reputation", sf.span)
         if sf.email_reputation:
-            self.record(origin, "EmS IP reputation", Fidelity.APPROXIMATED, [], [
+            self.record(origin, "EmS IP reputation", by_rule(Difference.NON_ACCESS), [], [
                 f"EmS applies its own IP reputation (IMSVA level {sf.reputation_level!r}); "
                 "isc does not model either: check Connection Filtering → IP Reputation"],
                 sf.span)
         else:
-            self.record(origin, "EmS IP reputation", Fidelity.NARROWED, [], [
+            self.record(origin, "EmS IP reputation", by_rule(Difference.NARROWED), [], [
                 "Email Reputation was off in IMSVA; EmS always applies IP reputation"],
                 sf.span)
         approved_ok = [e for e in sf.approved_ips if public_ip(e.value)]
@@ -834,12 +859,12 @@ class Lowering:
         cmp = compare(with_[0], with_[1], probes.ip_probes(self.mail, [e.value]),
                       baseline=base)
         if not keep:
-            tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
-            self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [], notes, e.span)
+            self.record(origin, "dropped", cmp, [], notes, e.span, dropped=True)
             return []
+        notes += _witness_reason(cmp, notes)
         review = tuple(notes)
         self.record(origin, what, cmp, [e.value], review, e.span)
-        return [IpListEntry(e.value, Meta(origin, cmp.fidelity, review))]
+        return [IpListEntry(e.value, Meta.of(origin, cmp.directions, review))]
 
     # ------------------------------------------------------------------ authentication
 
@@ -856,7 +881,7 @@ class Lowering:
         review = ("EmS checks the header From and the envelope sender domain; IMSVA checked "
                   "the header From only",)
         self.policy = attrs.evolve(self.policy, dkim_verification=attrs.evolve(
-            target, meta=Meta(origin, cmp.fidelity, review)))
+            target, meta=Meta.of(origin, cmp.directions, review)))
         self.record(origin, "DKIM verification (Default for unspecified domains)", cmp,
                     ["DKIM verification"], review, dk.span)
 
@@ -882,14 +907,15 @@ class Lowering:
                                                              dm.exception_ips))
         review = tuple(notes)
         self.policy = attrs.evolve(self.policy, dmarc=attrs.evolve(
-            target, meta=Meta(origin, cmp.fidelity, review)))
+            target, meta=Meta.of(origin, cmp.directions, review)))
         self.record(origin, "DMARC", cmp, ["DMARC"], review, dm.span)
 
     def lower_settings(self) -> None:
         for s in self.mail.settings:
             self.record(self.origin("imss.ini", f"[{s.section}] {s.key}", s.span), "dropped",
-                        Fidelity.DROPPED, [], ["imss.ini settings have no EmS counterpart"],
-                        s.span, quiet=True)
+                        Comparison(), [], ["imss.ini settings have no EmS counterpart; they "
+                                           "decide no message"], s.span, quiet=True,
+                        dropped=True)
 
     # ------------------------------------------------------------------ whole-policy sweep
 
@@ -946,41 +972,45 @@ class Lowering:
         return None
 
     def sweep(self) -> None:
-        """Compare the whole policies; widen the tag of whatever decides a message
-        differently in context, and report each reorder that changes a decision."""
+        """Compare the whole policies; every object that decides a message differently in
+        context, on either side, gains that direction with the message as its witness; and
+        report each reorder that changes a decision."""
         split, reordered, pieces = self.reordered_sources()
-        widened: dict[tuple[str, str, int], Fidelity] = {}
-        reorders: dict[tuple[str, ...], tuple[Comparison, str, Plan, Plan]] = {}
+        found: dict[tuple[str, str, int], dict[Difference, Witness[MailMessage]]] = {}
+        reorders: dict[tuple[str, ...], tuple[Witness[MailMessage], str, Plan, Plan]] = {}
         for m in probes.policy_pool(self.mail, self.policy, limit=self.options.pool_limit):
             s = imsva_model.decide(self.mail, m)
             t = ems_model.decide(self.policy, m)
-            diff = classify(s, t)
-            if diff is Fidelity.EXACT:
+            diffs = differences(s, t)
+            if not diffs:
                 continue
             keys = [self._source_key(s.decided_by), self._target_key(t.decided_by)]
             a = imsva_model.decide(split, m)
             b = imsva_model.decide(reordered, m)
-            if classify(a, b) is not Fidelity.EXACT:
-                found = self._explain_reorder(a, b, pieces)
-                if found is not None:
-                    text, first, second = found
+            if differences(a, b):
+                explained = self._explain_reorder(a, b, pieces)
+                if explained is not None:
+                    text, first, second = explained
                     for plan in (first, second):
                         o = plan.origin
                         keys.append((o.kind, o.name, o.line))
+                    worst = next(d for d in DIRECTION_ORDER if d in diffs)
                     reorders.setdefault((first.origin.name, second.origin.name, text),
-                                        (Comparison(diff, m, s, t, 1), text, first, second))
+                                        (Witness(m, s, t, worst, POLICY), text, first, second))
             for key in keys:
                 if key is not None:
-                    widened[key] = Fidelity.combine([widened.get(key, Fidelity.EXACT), diff])
+                    seen = found.setdefault(key, {})
+                    for d in diffs:
+                        seen.setdefault(d, Witness(m, s, t, d, POLICY))
         witnesses: dict[tuple[str, str, int], dict[str, object]] = {}
-        for cmp, text, first, second in reorders.values():
-            self.note("ISC3011", Severity.WARNING, text + witness_text(cmp), first.rule.span)
-            wit = witness_json(cmp, cause="per-type reorder", rel=self.rel)
+        for w, text, first, second in reorders.values():
+            self.note("ISC3011", Severity.WARNING, text + witness_text(w), first.rule.span)
+            wit = witness_json(w, cause="per-type reorder", rel=self.rel)
             for plan in (first, second):
                 o = plan.origin
                 if wit is not None:
                     witnesses.setdefault((o.kind, o.name, o.line), wit)
-        self.widen(widened, witnesses)
+        self.widen(found, witnesses)
 
     def _explain_reorder(self, a: Decision, b: Decision,
                          pieces: dict[str, tuple[Plan, Piece]]
@@ -1024,9 +1054,9 @@ class Lowering:
             return text, plan, dplan
         return None
 
-    def widen(self, widened: dict[tuple[str, str, int], Fidelity],
+    def widen(self, found: dict[tuple[str, str, int], dict[Difference, Witness[MailMessage]]],
               witnesses: dict[tuple[str, str, int], dict[str, object]]) -> None:
-        if not widened and not witnesses:
+        if not found and not witnesses:
             return
         context = "decides differently in the context of the whole policy"
         reorder = ("EmS runs rule types in a fixed order (virus scan, spam filtering, content "
@@ -1036,13 +1066,13 @@ class Lowering:
             if m.source is None:
                 return m
             key = (m.source.kind, m.source.name, m.source.line)
-            diff = widened.get(key)
+            extra = set(found.get(key, {}))
             review = m.review
             if key in witnesses:
                 review += (reorder,)
-            if diff is not None and not covers(m.fidelity, diff):
-                return Meta(m.source, Fidelity.combine([m.fidelity, diff]), review + (context,))
-            return Meta(m.source, m.fidelity, review)
+            if not extra <= m.directions:
+                return Meta.of(m.source, m.directions | extra, review + (context,))
+            return attrs.evolve(m, review=review)
 
         p = self.policy
         self.policy = attrs.evolve(
@@ -1054,18 +1084,13 @@ class Lowering:
                 p.dkim_verification.meta)) if p.dkim_verification else None,
             dmarc=attrs.evolve(p.dmarc, meta=meta(p.dmarc.meta)) if p.dmarc else None,
         )
-        entries = []
-        for e in self.report:
+        for i, e in enumerate(self.report):
             key = (e.source.kind, e.source.name, e.source.line)
-            diff = widened.get(key)
-            if diff is not None and e.fidelity is not Fidelity.DROPPED and not covers(
-                    e.fidelity, diff):
-                e = attrs.evolve(e, fidelity=Fidelity.combine([e.fidelity, diff]),
-                                 reasons=e.reasons + (context,))
+            self.ledger.gain(i, found.get(key, {}).values(), context)
             if key in witnesses:
-                e = attrs.evolve(e, witness=witnesses[key], reasons=e.reasons + (reorder,))
-            entries.append(e)
-        self.report = entries
+                e = self.report[i]
+                self.report[i] = attrs.evolve(e, witness=witnesses[key],
+                                              reasons=e.reasons + (reorder,))
 
 
 def _describe(c: Condition) -> str:
@@ -1074,6 +1099,22 @@ def _describe(c: Condition) -> str:
     if isinstance(c, ReceivedTime):
         return "Received time range"
     return type(c).__name__
+
+
+def _withholds(r: MailRule) -> bool:
+    """Does the rule keep anything from the recipient (its intercept, or a deleted or cleaned
+    attachment)?"""
+    return r.intercept.action not in (InterceptAction.NONE, InterceptAction.DELIVER_NOW) or any(
+        isinstance(a, DeleteAttachments | Clean) for a in r.actions)
+
+
+def _witness_reason(cmp: Comparison[MailMessage], reasons: Iterable[str]) -> list[str]:
+    """A reason for a computed difference when the translation gave none: the witness."""
+    w = cmp.witness
+    if w is None or list(reasons):
+        return []
+    return ["for example" + witness_text(w).removeprefix(" (e.g.").removesuffix(")")
+            + " (IMSVA → EmS)"]
 
 
 def _target_name(r: EmsRule) -> str:

@@ -1,19 +1,19 @@
-"""Fidelity tags computed by running both decision models (spec semantics.md §5)."""
+"""Directions and tags computed by running both web decision models (spec semantics.md §5)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-import attrs
-
-from isc.ir.common import Fidelity
+from isc.backends.comparison import Comparison, Witness, collect
+from isc.ir.common import Difference, Fidelity
 from isc.ir.requests import Decision, WebRequest
 from isc.ir.web import WebPolicy
 from isc.ir.ztsa import ZtsaPolicy
 from isc.models import iwsva, ztsa
 
 #: How much access an action withholds. Equal levels with different actions differ only in
-#: non-access ways (logging, a click-through page): that is "approximated".
+#: non-access ways (logging, a click-through page).
 ACCESS_LEVEL = {
     "allow": 0,
     "monitor": 0,
@@ -24,70 +24,88 @@ ACCESS_LEVEL = {
 }
 
 
-def classify(source: str, target: str) -> Fidelity:
+def difference(source: str, target: str) -> Difference | None:
+    """The direction in which the target's action differs from the source's, if it does."""
     if source == target:
-        return Fidelity.EXACT
+        return None
     s, t = ACCESS_LEVEL[source], ACCESS_LEVEL[target]
     if t > s:
-        return Fidelity.NARROWED
+        return Difference.NARROWED
     if t < s:
-        return Fidelity.BROADENED
-    return Fidelity.APPROXIMATED
+        return Difference.BROADENED
+    return Difference.NON_ACCESS
 
 
-@attrs.frozen
-class Comparison:
-    fidelity: Fidelity
-    witness: WebRequest | None = None
-    source: Decision | None = None
-    target: Decision | None = None
-    differences: int = 0
+def differences(source: Decision, target: Decision) -> frozenset[Difference]:
+    d = difference(source.action, target.action)
+    return frozenset() if d is None else frozenset({d})
 
 
 def compare(web: WebPolicy, target: ZtsaPolicy, probes: Iterable[WebRequest],
-            identities: Mapping[str, str] | None = None) -> Comparison:
-    """Run every probe through both models; the tag summarises all differences seen.
-
-    The witness is the first request decided differently in the worst direction.
-    """
-    found: dict[Fidelity, tuple[WebRequest, Decision, Decision]] = {}
-    count = 0
-    for req in probes:
-        s = iwsva.decide(web, req)
-        t = ztsa.decide(target, req, identities)
-        tag = classify(s.action, t.action)
-        if tag is not Fidelity.EXACT:
-            count += 1
-            found.setdefault(tag, (req, s, t))
-    if not found:
-        return Comparison(Fidelity.EXACT)
-    tag = Fidelity.combine(list(found))
-    for worst in (Fidelity.BROADENED, Fidelity.APPROXIMATED, Fidelity.NARROWED):
-        if worst in found:
-            req, s, t = found[worst]
-            return Comparison(tag, req, s, t, count)
-    raise AssertionError("unreachable")
+            identities: Mapping[str, str] | None = None) -> Comparison[WebRequest]:
+    """Decide every probe with both models: the directions found, a witness for each."""
+    return collect(((req, iwsva.decide(web, req), ztsa.decide(target, req, identities))
+                    for req in probes), differences)
 
 
-def witness_json(c: Comparison) -> dict[str, object] | None:
-    if c.witness is None or c.source is None or c.target is None:
+def request_json(r: WebRequest) -> dict[str, Any]:
+    """A request as ``isc explain`` and ``verify --requests`` take it: only the fields that
+    are set (an unset client, user or time is not a value to replay)."""
+    out: dict[str, Any] = {"url": r.url}
+    if r.client is not None:
+        out["client"] = r.client
+    if r.user is not None:
+        out["user"] = r.user
+    if r.groups:
+        out["groups"] = list(r.groups)
+    if r.categories:
+        out["categories"] = [str(x) for x in r.categories]
+    if r.when is not None:
+        out["when"] = r.when.isoformat()
+    if r.decrypted is not None:
+        out["decrypted"] = r.decrypted
+    if r.file_type is not None:
+        out["fileType"] = r.file_type
+    return out
+
+
+def witness_json(w: Witness[WebRequest] | None) -> dict[str, Any] | None:
+    if w is None:
         return None
-    r = c.witness
     return {
-        "request": {
-            "url": r.url,
-            "client": r.client,
-            "user": r.user,
-            "groups": list(r.groups),
-            "categories": [str(x) for x in r.categories],
-            "when": r.when.isoformat() if r.when else None,
-            "fileType": r.file_type,
-        },
-        "source": c.source.action,
-        "target": c.target.action,
+        "request": request_json(w.probe),
+        "source": w.source.action,
+        "target": w.target.action,
+        "direction": w.direction.value,
+        "scope": w.scope,
     }
 
 
+def describe_request(r: dict[str, Any]) -> str:
+    """A witness request in words, naming only what is set."""
+    parts = [str(r.get("url"))]
+    who = [f"client {r['client']}" if r.get("client") else "",
+           f"user {r['user']}" if r.get("user") else "",
+           f"groups {', '.join(r['groups'])}" if r.get("groups") else ""]
+    if any(who):
+        parts.append("from " + ", ".join(x for x in who if x))
+    if r.get("categories"):
+        parts.append(f"categories {', '.join(r['categories'])}")
+    if r.get("when"):
+        parts.append(f"at {r['when']}")
+    if r.get("decrypted") is not None:
+        parts.append("decrypted" if r["decrypted"] else "not decrypted")
+    if r.get("fileType"):
+        parts.append(f"file type {r['fileType']}")
+    return " ".join(parts)
+
+
+# Until cli.verify reads directions: the tag of one difference, and whether a tag covers it.
+
+def classify(source: str, target: str) -> Fidelity:
+    d = difference(source, target)
+    return Fidelity.EXACT if d is None else Fidelity.of({d})
+
+
 def covers(tag: Fidelity, difference: Fidelity) -> bool:
-    """Does an object's tag already declare a difference in this direction?"""
     return tag is difference or tag in (Fidelity.APPROXIMATED, Fidelity.DROPPED)

@@ -12,11 +12,19 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
+from isc.backends.comparison import (
+    POLICY,
+    Comparison,
+    Ledger,
+    Witness,
+    by_rule,
+    mirror,
+)
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.ir import categories
-from isc.ir.common import Fidelity, Meta, Origin
+from isc.ir.common import Difference, Fidelity, Meta, Origin, sorted_directions
 from isc.ir.export import ReportEntry
-from isc.ir.requests import WebRequest
+from isc.ir.requests import Decision, WebRequest
 from isc.ir.web import (
     Account,
     AccountKind,
@@ -53,9 +61,10 @@ from isc.ir.ztsa import (
     WeeklySchedule,
     ZtsaPolicy,
 )
+from isc.models import iwsva, ztsa
 
 from . import probes
-from .fidelity import Comparison, compare, witness_json
+from .fidelity import compare, describe_request, differences, request_json, witness_json
 
 #: Source action → ZTSA action. The two without a counterpart go to the stricter neighbour
 #: (the contract prefers narrowed over broadened).
@@ -109,7 +118,8 @@ class Lowering:
         self.web = web
         self.rel = rel
         self.options = options
-        self.report: list[ReportEntry] = []
+        self.ledger: Ledger[WebRequest] = Ledger(differences)
+        self.report = self.ledger.report
         self.diagnostics: list[Diagnostic] = []
         self.identities: dict[str, tuple[str, bool]] = {}
         self.policy = ZtsaPolicy()
@@ -125,26 +135,11 @@ class Lowering:
              notes: Iterable[str] = ()) -> None:
         self.diagnostics.append(Diagnostic.at(code, severity, message, span, tuple(notes)))
 
-    def record(self, origin: Origin, fate: str, cmp: Comparison | Fidelity, targets: Iterable[str],
-               reasons: Iterable[str], span: Span | None) -> Fidelity:
-        tag = cmp if isinstance(cmp, Fidelity) else cmp.fidelity
-        witness = None if isinstance(cmp, Fidelity) else witness_json(cmp)
-        reasons = tuple(reasons)
-        self.report.append(ReportEntry(origin, fate, tag, tuple(targets), reasons, witness))
-        code = {Fidelity.NARROWED: "ISC3001", Fidelity.BROADENED: "ISC3002",
-                Fidelity.APPROXIMATED: "ISC3003", Fidelity.DROPPED: "ISC3004"}.get(tag)
-        if code is not None:
-            sev = Severity.WARNING if tag in (Fidelity.BROADENED, Fidelity.DROPPED) else (
-                Severity.NOTE)
-            detail = f"; {reasons[0]}" if reasons else ""
-            wit = ""
-            if witness is not None:
-                req = witness["request"]
-                assert isinstance(req, dict)
-                wit = f" (e.g. {req['url']}: {witness['source']} → {witness['target']})"
-            self.note(code, sev, f"{origin.kind} \"{origin.name}\" is {tag.value}{detail}{wit}",
-                      span)
-        return tag
+    def record(self, origin: Origin, fate: str, cmp: Comparison[WebRequest],
+               targets: Iterable[str], reasons: Iterable[str], span: Span | None, *,
+               dropped: bool = False) -> Fidelity:
+        """One report entry per source object (see :class:`Ledger`)."""
+        return self.ledger.record(origin, fate, cmp, targets, reasons, span, dropped=dropped)
 
     # ------------------------------------------------------------------ driver
 
@@ -168,44 +163,44 @@ class Lowering:
         self.lower_certificates()
         self.lower_rest()
         self.sweep()
+        self.finish()
         return self.policy
 
     # ------------------------------------------------------------------ whole-policy sweep
 
+    def _whole(self, req: WebRequest) -> tuple[Decision, Decision]:
+        return (iwsva.decide(self.web, req),
+                ztsa.decide(self.policy, req, self._identity_map()))
+
     def sweep(self) -> None:
-        """Objects were compared one at a time; compare the whole policies too, and widen the
-        tag of whichever target object decides a request differently in context."""
-        from isc.models import iwsva, ztsa
-
-        from .fidelity import classify, covers
-
-        identities = self._identity_map()
-        widened: dict[tuple[str, str], Fidelity] = {}
+        """Objects were compared one at a time; compare the whole policies too. Every object
+        that decides a request differently in context, on either side, gains that direction,
+        with the request as its witness."""
+        found: dict[tuple[str, str], dict[Difference, Witness[WebRequest]]] = {}
         for req in probes.policy_pool(self.web):
-            s = iwsva.decide(self.web, req)
-            t = ztsa.decide(self.policy, req, identities)
-            diff = classify(s.action, t.action)
-            if diff is Fidelity.EXACT:
+            s, t = self._whole(req)
+            diffs = differences(s, t)
+            if not diffs:
                 continue
-            keys: list[tuple[str, str]] = []
-            if t.decided_by is not None:
-                keys.append((t.decided_by.kind, t.decided_by.name))
-            if s.decided_by is not None:
-                keys.append((s.decided_by.kind, s.decided_by.name))
-            for key in keys:
-                widened[key] = Fidelity.combine([widened.get(key, Fidelity.EXACT), diff])
-        if not widened:
+            for by in (t.decided_by, s.decided_by):
+                if by is None:
+                    continue
+                seen = found.setdefault((by.kind, by.name), {})
+                for d in diffs:
+                    seen.setdefault(d, Witness(req, s, t, d, POLICY))
+        if not found:
             return
+        context = "decides differently in the context of the whole policy"
 
         def widen(meta: Meta, kind: str, name: str) -> Meta:
-            extra = [widened.get((kind, name))]
-            if meta.source is not None:
-                extra.append(widened.get((meta.source.kind, meta.source.name)))
-            tags = [meta.fidelity] + [e for e in extra if e is not None]
-            if all(covers(meta.fidelity, e) for e in extra if e is not None):
+            extra: set[Difference] = set()
+            for key in ((kind, name), (meta.source.kind, meta.source.name) if meta.source
+                        else None):
+                if key is not None:
+                    extra |= set(found.get(key, {}))
+            if extra <= meta.directions:
                 return meta
-            return Meta(meta.source, Fidelity.combine(tags), meta.review + (
-                "decides differently in the context of the whole policy",))
+            return Meta.of(meta.source, meta.directions | extra, meta.review + (context,))
 
         p = self.policy
         self.policy = attrs.evolve(
@@ -221,22 +216,33 @@ class Lowering:
                 attrs.evolve(e, meta=widen(e.meta, "inspection-exception", e.domain))
                 for e in p.inspection_exceptions),
         )
-        by_origin: dict[tuple[str, str], Fidelity] = {}
-        metas = [o.meta for o in self.policy.url_allow_list + self.policy.url_deny_list]
-        metas += [r.meta for r in self.policy.internet_access_rules]
-        metas += [e.meta for e in self.policy.inspection_exceptions]
-        for meta in metas:
+        # a report entry gains what its own source object decided and what its target
+        # objects decided, with their witnesses
+        by_origin: dict[tuple[str, str], dict[Difference, Witness[WebRequest]]] = {}
+        named = [("url-allow-list", e.value, e.meta) for e in self.policy.url_allow_list]
+        named += [("url-deny-list", e.value, e.meta) for e in self.policy.url_deny_list]
+        named += [("internet-access-rule", r.name, r.meta)
+                  for r in self.policy.internet_access_rules]
+        named += [("inspection-exception", e.domain, e.meta)
+                  for e in self.policy.inspection_exceptions]
+        for kind, name, meta in named:
             if meta.source is not None:
-                k = (meta.source.kind, meta.source.name)
-                by_origin[k] = Fidelity.combine([by_origin.get(k, Fidelity.EXACT),
-                                                 meta.fidelity])
-        self.report = [
-            attrs.evolve(e, fidelity=Fidelity.combine([e.fidelity, by_origin[k]]))
-            if (k := (e.source.kind, e.source.name)) in by_origin
-            and e.fidelity is not Fidelity.DROPPED and not covers(e.fidelity, by_origin[k])
-            else e
-            for e in self.report
-        ]
+                seen = by_origin.setdefault((meta.source.kind, meta.source.name), {})
+                for d, w in found.get((kind, name), {}).items():
+                    seen.setdefault(d, w)
+        for i, e in enumerate(self.report):
+            key = (e.source.kind, e.source.name)
+            gained = {**by_origin.get(key, {}), **found.get(key, {})}
+            self.ledger.gain(i, gained.values(), context)
+
+    def finish(self) -> None:
+        """Each report entry's witness, shown in the whole policy where it can be (so that
+        ``isc explain`` reproduces it), and its diagnostic."""
+        self.diagnostics += self.ledger.finish(
+            self._whole, witness_json,
+            lambda w: f"{describe_request(request_json(w.probe))}: "
+                      f"{w.source.action} → {w.target.action}",
+            "request")
 
     def add(self, **fields: tuple[object, ...]) -> None:
         changes = {k: getattr(self.policy, k) + v for k, v in fields.items()}
@@ -268,24 +274,53 @@ class Lowering:
         items += [("custom-category", c.name, c.name, c.entries, c.span) for c in customs]
         items += [("approved-list", a.name, f"approved: {a.name}", a.entries, a.span)
                   for a in approved]
+        uses = self._category_uses()
         out: list[CustomUrlCategory] = []
         for kind, src_name, name, entries, span in items:
             origin = self.origin(kind, src_name, span)
             cats, notes = self._category_objects(name, entries, origin)
-            cmp = self._category_fidelity(entries, cats)
+            blocking = self._category_fidelity(entries)
+            default = "block" if kind == "custom-category" else "allow"
+            cmp, why = _by_use(blocking, uses.get((kind, src_name), {default}))
             review = tuple(notes)
-            cats = [attrs.evolve(c, meta=Meta(origin, cmp.fidelity, review)) for c in cats]
+            reasons = review + ((why,) if why else ())
+            cats = [attrs.evolve(c, meta=Meta.of(origin, cmp.directions, reasons))
+                    for c in cats]
             out.extend(cats)
             self.custom[f"{kind}:{src_name}"] = tuple(c.name for c in cats)
-            self.record(origin, "translated", cmp, [c.name for c in cats], review, span)
+            self.record(origin, "translated", cmp, [c.name for c in cats], reasons, span)
         self.add(custom_url_categories=tuple(out))
 
-    def _category_fidelity(self, entries: tuple[UrlPattern, ...],
-                           cats: list[CustomUrlCategory]) -> Comparison:
-        """Compare match sets entry by entry (a rule blocking the source entry vs one blocking
-        its translation). A differing set is 'approximated' for the category object itself;
-        the rules that use it carry the access direction."""
-        worst = Comparison(Fidelity.EXACT)
+    def _category_uses(self) -> dict[tuple[str, str], set[str]]:
+        """How each custom category and approved list is used: ``block`` (a restrictive
+        action), ``allow`` (an exception or an allowing action), ``both`` (decryption,
+        match-next: either direction follows from matching differently), ``non-access``."""
+        uses: dict[tuple[str, str], set[str]] = {}
+
+        def use(kind: str, name: str, how: str) -> None:
+            uses.setdefault((kind, name), set()).add(how)
+
+        for uf in self.web.url_filtering:
+            for name in uf.exceptions:
+                use("approved-list", name, "allow")
+            for ca in uf.categories:
+                if ca.category.custom is not None:
+                    use("custom-category", ca.category.custom, _ACTION_USE[ca.action])
+        for d in self.web.https_decryption:
+            for name in d.exceptions:
+                use("approved-list", name, "both")
+            for dc in d.categories:
+                if dc.category.custom is not None:
+                    use("custom-category", dc.category.custom, "both")
+        for atp in self.web.atp:
+            for name in atp.exceptions:
+                use("approved-list", name, "allow")
+        return uses
+
+    def _category_fidelity(self, entries: tuple[UrlPattern, ...]) -> Comparison[WebRequest]:
+        """Compare match sets entry by entry: a rule blocking the source entry against one
+        blocking its translation. The directions are those of a blocking use."""
+        found: Comparison[WebRequest] = Comparison()
         for p in entries:
             mode, value, _ = translate_pattern(p)
             src = WebPolicy(custom_categories=(CustomCategory("c", (p,)),), url_filtering=(
@@ -295,9 +330,11 @@ class Lowering:
                 internet_access_rules=(InternetAccessRule(
                     "p", RuleAction.BLOCK, custom_url_categories=("c",)),))
             cmp = compare(src, tgt, self._url_probes([p], decrypted=True))
-            if cmp.fidelity is not Fidelity.EXACT:
-                return attrs.evolve(cmp, fidelity=Fidelity.APPROXIMATED)
-        return worst
+            for w in cmp.witnesses:
+                found = found.with_witness(w)
+            if found.directions >= {Difference.NARROWED, Difference.BROADENED}:
+                break  # nothing more to learn
+        return found
 
     def _url_probes(self, entries: Iterable[UrlPattern], *, decrypted: bool | None = None,
                     cats: tuple[tuple[str | int, ...], ...] = ((),)) -> list[WebRequest]:
@@ -314,7 +351,7 @@ class Lowering:
         kind = "global-trusted-urls" if trusted else "global-url-blocking"
         if not lst.enabled:
             self.record(self.origin(kind, kind, lst.span), "disabled in the source; not emitted",
-                        Fidelity.EXACT, [], ["the list is disabled"], lst.span)
+                        Comparison(), [], ["the list is disabled"], lst.span)
             return
         entries: list[ListEntry] = []
         for p in lst.entries:
@@ -323,19 +360,21 @@ class Lowering:
             entry = ListEntry(mode, value, Meta(origin))
             src, tgt = self._list_context(trusted, (p,), (), (entry,))
             cmp = compare(src, tgt, self._url_probes([p], decrypted=True))
-            entry = attrs.evolve(entry, meta=Meta(origin, cmp.fidelity, notes))
+            reasons = list(notes)
+            if cmp.directions:
+                reasons.append(f"the ZTSA {mode.value} entry {value!r} matches other URLs than "
+                               f"the IWSVA entry {p.stored!r}")
+            entry = attrs.evolve(entry, meta=Meta.of(origin, cmp.directions, reasons))
             entries.append(entry)
             target = "URL Allow List" if trusted else "URL Deny List"
-            self.record(origin, f"{target} entry", cmp, [value], notes, p.span)
+            self.record(origin, f"{target} entry", cmp, [value], reasons, p.span)
         for p in lst.exceptions:
             origin = self.origin(f"{kind}.exception", p.stored, p.span)
             src, tgt = self._list_context(trusted, tuple(lst.entries), (p,), tuple(entries))
             cmp = compare(src, tgt, self._url_probes([p], decrypted=True))
-            tag = cmp.fidelity if cmp.fidelity is not Fidelity.EXACT else Fidelity.DROPPED
             reason = ("ZTSA allow/deny lists have no exceptions; add a matching rule by hand "
                       "or narrow the list entries")
-            self.record(origin, "dropped", attrs.evolve(cmp, fidelity=tag), [], [reason],
-                        p.span)
+            self.record(origin, "dropped", cmp, [], [reason], p.span, dropped=True)
         if trusted:
             self.add(url_allow_list=tuple(entries))
         else:
@@ -376,7 +415,8 @@ class Lowering:
             cmp = compare(src, tgt, reqs)
             reason = ("a ZTSA inspection exception only skips decryption; URL filtering still "
                       "applies to the host, where IWSVA tunneling bypassed it")
-            excs = [attrs.evolve(e, meta=Meta(origin, cmp.fidelity, (reason,))) for e in excs]
+            excs = [attrs.evolve(e, meta=Meta.of(origin, cmp.directions, (reason,)))
+                    for e in excs]
             out.extend(excs)
             self.record(origin, "inspection exceptions", cmp, domains, [reason], p.span)
         self.add(inspection_exceptions=tuple(out))
@@ -404,9 +444,12 @@ class Lowering:
                                              InspectAction.DO_NOT_INSPECT, d.enabled, sources,
                                              (), (), meta))
             src_notes += [f"category {m!r} has no ZTSA counterpart" for m in missing]
-        review = tuple(src_notes)
         cmp = self._decryption_fidelity(d, rules)
-        rules = [attrs.evolve(r, meta=Meta(origin, cmp.fidelity, review)) for r in rules]
+        if cmp.directions:
+            src_notes.append("ZTSA decrypts other requests than this policy did: where less is "
+                             "decrypted, rules on paths and keywords see only the host")
+        review = tuple(src_notes)
+        rules = [attrs.evolve(r, meta=Meta.of(origin, cmp.directions, review)) for r in rules]
         self.add(https_inspection_rules=tuple(rules))
         self.record(origin, "HTTPS inspection rules", cmp, [r.name for r in rules], review,
                     d.span)
@@ -424,7 +467,7 @@ class Lowering:
         return src_c, src_a, tgt
 
     def _decryption_fidelity(self, d: HttpsDecryptionPolicy, rules: list[HttpsInspectionRule]
-                             ) -> Comparison:
+                             ) -> Comparison[WebRequest]:
         """Decryption decides visibility: compare with a path-only sentinel rule."""
         entries = [p for n in d.exceptions if (a := self.web.approved_list(n)) for p in a.entries]
         sentinel_pattern = UrlPattern("*/private/*")
@@ -460,7 +503,7 @@ class Lowering:
             return
         origin = Origin("", 0, "default", "no HTTPS decryption policy applies")
         rule = HttpsInspectionRule("isc: default do not decrypt", InspectAction.DO_NOT_INSPECT,
-                                   meta=Meta(origin, Fidelity.EXACT, (
+                                   meta=Meta.of(origin, (), (
                                        "IWSVA does not decrypt when no HTTPS decryption policy "
                                        "applies; this keeps ZTSA's decrypt-all default from "
                                        "changing that",)))
@@ -486,7 +529,9 @@ class Lowering:
                 (users if a.kind is AccountKind.LDAP_USER else groups).append(name)
                 if not confirmed:
                     notes.append(f"LDAP {a.kind.value} {a.value!r} was mapped to SSO name "
-                                 f"{name!r} by guess; confirm it with --identity-map")
+                                 f"{name!r} by guess; confirm it with --identity-map (until "
+                                 "then the rule may apply to more or fewer people: it may let "
+                                 "through what the source stopped, or stop more)")
             elif a.kind is AccountKind.HOST:
                 notes.append(f"host account {a.value!r} has no ZTSA source")
         ip_groups: tuple[str, ...] = ()
@@ -497,7 +542,7 @@ class Lowering:
             existing = self.policy.ip_group(gname)
             if existing is None:
                 self.add(ip_address_groups=(IpAddressGroup(
-                    gname, tuple(addresses), meta=Meta(None, Fidelity.EXACT, (
+                    gname, tuple(addresses), meta=Meta.of(None, (), (
                         "private addresses need the Secure Access Module or X-Forwarded-For",
                     ))),))
             ip_groups = (gname,)
@@ -588,13 +633,14 @@ class Lowering:
         if p.has_override_password:
             notes.append("the override password is not emitted")
         cmp = self._with_identity(self._policy_fidelity(p, rules), p.accounts)
+        notes += _witness_reason(cmp, notes)
         review = tuple(dict.fromkeys(notes))
-        rules = [attrs.evolve(r, meta=Meta(origin, cmp.fidelity, review)) for r in rules]
+        rules = [attrs.evolve(r, meta=Meta.of(origin, cmp.directions, review)) for r in rules]
         self.add(internet_access_rules=tuple(rules))
         self.record(origin, "Internet Access rules", cmp, [r.name for r in rules], review, p.span)
 
     def _policy_fidelity(self, p: UrlFilteringPolicy, rules: list[InternetAccessRule]
-                         ) -> Comparison:
+                         ) -> Comparison[WebRequest]:
         """Compare the policy alone (plus a block-all fallback) with its rules alone."""
         web = self.web
         src_c, src_a, tgt_c = self._context(
@@ -635,16 +681,17 @@ class Lowering:
                               cats, times)
         return compare(src, tgt, reqs, self._identity_map())
 
-    def _with_identity(self, cmp: Comparison, accounts: Iterable[Account]) -> Comparison:
+    def _with_identity(self, cmp: Comparison[WebRequest], accounts: Iterable[Account]
+                       ) -> Comparison[WebRequest]:
         """An LDAP name mapped to an SSO name by guess may stand for more or fewer people in
-        the target directory: both directions are possible, so the rule is approximated
-        (semantics.md §5) until a mapping file confirms the name."""
+        the target directory: both access directions are possible (semantics.md §5), until a
+        mapping file confirms the name. No probe can show this: the directions are assumed,
+        and the review note of the guess is the reason."""
         guessed = any(a.kind in (AccountKind.LDAP_USER, AccountKind.LDAP_GROUP)
                       and not self.identities.get(a.value, ("", True))[1] for a in accounts)
         if not guessed:
             return cmp
-        return attrs.evolve(cmp, fidelity=Fidelity.combine([cmp.fidelity,
-                                                            Fidelity.APPROXIMATED]))
+        return cmp.assume(Difference.NARROWED, Difference.BROADENED)
 
     def _identity_map(self) -> dict[str, str]:
         return {dn: name for dn, (name, _) in self.identities.items()}
@@ -663,6 +710,7 @@ class Lowering:
         origin = self.origin("atp-policy", a.name, a.span)
         notes: list[str] = []
         targets: list[str] = []
+        cmp: Comparison[WebRequest] = Comparison()
         if a.block_file_types:
             sources, notes = self.sources(a.name, a.accounts, kind="atp-policy")
             profile = FileProfile(f"{a.name}: blocked file types", tuple(a.block_file_types),
@@ -674,14 +722,13 @@ class Lowering:
                 notes.append("ATP URL exceptions do not migrate: ZTSA rules cannot exempt URLs")
             notes.append("check that ZTSA true-file-type names match the IWSVA ones")
             cmp = self._with_identity(self._atp_fidelity(a, profile, rule), a.accounts)
+            notes += _witness_reason(cmp, [])
             review = tuple(notes)
-            self.add(file_profiles=(attrs.evolve(profile, meta=Meta(origin, cmp.fidelity,
-                                                                    review)),),
-                     internet_access_rules=(attrs.evolve(rule, meta=Meta(origin, cmp.fidelity,
-                                                                         review)),))
+            self.add(file_profiles=(attrs.evolve(profile, meta=Meta.of(origin, cmp.directions,
+                                                                       review)),),
+                     internet_access_rules=(attrs.evolve(rule, meta=Meta.of(
+                         origin, cmp.directions, review)),))
             targets += [profile.name, rule.name]
-        else:
-            cmp = Comparison(Fidelity.EXACT)
         settings = dict(a.settings)
         if a.is_global:
             level = settings.get("wrs.sensitivity", "medium").lower()
@@ -694,31 +741,37 @@ class Lowering:
                 do_not_scan_larger_than_mb=int(skip) if skip and skip.isdigit() else None,
                 max_compression_layers=min(int(layers), 20) if layers and layers.isdigit()
                 else None,
-                meta=Meta(origin, Fidelity.APPROXIMATED, (
-                    "web reputation and scanning are outside isc's decision models; review the "
-                    "security level and scan limits",)))
+                meta=Meta.of(origin, {Difference.NON_ACCESS}, (
+                    "web reputation and scanning are outside isc's decision models: the same "
+                    "settings run on another engine; review the security level and scan "
+                    "limits",)))
             self.add(threat_protection_rules=(tp,))
             targets.append(tp.name)
+        elif any(k.startswith(("wrs", "compressed.", "large-file.")) for k in settings):
+            cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
+            notes.append("the web reputation and scanning settings of a policy other than the "
+                         "Global Policy do not migrate: ZTSA has one threat protection rule, "
+                         "whose settings may protect these accounts more or less")
         for key in ("compressed.max-files", "compressed.max-size-mb"):
             if key in settings:
-                notes.append(f"{key} has no ZTSA counterpart")
+                cmp = cmp.assume(Difference.BROADENED)
+                notes.append(f"{key} = {settings[key]} has no ZTSA counterpart: archives "
+                             "beyond it that IWSVA stopped are scanned and let through")
         if a.scan != "all" or a.scan_extensions or a.mime_skip:
+            cmp = cmp.assume(Difference.NARROWED)
             notes.append("scan mode, scanned extensions and skipped MIME types were not "
-                         "migrated: set 'do not scan' file profiles in the threat protection rule")
+                         "migrated: ZTSA scans what IWSVA skipped; set 'do not scan' file "
+                         "profiles in the threat protection rule")
         for key in ("wrs.anti-phishing", "wrs.anti-pharming", "wrs.cc-callback"):
             if key in settings:
                 notes.append(f"{key} = {settings[key]}: ZTSA web reputation covers these at its "
                              "security level; check it")
-        tag = cmp if targets else Fidelity.DROPPED
-        if targets and any(k in settings for k in ("compressed.max-files",
-                                                   "compressed.max-size-mb")):
-            tag = attrs.evolve(cmp, fidelity=Fidelity.combine([cmp.fidelity,
-                                                               Fidelity.APPROXIMATED]))
-        self.record(origin, "file profile and rules" if targets else "dropped", tag, targets,
-                    notes or ["nothing in this ATP policy has a ZTSA counterpart"], a.span)
+        self.record(origin, "file profile and rules" if targets else "dropped", cmp, targets,
+                    notes or ["nothing in this ATP policy has a ZTSA counterpart"], a.span,
+                    dropped=not targets)
 
     def _atp_fidelity(self, a: AtpPolicy, profile: FileProfile, rule: InternetAccessRule
-                      ) -> Comparison:
+                      ) -> Comparison[WebRequest]:
         src = WebPolicy(approved_lists=self.web.approved_lists, atp=(attrs.evolve(a, priority=1,
                                                                                  enabled=True),))
         tgt = attrs.evolve(self.policy, url_allow_list=(), url_deny_list=(),
@@ -738,26 +791,32 @@ class Lowering:
         origin = self.origin("application-control-policy", a.name, a.span)
         granular = [r for r in a.apps if r.action not in ("allow", "block", "match-next")]
         if not granular:
-            self.record(origin, "dropped", Fidelity.DROPPED, [], [
-                "only granular application actions have a ZTSA counterpart (cloud-app "
-                "actions); protocol-level allow/block must be re-created by hand"], a.span)
+            blocks = [r.app for r in a.apps if r.action == "block"]
+            reasons = ["only granular application actions have a ZTSA counterpart (cloud-app "
+                       "actions); protocol-level allow/block must be re-created by hand"]
+            if blocks:
+                reasons.append("applications it blocked are let through: "
+                               + ", ".join(blocks))
+            self.record(origin, "dropped", by_rule(*(Difference.BROADENED,) * bool(blocks)),
+                        [], reasons, a.span, dropped=True)
             return
         sources, notes = self.sources(a.name, a.accounts,
                                       kind="application-control-policy")
         review = (
-            "application names must be matched to ZTSA cloud apps by hand; emitted disabled",
+            "application names must be matched to ZTSA cloud apps by hand; emitted disabled, "
+            "so until it is enabled what it restricts is let through",
             *notes,
             *[f"app {r.app!r} = {r.action} was not migrated" for r in a.apps
               if r not in granular],
         )
+        cmp = by_rule(Difference.BROADENED)
         rule = InternetAccessRule(
             f"{a.name}: application control", RuleAction.BLOCK, False, a.notes, sources,
             schedule=self.schedule(a.schedule),
             cloud_apps=tuple(CloudAppControl(r.app, r.action) for r in granular),
-            meta=Meta(origin, Fidelity.APPROXIMATED, review))
+            meta=Meta.of(origin, cmp.directions, review))
         self.add(internet_access_rules=(rule,))
-        self.record(origin, "Internet Access rule (disabled)", Fidelity.APPROXIMATED,
-                    [rule.name], review, a.span)
+        self.record(origin, "Internet Access rule (disabled)", cmp, [rule.name], review, a.span)
 
     # ------------------------------------------------------------------ the rest
 
@@ -767,34 +826,37 @@ class Lowering:
         out = []
         for c in self.web.certificates:
             origin = self.origin("digital-certificate", c.name, c.span)
-            tag = Fidelity.EXACT if c.status.value != "inactive" else Fidelity.APPROXIMATED
+            cmp: Comparison[WebRequest] = Comparison()
             review: tuple[str, ...] = ()
             if c.pem is None:
                 review = ("the certificate file was not in the export; upload it by hand",)
             if c.status.value == "inactive":
+                cmp = by_rule(Difference.NON_ACCESS)
                 review += ("ZTSA has no 'inactive' status; emitted as unknown",)
             out.append(TlsCertificate(c.name, status[c.status.value], c.pem,
-                                      Meta(origin, tag, review)))
-            self.record(origin, "TLS/SSL certificate", tag, [c.name], review, c.span)
+                                      Meta.of(origin, cmp.directions, review)))
+            self.record(origin, "TLS/SSL certificate", cmp, [c.name], review, c.span)
         self.add(certificates=tuple(out))
 
     def lower_rest(self) -> None:
         web = self.web
         for s in web.schedules:
             origin = self.origin("schedule", s.name, s.span)
-            self.record(origin, "inlined into the rules that use it", Fidelity.EXACT, [], [
+            self.record(origin, "inlined into the rules that use it", Comparison(), [], [
                 "ZTSA evaluates schedules in the gateway location's time zone (UTC+0 for "
                 "public/home networks)"], None)
             self.note("ISC3009", Severity.NOTE, f"schedule \"{s.name}\" runs in the location's "
                       "time zone in ZTSA", s.span)
         for f in web.approved_file_lists:
             self.record(self.origin("approved-file-list", f.name, f.span), "dropped",
-                        Fidelity.DROPPED, [], ["ZTSA rules cannot exempt file names; "
-                                               "ATP file-name exceptions do not migrate"], f.span)
+                        by_rule(Difference.NARROWED), [], [
+                            "ZTSA rules cannot exempt file names; ATP file-name exceptions do "
+                            "not migrate, so files they let through may be blocked"], f.span,
+                        dropped=True)
         for o in web.others:
+            reason, directions = _OTHER_KINDS.get(o.kind, _UNKNOWN_KIND)
             self.record(self.origin(o.kind, o.name or o.kind, o.span), "dropped",
-                        Fidelity.DROPPED, [], [_OTHER_REASONS.get(o.kind, "no ZTSA counterpart")],
-                        o.span)
+                        by_rule(*directions), [], [reason], o.span, dropped=True)
         meaningless = sum(1 for s in web.settings if s.meaning is None)
         if web.settings:
             self.note("ISC2010", Severity.NOTE,
@@ -802,18 +864,84 @@ class Lowering:
                       "policy meaning", web.settings[0].span)
 
 
-_OTHER_REASONS = {
-    "http-inspection-policy": "recreate as Secure Access Resources → HTTP/HTTPS traffic filters",
-    "http-inspection-filter": "recreate as Secure Access Resources → HTTP/HTTPS traffic filters",
-    "dlp-policy": "recreate in Secure Access Resources → Data Loss Prevention",
-    "access-quota-policy": "ZTSA has no access quotas",
-    "bandwidth-control-policy": "ZTSA bandwidth control exists only on on-premises gateways",
-    "applet-activex-policy": "ZTSA has no applet/ActiveX filtering",
-    "access-control-settings": "client IP, server IP and port ACLs have no ZTSA counterpart",
-    "x-forwarded-for": "relevant only while IWSVA stays in a proxy chain",
-    "pac-file": "use the ZTSA PAC file or copy this one with the gateway address",
-    "user-identification": "configure IAM/SSO in Trend Vision One",
+_B = (Difference.BROADENED,)
+
+#: Kinds with no ZTSA counterpart: what to do, and what dropping them changes. Each
+#: restricting kind is ``broadened``: what it stopped is let through (fail closed: isc does
+#: not model them, so it cannot say that nothing was stopped).
+_OTHER_KINDS: dict[str, tuple[str, tuple[Difference, ...]]] = {
+    "http-inspection-policy": (
+        "recreate as Secure Access Resources → HTTP/HTTPS traffic filters; until then the "
+        "methods and uploads it blocked are let through", _B),
+    "http-inspection-filter": (
+        "recreate as Secure Access Resources → HTTP/HTTPS traffic filters; until then what it "
+        "matched is let through", _B),
+    "dlp-policy": ("recreate in Secure Access Resources → Data Loss Prevention; until then "
+                   "what it blocked is let through", _B),
+    "access-quota-policy": ("ZTSA has no access quotas: traffic beyond the quota is let "
+                            "through", _B),
+    "bandwidth-control-policy": ("ZTSA bandwidth control exists only on on-premises gateways; "
+                                 "it shaped traffic without blocking it",
+                                 (Difference.NON_ACCESS,)),
+    "applet-activex-policy": ("ZTSA has no applet/ActiveX filtering: what it blocked is let "
+                              "through", _B),
+    "access-control-settings": ("client IP, server IP and port ACLs have no ZTSA counterpart: "
+                                "what they denied is let through", _B),
+    "x-forwarded-for": ("relevant only while IWSVA stays in a proxy chain; it decides no "
+                        "request", ()),
+    "pac-file": ("use the ZTSA PAC file or copy this one with the gateway address; it decides "
+                 "no request", ()),
+    "user-identification": ("configure IAM/SSO in Trend Vision One; the rules' LDAP names are "
+                            "reported with the rules that use them", ()),
 }
+_UNKNOWN_KIND = ("no ZTSA counterpart; isc does not model this kind, so what it restricted is "
+                 "counted as let through", _B)
+
+
+#: How a custom category's action uses its match set (see ``Lowering._category_uses``).
+_ACTION_USE = {
+    WebAction.BLOCK: "block",
+    WebAction.BLOCK_OVERRIDE: "block",
+    WebAction.TIME_LIMIT: "block",
+    WebAction.WARN: "non-access",
+    WebAction.MONITOR: "non-access",
+    WebAction.ALLOW: "allow",
+    WebAction.MATCH_NEXT: "both",
+}
+
+
+def _by_use(blocking: Comparison[WebRequest], uses: set[str]
+            ) -> tuple[Comparison[WebRequest], str | None]:
+    """A match set's directions from those of a blocking use, for the ways it is used, and
+    the reason to give. The rules that use it carry their own computed directions."""
+    found = blocking.directions
+    if not found:
+        return blocking, None
+    directions: set[Difference] = set()
+    if "block" in uses:
+        directions |= found
+    if "allow" in uses:
+        directions |= mirror(found)
+    if "both" in uses:
+        directions |= found | mirror(found)
+    if "non-access" in uses:
+        directions.add(Difference.NON_ACCESS)
+    cmp = attrs.evolve(blocking, witnesses=tuple(
+        w for w in blocking.witnesses if w.direction in directions)).assume(*directions)
+    how = " and ".join(sorted(uses))
+    shown = ", ".join(d.value for d in sorted_directions(found))
+    return cmp, (f"its translated entries match other URLs than the source entries ({shown} "
+                 f"in a rule that blocks them); used as {how}, that is "
+                 + ", ".join(d.value for d in sorted_directions(directions)))
+
+
+def _witness_reason(cmp: Comparison[WebRequest], reasons: Iterable[str]) -> list[str]:
+    """A reason for a computed difference when the translation gave none: the witness."""
+    w = cmp.witness
+    if w is None or list(reasons):
+        return []
+    return [f"{describe_request(request_json(w.probe))} is {w.source.action} in IWSVA and "
+            f"{w.target.action} in ZTSA"]
 
 
 def _cat_action(custom: str, action: WebAction) -> CategoryAction:

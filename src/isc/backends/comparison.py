@@ -1,0 +1,197 @@
+"""What both back-ends share when they compare a source and a target model: the directions a
+difference takes, and the witnesses that show them (spec semantics.md §5).
+
+A :class:`Comparison` is the outcome of deciding probes (requests or messages) with both
+models. It keeps the first probe found in each direction, so a gate can show the broadened
+witness of an object whose tag is only ``approximated``. Directions that no probe can show
+(an LDAP name mapped by guess, a setting outside the models) are added by rule as
+``assumed`` directions; every one of them comes with a reason in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from isc.diagnostics import Diagnostic, Severity, Span
+from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity, Origin
+from isc.ir.export import ReportEntry
+from isc.ir.requests import Decision
+
+P = TypeVar("P")
+
+#: Where a witness shows its difference: deciding the whole source and target policies
+#: (``isc explain`` reproduces it), or only the object alone in its comparison context.
+POLICY = "policy"
+ISOLATED = "isolated"
+
+
+@attrs.frozen
+class Witness(Generic[P]):
+    """One probe decided differently, in one direction."""
+
+    probe: P
+    source: Decision
+    target: Decision
+    direction: Difference
+    scope: str = ISOLATED
+
+
+@attrs.frozen
+class Comparison(Generic[P]):
+    """Directions found by deciding probes, one witness for each; plus assumed directions."""
+
+    witnesses: tuple[Witness[P], ...] = ()
+    count: int = 0
+    assumed: frozenset[Difference] = frozenset()
+
+    @property
+    def directions(self) -> frozenset[Difference]:
+        return frozenset(w.direction for w in self.witnesses) | self.assumed
+
+    @property
+    def fidelity(self) -> Fidelity:
+        return Fidelity.of(self.directions)
+
+    @property
+    def witness(self) -> Witness[P] | None:
+        """The witness of the worst direction found (broadened, narrowed, non-access),
+        preferring one that shows it in the whole policy."""
+        for d in DIRECTION_ORDER:
+            found = [w for w in self.witnesses if w.direction is d]
+            if found:
+                return next((w for w in found if w.scope == POLICY), found[0])
+        return None
+
+    def assume(self, *directions: Difference) -> Comparison[P]:
+        """The same comparison with directions added by rule."""
+        return attrs.evolve(self, assumed=self.assumed | frozenset(directions))
+
+    def with_witness(self, w: Witness[P]) -> Comparison[P]:
+        """Add a witness (from the whole-policy sweep): a new direction, or a policy-scope
+        witness where only an isolated one was known."""
+        same = [x for x in self.witnesses if x.direction is w.direction]
+        if same and (w.scope != POLICY or any(x.scope == POLICY for x in same)):
+            return self
+        rest = tuple(x for x in self.witnesses if x.direction is not w.direction)
+        return attrs.evolve(self, witnesses=(*rest, w), count=self.count + (0 if same else 1))
+
+
+def by_rule(*directions: Difference) -> Comparison[Any]:
+    """A comparison no probe was decided for: its directions are set by rule."""
+    return Comparison(assumed=frozenset(directions))
+
+
+def collect(decided: Iterable[tuple[P, Decision, Decision]],
+            differences: Callable[[Decision, Decision], frozenset[Difference]],
+            keep: Callable[[P], bool] | None = None, scope: str = ISOLATED) -> Comparison[P]:
+    """Fold decided probes into a comparison: the first witness of each direction, and the
+    number of probes decided differently. ``keep`` filters the probes that count (a
+    baseline check), and is asked only for probes that differ."""
+    first: dict[Difference, Witness[P]] = {}
+    count = 0
+    for probe, s, t in decided:
+        found = differences(s, t)
+        if not found or (keep is not None and not keep(probe)):
+            continue
+        count += 1
+        for d in found:
+            if d not in first:
+                first[d] = Witness(probe, s, t, d, scope)
+    return Comparison(tuple(first[d] for d in DIRECTION_ORDER if d in first), count)
+
+
+def mirror(directions: Iterable[Difference]) -> frozenset[Difference]:
+    """The directions of a match set used to allow rather than to block: matching more
+    lets more through, matching less withholds more."""
+    swap = {Difference.NARROWED: Difference.BROADENED, Difference.BROADENED: Difference.NARROWED}
+    return frozenset(swap.get(d, d) for d in directions)
+
+
+def fidelity_code(tag: Fidelity, directions: frozenset[Difference]) -> str | None:
+    """The diagnostic of an object's fidelity: a broadened direction is ``ISC3002`` whatever
+    the tag, so that a fail-open is never reported as a mere note."""
+    if Difference.BROADENED in directions:
+        return "ISC3002"
+    return {Fidelity.NARROWED: "ISC3001", Fidelity.APPROXIMATED: "ISC3003",
+            Fidelity.DROPPED: "ISC3004"}.get(tag)
+
+
+class Ledger(Generic[P]):
+    """The report entries of one lowering, with what each entry's comparisons found, so that
+    the whole-policy stage can widen them and show their witnesses in the whole policy.
+
+    Each source object is recorded once. A non-exact entry must have a reason."""
+
+    def __init__(self, differences: Callable[[Decision, Decision], frozenset[Difference]]
+                 ) -> None:
+        self.differences = differences
+        self.report: list[ReportEntry] = []
+        self.found: list[Comparison[P]] = []
+        self.where: list[tuple[Span | None, bool]] = []
+
+    def record(self, origin: Origin, fate: str, cmp: Comparison[P], targets: Iterable[str],
+               reasons: Iterable[str], span: Span | None, *, quiet: bool = False,
+               dropped: bool = False) -> Fidelity:
+        """``dropped``: the object has no target counterpart (its directions say what losing
+        it changes). ``quiet``: no diagnostic unless it broadens."""
+        reasons = tuple(dict.fromkeys(reasons))
+        tag = Fidelity.DROPPED if dropped else cmp.fidelity
+        if tag is not Fidelity.EXACT and not reasons:
+            raise AssertionError(f"{origin.kind} {origin.name!r} is {tag.value} without a reason")
+        self.report.append(ReportEntry(origin, fate, tag, tuple(targets), reasons, None,
+                                       cmp.directions))
+        self.found.append(cmp)
+        self.where.append((span, quiet))
+        return tag
+
+    def gain(self, i: int, witnesses: Iterable[Witness[P]], reason: str) -> None:
+        """Entry ``i`` decides differently in the whole policy too: add the witnesses, and
+        their directions with ``reason`` where they are new."""
+        cmp = self.found[i]
+        for w in witnesses:
+            cmp = cmp.with_witness(w)
+        self.found[i] = cmp
+        e = self.report[i]
+        if cmp.directions != e.directions:
+            self.report[i] = attrs.evolve(
+                e, fidelity=e.fidelity if e.fidelity is Fidelity.DROPPED else cmp.fidelity,
+                directions=cmp.directions, reasons=e.reasons + (reason,))
+
+    def finish(self, whole: Callable[[P], tuple[Decision, Decision]],
+               to_json: Callable[[Witness[P] | None], dict[str, Any] | None],
+               to_text: Callable[[Witness[P]], str], what: str) -> list[Diagnostic]:
+        """Show each entry's witness in the whole policy where it can be (``whole`` decides a
+        probe with both whole policies), say where it cannot, and make the diagnostics. A
+        witness already set (a per-type reorder) is kept."""
+        out: list[Diagnostic] = []
+        for i, e in enumerate(self.report):
+            cmp = self.found[i]
+            for w in cmp.witnesses:
+                if w.scope != POLICY:
+                    s, t = whole(w.probe)
+                    if w.direction in self.differences(s, t):
+                        cmp = cmp.with_witness(Witness(w.probe, s, t, w.direction, POLICY))
+            self.found[i] = cmp
+            witness = e.witness or to_json(cmp.witness)
+            if witness is not None and witness.get("scope") == ISOLATED:
+                e = attrs.evolve(e, reasons=e.reasons + (
+                    f"the witness shows the difference only for this object alone: in the "
+                    f"whole policy another object decides that {what}",))
+            self.report[i] = e = attrs.evolve(e, witness=witness)
+            span, quiet = self.where[i]
+            code = fidelity_code(e.fidelity, e.directions)
+            if code is None or (quiet and Difference.BROADENED not in e.directions):
+                continue
+            sev = Severity.WARNING if code in ("ISC3002", "ISC3004") else Severity.NOTE
+            detail = f"; {e.reasons[0]}" if e.reasons else ""
+            if Difference.BROADENED in e.directions and e.fidelity is not Fidelity.BROADENED:
+                detail = "; it lets through some of what the source stopped" + detail
+            shown = cmp.witness if e.witness is not None else None
+            example = f" (e.g. {to_text(shown)})" if shown is not None else ""
+            out.append(Diagnostic.at(
+                code, sev, f"{e.source.kind} \"{e.source.name}\" is {e.fidelity.value}"
+                f"{detail}{example}", span))
+        return out

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from isc.ir.export import Output
+
 
 def check_golden(path: Path, text: str, update: bool) -> None:
     if update:
@@ -20,3 +22,16 @@ def check_golden(path: Path, text: str, update: bool) -> None:
         pytest.fail(f"{path} differs from the output (written to {actual}); "
                     "rerun with --update-golden if the change is intended")
     actual.unlink(missing_ok=True)
+
+
+def write_outdir(tmp_path: Path, output: Output, given: Output | None = None) -> Path:
+    """An OUTDIR as ``isc compile`` writes it for ``output``; ``given`` replaces the document
+    (an edit made by hand after compiling)."""
+    import isc
+    from isc.api import FILENAMES
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / FILENAMES[output.target]).write_text(isc.dumps(given or output), encoding="utf-8")
+    (out / "report.json").write_text(isc.dumps_report(output), encoding="utf-8")
+    return out

@@ -200,7 +200,8 @@ def test_never_broaden_on_mail(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["compile", str(tmp_path), "-o", str(tmp_path / "gate"),
                  "--never-broaden"]) == 1
     err = capsys.readouterr().err
-    assert 'error[ISC3007]: --never-broaden: mail-rule "Block executables" is dropped' in err
+    assert ('error[ISC3007]: --never-broaden: mail-rule "Block executables" lets through what '
+            'the source stopped (tag dropped)') in err
 
 
 @pytest.mark.parametrize("first", ["{D}{D}{D}-{D}{D}{D}{D}", "<script>", "[abc]"])

@@ -12,8 +12,7 @@ import attrs
 import pytest
 
 import isc
-from golden import check_golden
-from isc.cli import verify
+from golden import check_golden, write_outdir
 from isc.ir.common import Fidelity
 from isc.ir.export import Output
 from isc.ir.ztsa import RuleAction
@@ -71,19 +70,18 @@ def test_load_of_emit_is_identity(compiled: tuple[isc.Export, Output], tmp_path:
     assert isc.dumps(attrs.evolve(compiled[1], report=())) == isc.dumps(loaded)
 
 
-def test_verify_finds_no_undeclared_difference(compiled: tuple[isc.Export, Output]) -> None:
+def test_verify_finds_no_undeclared_difference(compiled: tuple[isc.Export, Output],
+                                               tmp_path: Path) -> None:
     export, output = compiled
-    assert export.web is not None
-    from isc.backends.ztsa_ia.probes import policy_pool
+    (result,) = isc.verify(export, str(write_outdir(tmp_path, output)))
+    assert result.target == "ztsa-ia" and not result.edits
+    assert result.findings, "the example has declared differences"
+    assert result.undeclared == ()
 
-    assert verify(export, output, policy_pool(export.web)) == []
 
-
-def test_verify_catches_a_perturbed_translation(compiled: tuple[isc.Export, Output]) -> None:
+def test_verify_catches_a_perturbed_translation(compiled: tuple[isc.Export, Output],
+                                                tmp_path: Path) -> None:
     export, output = compiled
-    assert export.web is not None
-    from isc.backends.ztsa_ia.probes import policy_pool
-
     rules = output.document.internet_access_rules
     index = next(i for i, r in enumerate(rules)
                  if r.action is RuleAction.BLOCK and r.enabled and r.url_categories
@@ -91,12 +89,15 @@ def test_verify_catches_a_perturbed_translation(compiled: tuple[isc.Export, Outp
     broken = attrs.evolve(rules[index], action=RuleAction.ALLOW)
     doc = attrs.evolve(output.document,
                        internet_access_rules=rules[:index] + (broken,) + rules[index + 1:])
-    bad = verify(export, attrs.evolve(output, document=doc), policy_pool(export.web))
+    given = attrs.evolve(output, document=doc)
+    (result,) = isc.verify(export, str(write_outdir(tmp_path, output, given)))
+    assert result.edits.changed == (f"internet-access-rule:{broken.name}",)
+    bad = result.undeclared
     assert bad, "a block rule turned into allow must be caught"
-    req, source, target, _ = bad[0]
-    assert source.action != target.action
-    assert req.url.startswith(("http://", "https://"))
-
+    f = bad[0]
+    assert f.source.action != f.target.action and f.compiled is not None
+    assert f.edited == (f"internet-access-rule:{broken.name}",)
+    assert f.probe.url.startswith(("http://", "https://"))
 
 def test_output_is_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
     outs = []

@@ -15,9 +15,8 @@ import attrs
 import pytest
 
 import isc
-from golden import check_golden
-from isc.backends.ems.probes import policy_pool
-from isc.cli import main, verify_mail
+from golden import check_golden, write_outdir
+from isc.cli import main
 from isc.ir.common import Difference
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Output
@@ -210,16 +209,19 @@ def test_temporary_ip_block_is_an_access_weakening_drop(compiled: tuple[isc.Expo
 # ---------------------------------------------------------------------- verification
 
 
-def test_verify_finds_no_undeclared_difference(compiled: tuple[isc.Export, Output]) -> None:
+def test_verify_finds_no_undeclared_difference(compiled: tuple[isc.Export, Output],
+                                               tmp_path: Path) -> None:
     export, output = compiled
-    assert export.mail is not None and isinstance(output.document, EmsPolicy)
-    assert verify_mail(export, output, policy_pool(export.mail, output.document)) == []
+    (result,) = isc.verify(export, str(write_outdir(tmp_path, output)))
+    assert result.target == "ems" and not result.edits
+    assert result.findings and result.undeclared == ()
 
 
-def test_verify_catches_a_perturbed_translation(compiled: tuple[isc.Export, Output]) -> None:
+def test_verify_catches_a_perturbed_translation(compiled: tuple[isc.Export, Output],
+                                                tmp_path: Path) -> None:
     export, output = compiled
     doc = output.document
-    assert export.mail is not None and isinstance(doc, EmsPolicy)
+    assert isinstance(doc, EmsPolicy)
     rules = doc.rules
     index = next(i for i, r in enumerate(rules)
                  if r.enabled and r.intercept.action is InterceptAction.QUARANTINE
@@ -228,11 +230,13 @@ def test_verify_catches_a_perturbed_translation(compiled: tuple[isc.Export, Outp
         rules[index].intercept, action=InterceptAction.NONE))
     perturbed = attrs.evolve(output, document=attrs.evolve(
         doc, rules=rules[:index] + (broken,) + rules[index + 1:]))
-    bad = verify_mail(export, perturbed, policy_pool(export.mail, doc))
+    (result,) = isc.verify(export, str(write_outdir(tmp_path, output, perturbed)))
+    assert len(result.edits.changed) == 1 and broken.name in result.edits.changed[0]
+    bad = result.undeclared
     assert bad, "a quarantine rule turned into do-not-intercept must be caught"
-    message, source, target, diff = bad[0]
-    assert source.action != target.action
-    assert message.recipient and diff is isc.Fidelity.BROADENED
+    f = bad[0]
+    assert f.source.action != f.target.action and f.compiled is not None
+    assert f.probe.recipient and Difference.BROADENED in f.undeclared
 
 
 def test_cli_verify_reports_a_perturbed_output_with_a_witness(
@@ -240,16 +244,20 @@ def test_cli_verify_reports_a_perturbed_output_with_a_witness(
     out = tmp_path / "out"
     assert main(["compile", str(EXAMPLE / "export"), "-o", str(out)]) == 0
     assert main(["verify", str(EXAMPLE / "export"), "--against", str(out)]) == 0
-    assert "0 undeclared difference(s)" in capsys.readouterr().out
+    assert "undeclared: none" in capsys.readouterr().out
     doc = json.loads((out / "ems.json").read_text(encoding="utf-8"))
     rules = [r for r in doc["rules"] if r["enabled"] and r["fidelity"] == "exact"
              and r["intercept"]["action"] == "quarantine"]
     rules[0]["intercept"]["action"] = "none"
     (out / "ems.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     assert main(["verify", str(EXAMPLE / "export"), "--against", str(out)]) == 1
-    printed = capsys.readouterr().out
-    assert "error[ISC3008]: mail " in printed
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "error[ISC3008]: ems.json: mail " in printed
     assert "source quarantine by mail-rule" in printed and "target deliver" in printed
+    assert "changed by the edited object(s) ems-rule:" in printed
+    assert "replay: isc explain INPUT... --against OUTDIR --message '{" in printed
+    assert "warning[ISC3016]" in captured.err and "1 object(s) differ" in captured.err
 
 
 def test_cli_explain_mail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

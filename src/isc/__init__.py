@@ -15,16 +15,19 @@ from isc.api import (
     load,
     loads,
     optimize,
+    verify,
 )
 from isc.diagnostics import Diagnostic, Severity
 from isc.errors import IscError
 from isc.ir import Decision, Export, Fidelity, MailMessage, Output, WebRequest
+from isc.ir.common import Difference
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Decision",
     "Diagnostic",
+    "Difference",
     "Export",
     "Fidelity",
     "IscError",
@@ -41,4 +44,5 @@ __all__ = [
     "load",
     "loads",
     "optimize",
+    "verify",
 ]

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import PurePosixPath
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import attrs
 
 from isc import backends
 from isc.backends import ems, ztsa_ia
+from isc.backends.ems import verify as mail_verify
+from isc.backends.ems.probes import policy_pool as mail_pool
+from isc.backends.verification import Edits, Verification
+from isc.backends.ztsa_ia import verify as web_verify
+from isc.backends.ztsa_ia.probes import policy_pool as web_pool
 from isc.diagnostics import Diagnostic, Severity, Span, sort_key
 from isc.errors import DocumentError, IscError, ParseError
 from isc.frontends import _text, containers
@@ -23,6 +29,7 @@ from isc.frontends.mail import MailBuilder, is_imss_ini, looks_like_mail_list
 from isc.frontends.web import WebBuilder, classify
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output, SourceFile
+from isc.ir.fingerprint import content_hash, document_fingerprint, object_fingerprints
 from isc.ir.keyword_expr import Dialect, Node
 from isc.ir.requests import Decision, MailMessage, WebRequest
 from isc.ir.serde import dump_report, dump_ztsa, load_ztsa
@@ -32,6 +39,9 @@ from isc.models import ems as ems_model
 from isc.models import imsva, iwsva, ztsa
 from isc.passes import MAIL_PASSES, PASSES, PassContext, run_mail_pipeline, run_pipeline
 from isc.schemas import validate
+
+#: The document each target writes in OUTDIR.
+FILENAMES = {ztsa_ia.NAME: ztsa_ia.FILENAME, ems.NAME: ems.FILENAME}
 
 _INI_HEADER = re.compile(r"^[ \t]*\[[^\]\r\n]+\][ \t]*\r?$", re.MULTILINE)
 
@@ -122,7 +132,8 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                         ("name it in a file attribute of the XML rule set",)))
                 else:
                     recognised = "unrecognised"
-                files.append(SourceFile(m.display, recognised, enc, len(m.data), m.rel))
+                files.append(SourceFile(m.display, recognised, enc, len(m.data), m.rel,
+                                        content_hash(m.data)))
                 if recognised == "unrecognised":
                     diags.append(Diagnostic.at("ISC2008", Severity.WARNING,
                                                "not an InterScan file isc knows; not read",
@@ -133,7 +144,7 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                 if result.text is not None:
                     texts[m.display] = result.text
                 files.append(SourceFile(m.display, result.kind, result.encoding, len(m.data),
-                                        m.rel))
+                                        m.rel, content_hash(m.data)))
                 continue
             elif kind == "pem":
                 recognised = "PEM certificate"
@@ -144,7 +155,8 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                                            Span(m.display)))
         except IscError as exc:
             diags.append(exc.diagnostic())
-        files.append(SourceFile(m.display, recognised, None, len(m.data), m.rel))
+        files.append(SourceFile(m.display, recognised, None, len(m.data), m.rel,
+                                content_hash(m.data)))
     if outputs and not builder.touched and not mail.touched:
         _raise_errors(diags)
         return outputs[0]
@@ -204,7 +216,7 @@ def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None) 
     if mail is not None:
         mail = run_mail_pipeline(mail, None if names is None else
                                  tuple(n for n in names if n in MAIL_PASSES), ctx)
-    return attrs.evolve(export, web=web, mail=mail,
+    return attrs.evolve(export, web=web, mail=mail, optimized=True,
                         diagnostics=tuple(sorted(export.diagnostics + tuple(ctx.diagnostics),
                                                  key=sort_key)))
 
@@ -229,7 +241,8 @@ def compile(export: Export, target: str = "ztsa-ia", *,
                                   ztsa_ia.Options(identity_map=dict(identity_map or {})))
     diags = tuple(sorted(export.diagnostics + out.diagnostics, key=sort_key))
     return attrs.evolve(out, diagnostics=diags, files=tuple(
-        (f.path, f.rel or f.path) for f in export.files))
+        (f.path, f.rel or f.path) for f in export.files), input=export.fingerprint(),
+        optimized=export.optimized)
 
 
 def merged_diagnostics(outputs: list[Output]) -> tuple[Diagnostic, ...]:
@@ -255,7 +268,9 @@ def dumps(output: Output) -> str:
 def dumps_report(output: Output, *more: Output) -> str:
     """report.json: every source object's fate and fidelity, and every diagnostic, citing
     files by their path inside the input (as the target documents do). Several outputs of
-    one export (``compile --target all``) share one report."""
+    one export (``compile --target all``) share one report. It also records what ``verify``
+    needs to know what it checks: the isc version, the input's fingerprint, the options,
+    and the documents it belongs with, with a fingerprint of each emitted object."""
     outputs = (output, *more)
     rel = dict(f for o in outputs for f in o.files)
     merged = attrs.evolve(
@@ -264,8 +279,29 @@ def dumps_report(output: Output, *more: Output) -> str:
         diagnostics=tuple(attrs.evolve(d, file=rel.get(d.file, d.file)) if d.file else d
                           for d in merged_diagnostics(list(outputs))))
     doc = dump_report(merged)
+    doc.update(provenance(outputs))
     validate(doc, "report-1")
     return _json_text(doc)
+
+
+def provenance(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any]:
+    """The report's record of how its documents were made (``isc``, ``input``,
+    ``options``, ``documents``)."""
+    fingerprint, files = outputs[0].input
+    identities = sorted({(dn, name) for o in outputs for dn, name, confirmed in o.identities
+                         if confirmed})
+    return {
+        "isc": {"version": _version()},
+        "input": {"fingerprint": fingerprint,
+                  "files": [{"path": p, "sha256": h} for p, h in files]},
+        "options": {"optimize": outputs[0].optimized,
+                    "identityMap": [{"ldapDn": dn, "ssoName": name} for dn, name in identities]},
+        "documents": {
+            FILENAMES[o.target]: {"schema": doc["schema"],
+                                  "fingerprint": document_fingerprint(doc),
+                                  "objects": object_fingerprints(doc)}
+            for o in outputs for doc in (to_json(o),)},
+    }
 
 
 def _json_text(doc: dict[str, Any]) -> str:
@@ -294,3 +330,142 @@ def decide_mail(policy: Export | Output, message: MailMessage) -> Decision:
     if policy.mail is None:
         raise IscError("the export has no mail policy", code="ISC1009")
     return imsva.decide(policy.mail, message)
+
+
+# ---------------------------------------------------------------------- verify
+
+
+def verify(export: Export, against: str, *, samples: int = 4000, seed: int = 0,
+           requests: tuple[WebRequest, ...] | list[WebRequest] = (), force: bool = False,
+           progress: Callable[[str, int], None] | None = None) -> list[Verification]:
+    """Check the documents in ``against`` (an OUTDIR, or one document in it) against the
+    export they were compiled from: one :class:`Verification` per target the export has.
+
+    The documents are judged on their own merits: isc compiles the export again (with the
+    options report.json records) and decides many probes with the source, the given
+    documents and the fresh compile. A difference is declared only where the given
+    document decides like the compiled one and a deciding object of the compiled one
+    declares that direction; every difference an edited, added or deleted object makes is
+    reported. Refuses (``ISC3015``) documents compiled from another input, or without a
+    report.json, unless ``force``. ``progress(target, probes)`` is called before each
+    target's probes are decided.
+    """
+    where = Path(against)
+    outdir = where if where.is_dir() else where.parent
+    report = _read_report(outdir / "report.json")
+    notes: list[str] = []
+    fingerprint, files = export.fingerprint()
+    if report is None:
+        if not force:
+            raise IscError(f"{outdir}: no report.json: isc cannot tell what was compiled, so "
+                           "it cannot tell a translation's declared differences from edits "
+                           "(compile again, or use --force to count every difference as "
+                           "undeclared)", code="ISC3015", span=Span(str(outdir)))
+        notes.append("no report.json: isc cannot check that the output was compiled from "
+                     "this input")
+    else:
+        recorded = report.get("input", {}).get("fingerprint")
+        if recorded != fingerprint:
+            message = _input_mismatch(report, fingerprint, files)
+            if not force:
+                raise IscError(message + " (use --force to verify anyway)", code="ISC3015",
+                               span=Span(str(outdir / "report.json")))
+            notes.append(message)
+        version = report.get("isc", {}).get("version")
+        if version != _version():
+            notes.append(f"report.json was written by isc {version}; this is isc {_version()}")
+    options = (report or {}).get("options", {})
+    base = optimize(export) if options.get("optimize", True) else export
+    identity = {m["ldapDn"]: m["ssoName"] for m in options.get("identityMap", [])}
+    out = []
+    for target, policy in ((ztsa_ia.NAME, base.web), (ems.NAME, base.mail)):
+        if policy is None:
+            continue
+        name = FILENAMES[target]
+        path = where if where.is_file() and where.name == name else outdir / name
+        if not path.is_file():
+            raise IscError(f"{path}: no {target} document to verify the "
+                           f"{'web' if target == ztsa_ia.NAME else 'mail'} policy against",
+                           code="ISC1009", span=Span(str(path)))
+        raw = _json(containers.Member(str(path), name, path.read_bytes()))
+        given = load(str(path))
+        if not isinstance(given, Output) or given.target != target:
+            raise IscError(f"{path} is not an isc {target} document", code="ISC1007")
+        compiled = compile(base, target, identity_map=identity)
+        fresh = object_fingerprints(to_json(compiled))
+        edits = Edits.between(object_fingerprints(raw), fresh)
+        doc_notes = list(notes)
+        recorded_doc = (report or {}).get("documents", {}).get(name)
+        if report is not None and (recorded_doc is None or recorded_doc.get("objects") != fresh):
+            doc_notes.append(f"isc {_version()} does not compile this input into the {name} "
+                             "that report.json records (another isc version or edited "
+                             "options): differences are judged against what it compiles now")
+        out.append(_verify_target(base, target, given, compiled, edits, samples, seed,
+                                  requests, name, doc_notes, progress))
+    return out
+
+
+def _verify_target(base: Export, target: str, given: Output, compiled: Output, edits: Edits,
+                   samples: int, seed: int, requests: tuple[WebRequest, ...] | list[WebRequest],
+                   name: str, notes: list[str], progress: Callable[[str, int], None] | None
+                   ) -> Verification:
+    findings: list[Any]
+    if target == ztsa_ia.NAME:
+        assert base.web is not None
+        web_probes = web_pool(base.web, limit=samples, seed=seed)
+        web_probes += web_verify.edit_probes(given, compiled, edits) + list(requests)
+        count = len(web_probes)
+        if progress is not None:
+            progress(target, count)
+        findings = list(web_verify.verify(base.web, given, compiled, edits, web_probes))
+    else:
+        assert base.mail is not None and isinstance(compiled.document, EmsPolicy)
+        messages = mail_pool(base.mail, compiled.document, limit=samples, seed=seed)
+        messages += mail_verify.edit_probes(base.mail, given, compiled, edits)
+        count = len(messages)
+        if progress is not None:
+            progress(target, count)
+        findings = list(mail_verify.verify(base.mail, given, compiled, edits, messages))
+    return Verification(target, name, count, tuple(findings), edits, tuple(notes))
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IscError(f"{path}: not an isc report: {exc}", code="ISC1007",
+                       span=Span(str(path))) from exc
+    if not isinstance(doc, dict) or doc.get("schema") != "isc/report/1":
+        raise IscError(f"{path}: not an isc report (no \"schema\": \"isc/report/1\")",
+                       code="ISC1007", span=Span(str(path)))
+    return doc
+
+
+def _input_mismatch(report: dict[str, Any], fingerprint: str,
+                    files: tuple[tuple[str, str], ...]) -> str:
+    """Which input report.json was compiled from, which this is, and the files that differ."""
+    recorded = report.get("input", {})
+    if not recorded.get("fingerprint"):
+        return ("report.json records no input fingerprint (written before isc recorded one): "
+                "compile again")
+    then = {f["path"]: f["sha256"] for f in recorded.get("files", [])
+            if isinstance(f, dict) and "path" in f and "sha256" in f}
+    now = dict(files)
+    changed = sorted(p for p in then.keys() & now.keys() if then[p] != now[p])
+    gone = sorted(then.keys() - now.keys())
+    new = sorted(now.keys() - then.keys())
+    what = "; ".join(x for x in (
+        f"changed: {', '.join(changed[:5])}" if changed else "",
+        f"not in this input: {', '.join(gone[:5])}" if gone else "",
+        f"new in this input: {', '.join(new[:5])}" if new else "") if x)
+    return (f"the output was compiled from another input: report.json records input "
+            f"{recorded['fingerprint']}, this input is {fingerprint}"
+            + (f" ({what})" if what else ""))
+
+
+def _version() -> str:
+    from isc import __version__
+
+    return __version__

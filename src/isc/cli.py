@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import csv
 import dataclasses
@@ -21,20 +20,24 @@ from typing import Any, NoReturn, TextIO
 
 from isc import api
 from isc.backends import ems as ems_backend
-from isc.backends.ems import fidelity as mail_fidelity
-from isc.backends.ems import probes as mail_probes
+from isc.backends.verification import Finding, Verification
 from isc.backends.ztsa_ia import FILENAME
-from isc.backends.ztsa_ia.fidelity import classify, covers
-from isc.backends.ztsa_ia.probes import policy_pool
+from isc.backends.ztsa_ia.fidelity import describe_request
 from isc.diagnostics import CODES, Diagnostic, Severity, Span
 from isc.errors import IscError
 from isc.ir import categories
-from isc.ir.common import Fidelity, Meta
-from isc.ir.ems import EmsPolicy
-from isc.ir.export import Export, Output
-from isc.ir.requests import Decision, MailMessage, WebRequest
+from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity
+from isc.ir.export import Export, Output, ReportEntry
+from isc.ir.requests import (
+    Decision,
+    MailMessage,
+    WebRequest,
+    message_from_json,
+    message_to_json,
+    request_from_json,
+    request_to_json,
+)
 from isc.ir.web import AccountKind
-from isc.ir.ztsa import ZtsaPolicy
 from isc.models.iwsva import ldap_name
 
 ZTSA = "ztsa-ia"
@@ -44,11 +47,6 @@ _FILENAMES = {ZTSA: FILENAME, EMS: ems_backend.FILENAME}
 EXIT_OK = 0
 EXIT_GATE = 1
 EXIT_INPUT = 2
-
-#: Dropped kinds whose loss cannot let anything through that the source stopped.
-_HARMLESS_DROPS = frozenset({"x-forwarded-for", "pac-file", "user-identification",
-                             "approved-file-list", "schedule", "default",
-                             "global-url-blocking.exception"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -140,7 +138,14 @@ def _parser() -> _Parser:
                    help="the true file type of the download (e.g. exe, zip)")
     e.add_argument("--decrypted", choices=("yes", "no"),
                    help="whether HTTPS is decrypted (default: the policy's HTTPS rules decide)")
+    e.add_argument("--request", metavar="JSON",
+                   help="the web request as a JSON object, as report.json witnesses and "
+                        "verify --requests write it ({\"url\": ..., \"client\": ..., ...}); "
+                        "@FILE reads it from FILE")
     e.add_argument("--mail", metavar="FILE.eml", help="the message to decide (RFC 5322 file)")
+    e.add_argument("--message", metavar="JSON",
+                   help="the message as a JSON object, as report.json witnesses write it "
+                        "({\"sender\": ..., \"recipient\": ..., ...}); @FILE reads it from FILE")
     e.add_argument("--direction", choices=("incoming", "outgoing"),
                    help="the message's direction (default: the internal addresses decide)")
     e.add_argument("--recipient", help="the recipient to evaluate for (default: first To/Cc)")
@@ -164,6 +169,9 @@ def _parser() -> _Parser:
                    help="how many requests or messages to generate per target (default: 4000)")
     v.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the generator, for a reproducible sample (default: 0)")
+    v.add_argument("--force", action="store_true",
+                   help="verify even an output compiled from another input, or one without "
+                        "report.json (every difference the other input makes is reported)")
     v.add_argument("--requests", metavar="FILE",
                    help="JSON lines of extra web requests, each {\"url\", \"client\", "
                         "\"user\", \"groups\", \"categories\", \"when\", \"decrypted\", "
@@ -580,38 +588,79 @@ def _unused_mappings(imap: IdentityMap | None, outputs: Sequence[Output]) -> lis
             for dn, name in imap.names.items() if ldap_name(dn) not in used]
 
 
-def _broadening(output: Output) -> list[str]:
-    harmless = ems_backend.HARMLESS_DROPS if output.target == ems_backend.NAME \
-        else _HARMLESS_DROPS
-    problems = []
-    for e in output.report:
-        weakening = e.fidelity is Fidelity.BROADENED or (
-            e.fidelity is Fidelity.DROPPED and e.source.kind not in harmless)
-        if not weakening:
-            continue
-        where = f"{e.source.file}:{e.source.line}:1" if e.source.file else "isc"
-        msg = (f"{where}: error[ISC3007]: --never-broaden: {e.source.kind} "
-               f"\"{e.source.name}\" is {e.fidelity.value}")
-        if e.witness and "request" in e.witness:
-            req = e.witness["request"]
-            msg += (f"; witness: {req['url']} (client {req.get('client')}) is "
-                    f"{e.witness['source']} in the source, {e.witness['target']} in the target")
-        elif e.witness and "message" in e.witness:
-            m = e.witness["message"]
-            msg += (f"; witness: mail {m.get('sender') or '<>'} → {m.get('recipient')} is "
-                    f"{_action_of(e.witness.get('source'))} in the source, "
-                    f"{_action_of(e.witness.get('target'))} in the target")
-        elif e.reasons:
-            msg += f"; {e.reasons[0]}"
-        problems.append(msg)
-    return problems
+def _broadened(outputs: Sequence[Output]) -> list[tuple[Output, ReportEntry]]:
+    """Every object whose directions include ``broadened``, whatever its tag (semantics.md
+    §5), each once."""
+    out = []
+    seen: set[tuple[str, str, str, int]] = set()
+    for o in outputs:
+        for e in o.report:
+            key = (e.source.kind, e.source.name, e.source.file, e.source.line)
+            if Difference.BROADENED in e.directions and key not in seen:
+                seen.add(key)
+                out.append((o, e))
+    return out
 
 
-def _action_of(decision: object) -> str:
-    if isinstance(decision, dict):
-        return str(decision.get("action"))
-    return str(decision)
+def _broadening(found: list[tuple[Output, ReportEntry]]) -> list[Diagnostic]:
+    """What ``--never-broaden`` refuses: one ``ISC3007`` per object, with its witness (and
+    the command that replays it) or its reason."""
+    out = []
+    for o, e in found:
+        shown = {rel: display for display, rel in o.files}  # as the user named the file
+        msg = (f"{e.source.kind} \"{e.source.name}\" lets through what the source "
+               f"stopped (tag {e.fidelity.value})")
+        notes = []
+        witness = e.witness if e.witness and e.witness.get("direction") == "broadened" \
+            else None
+        if witness is not None:
+            msg += f"; witness: {_witness_words(witness)}"
+            notes.append(f"replay: isc explain INPUT... --against OUTDIR {_replay(witness)}")
+            if witness.get("scope") == "isolated":
+                notes.append("the witness shows it for this object alone; in the whole "
+                             "policy another object decides that "
+                             + ("request" if "request" in witness else "message"))
+        else:
+            why = next((r for r in e.reasons if "let" in r or "guess" in r or "more" in r),
+                       e.reasons[0] if e.reasons else "")
+            if why:
+                msg += f"; {why}"
+        out.append(Diagnostic("ISC3007", Severity.ERROR, f"--never-broaden: {msg}",
+                              shown.get(e.source.file, e.source.file) or None,
+                              e.source.line or None, 1 if e.source.line else None,
+                              tuple(notes)))
+    return out
 
+
+def _witness_words(witness: Mapping[str, Any]) -> str:
+    """A report witness in words: the request or message, then the two decisions."""
+    if "request" in witness:
+        what = describe_request(witness["request"])
+    else:
+        m = witness.get("message", {})
+        what = f"mail {m.get('sender') or '<>'} → {m.get('recipient')}"
+        if m.get("subject"):
+            what += f" \"{str(m['subject'])[:40]}\""
+    return f"{what} is {witness.get('source')} in the source, {witness.get('target')} in the target"
+
+
+def _replay(witness: Mapping[str, Any]) -> str:
+    """The ``isc explain`` option that replays a witness."""
+    if "request" in witness:
+        return f"--request '{json.dumps(witness['request'], ensure_ascii=False)}'"
+    return f"--message '{json.dumps(witness.get('message', {}), ensure_ascii=False)}'"
+
+
+def _broadening_warning(args: argparse.Namespace,
+                        found: list[tuple[Output, ReportEntry]]) -> None:
+    """Without ``--never-broaden``: one warning line saying what lets through what the source
+    stopped, so that a fail-open never passes unseen."""
+    names = [f"{e.source.kind} \"{e.source.name}\"" for _, e in found]
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    _say(args, f"isc: warning: {len(names)} object(s) let through some of what the source "
+               f"stopped: {', '.join(names[:3])}{more}; their witnesses and reasons are in "
+               "report.json (--never-broaden makes this an error)",
+         {"summary": "broadened", "objects": len(names), "first": names[:3]}, sys.stderr)
 
 
 # ---------------------------------------------------------------------- commands
@@ -659,14 +708,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
     _say(args, f"wrote {', '.join(written) or 'nothing (unchanged)'} in {outdir}"
          + (f"; removed {', '.join(removed)} (not compiled this time)" if removed else ""),
          {"summary": "wrote", "outdir": str(outdir), "written": written, "removed": removed})
-    if args.never_broaden:
-        problems = [p for o in outputs for p in _broadening(o)]
-        if problems:
-            for p in problems:
-                _say_rendered(args, p, sys.stderr)
-            _say(args, f"isc: --never-broaden: {len(problems)} object(s) would broaden access",
-                 {"summary": "never-broaden", "broadening": len(problems)}, sys.stderr)
-            return EXIT_GATE
+    found = _broadened(outputs)
+    if found and args.never_broaden:
+        _print_diagnostics(_broadening(found), args.format, texts, sys.stderr)
+        _say(args, f"isc: --never-broaden: {len(found)} object(s) would broaden access",
+             {"summary": "never-broaden", "broadening": len(found)}, sys.stderr)
+        return EXIT_GATE
+    if found:
+        _broadening_warning(args, found)
     return EXIT_OK
 
 
@@ -825,21 +874,52 @@ def _message(args: argparse.Namespace) -> MailMessage:
                                 dlp_templates=tuple(args.dlp_template))
 
 
+def _json_option(option: str, value: str) -> Any:
+    """The JSON object of ``--request`` / ``--message`` (``@FILE``: read from FILE)."""
+    text = _read_option_file(value[1:], option) if value.startswith("@") else value
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IscError(f"{option}: not JSON: {exc.msg} at column {exc.colno}",
+                       code="ISC1007") from exc
+
+
+def _request_json(value: str) -> WebRequest:
+    data = _json_option("--request", value)
+    cats = data.get("categories", []) if isinstance(data, dict) else []
+    problems = [p for p in map(_category_problem, cats if isinstance(cats, list) else []) if p]
+    if problems:
+        raise IscError(f"--request: {problems[0]}", code="ISC2004")
+    try:
+        return request_from_json(data, "--request")
+    except ValueError as exc:
+        raise IscError(str(exc), code="ISC1007") from exc
+
+
+def _message_json(value: str) -> MailMessage:
+    try:
+        return message_from_json(_json_option("--message", value), "--message")
+    except ValueError as exc:
+        raise IscError(str(exc), code="ISC1007") from exc
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
-    if not args.url and not args.mail:
-        raise IscError("explain needs --url URL or --mail FILE.eml", code="ISC1009")
-    if args.url and args.mail:
-        raise IscError("explain takes --url or --mail, not both", code="ISC1009")
+    given = [o for o, v in (("--url", args.url), ("--request", args.request),
+                            ("--mail", args.mail), ("--message", args.message)) if v]
+    if len(given) != 1:
+        raise IscError("explain needs exactly one of --url URL, --request JSON, --mail "
+                       "FILE.eml or --message JSON" + (f" (given: {', '.join(given)})"
+                                                        if given else ""), code="ISC1009")
     export = _load_export(args)
     source: Decision
     target: Decision | None
-    if args.mail:
-        message = _message(args)
+    if args.mail or args.message:
+        message = _message(args) if args.mail else _message_json(args.message)
         source = api.decide_mail(export, message)
         target = (api.decide_mail(_load_output(args.against, EMS), message)
                   if args.against else None)
     else:
-        req = _request(args)
+        req = _request(args) if args.url else _request_json(args.request)
         source = api.decide_web(export, req)
         target = api.decide_web(_load_output(args.against), req) if args.against else None
     if args.format == "json":
@@ -860,8 +940,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _extra_requests(path: str | None) -> list[WebRequest]:
-    """The requests of ``verify --requests FILE``, one JSON object per line; every bad line
-    is an error at FILE:LINE, all of them reported at once."""
+    """The requests of ``verify --requests FILE``, one JSON object per line (the form
+    report.json witnesses have); every bad line is an error at FILE:LINE, all of them
+    reported at once."""
     if not path:
         return []
     text = _read_option_file(path, "the requests file")
@@ -871,30 +952,20 @@ def _extra_requests(path: str | None) -> list[WebRequest]:
             continue
         try:
             d = json.loads(line)
-            if not isinstance(d, dict):
-                raise TypeError("a request is a JSON object")
-            cats = d.get("categories", [])
-            cats = [cats] if isinstance(cats, str | int) else cats
-            if not isinstance(cats, list):
-                raise TypeError("categories is a list of names or IDs")
-            bad = [(c, p) for c, p in ((c, _category_problem(c)) for c in cats) if p]
+            cats = d.get("categories", []) if isinstance(d, dict) else []
+            if isinstance(cats, str | int) and not isinstance(cats, bool):
+                cats = d["categories"] = [cats]
+            bad = [(c, p) for c, p in ((c, _category_problem(c))
+                                       for c in (cats if isinstance(cats, list) else [])) if p]
             for c, problem in bad:
                 col = line.find(json.dumps(c, ensure_ascii=False)) + 1 or 1
                 errors.append(Diagnostic("ISC2004", Severity.ERROR, problem, path, n, col))
-            if bad:
-                continue
-            when = dt.datetime.fromisoformat(d["when"]) if d.get("when") else None
-            out.append(WebRequest(d["url"], client=d.get("client"), user=d.get("user"),
-                                  groups=tuple(d.get("groups", ())), categories=tuple(cats),
-                                  when=when, decrypted=d.get("decrypted"),
-                                  file_type=d.get("fileType")))
+            if not bad:
+                out.append(request_from_json(d, "request"))
         except json.JSONDecodeError as exc:
             errors.append(Diagnostic("ISC1007", Severity.ERROR, f"not a request: {exc.msg}",
                                      path, n, exc.colno))
-        except KeyError as exc:
-            errors.append(Diagnostic("ISC1007", Severity.ERROR,
-                                     f"not a request: missing key {exc}", path, n, 1))
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:
             errors.append(Diagnostic("ISC1007", Severity.ERROR, f"not a request: {exc}",
                                      path, n, 1))
     if errors:
@@ -902,176 +973,75 @@ def _extra_requests(path: str | None) -> list[WebRequest]:
     return out
 
 
-def verify(export: Export, output: Output, requests: Iterable[WebRequest]
-           ) -> list[tuple[WebRequest, Decision, Decision, Fidelity]]:
-    """Requests decided differently in a way no fidelity tag declares."""
-    doc = output.document
-    assert isinstance(doc, ZtsaPolicy)
-    tags: dict[tuple[str, str], list[Fidelity]] = {}
-    by_source: dict[tuple[str, str], list[Fidelity]] = {}
-    named: list[tuple[str, str, Meta]] = [
-        ("url-allow-list", e.value, e.meta) for e in doc.url_allow_list]
-    named += [("url-deny-list", e.value, e.meta) for e in doc.url_deny_list]
-    named += [("internet-access-rule", r.name, r.meta) for r in doc.internet_access_rules]
-    named += [("inspection-exception", e.domain, e.meta) for e in doc.inspection_exceptions]
-    for kind, name, meta in named:
-        tags.setdefault((kind, name), []).append(meta.fidelity)
-        if meta.source is not None:
-            key = (meta.source.kind, meta.source.name)
-            by_source.setdefault(key, []).append(meta.fidelity)
-    for e in output.report:
-        by_source.setdefault((e.source.kind, e.source.name), []).append(e.fidelity)
-    undeclared: list[tuple[WebRequest, Decision, Decision, Fidelity]] = []
-    assert export.web is not None
-    for req in requests:
-        s = api.decide_web(export, req)
-        t = api.decide_web(output, req)
-        diff = classify(s.action, t.action)
-        if diff is Fidelity.EXACT:
-            continue
-        declared: list[Fidelity] = []
-        if t.decided_by is not None:
-            declared += tags.get((t.decided_by.kind, t.decided_by.name), [])
-        if s.decided_by is not None:
-            declared += by_source.get((s.decided_by.kind, s.decided_by.name), [])
-        if not any(covers(tag, diff) for tag in declared):
-            undeclared.append((req, s, t, diff))
-    return undeclared
-
-
-def verify_mail(export: Export, output: Output, messages: Iterable[MailMessage]
-                ) -> list[tuple[MailMessage, Decision, Decision, Fidelity]]:
-    """Messages decided differently in a way no fidelity tag declares."""
-    doc = output.document
-    assert isinstance(doc, EmsPolicy) and export.mail is not None
-    tags: dict[str, list[Fidelity]] = {}
-    by_source: dict[tuple[str, str], list[Fidelity]] = {}
-    for rule in doc.rules:
-        tags.setdefault(rule.name, []).append(rule.meta.fidelity)
-        if rule.meta.source is not None:
-            by_source.setdefault((rule.meta.source.kind, rule.meta.source.name),
-                                 []).append(rule.meta.fidelity)
-    for e in output.report:
-        by_source.setdefault((e.source.kind, e.source.name), []).append(e.fidelity)
-    by_kind: dict[str, list[Fidelity]] = {}
-    for e in output.report:
-        by_kind.setdefault(e.source.kind, []).append(e.fidelity)
-    undeclared: list[tuple[MailMessage, Decision, Decision, Fidelity]] = []
-    for m in messages:
-        s = api.decide_mail(export, m)
-        t = api.decide_mail(output, m)
-        diff = mail_fidelity.classify(s, t)
-        if diff is Fidelity.EXACT:
-            continue
-        declared: list[Fidelity] = []
-        for d in (s, t):
-            if d.decided_by is None:
-                continue
-            declared += tags.get(d.decided_by.name, [])
-            declared += by_source.get((d.decided_by.kind, d.decided_by.name), [])
-            for kind in _MAIL_KINDS.get(d.decided_by.kind, ()):
-                declared += by_kind.get(kind, [])
-        for name in _applied_rules(s.trace + t.trace):  # rules that applied, not deciding
-            declared += by_source.get(("mail-rule", name), []) + tags.get(name, [])
-        if any("approved sender" in line for line in s.trace + t.trace):
-            declared += by_kind.get("approved-senders.entry", [])
-        for mod in {mod.partition(":")[0] for mod in s.modifications + t.modifications}:
-            declared += by_kind.get(mod, []) if mod in _MAIL_KINDS else []
-        if not any(mail_fidelity.covers(tag, diff) for tag in declared):
-            undeclared.append((m, s, t, diff))
-    return undeclared
-
-
-#: Model ``decided_by`` kinds → the report kinds of the source objects they stand for
-#: (global settings are named differently on the two sides, so any entry of the kind counts).
-_MAIL_KINDS: dict[str, tuple[str, ...]] = {
-    "blocked-ip": ("sender-filtering.blocked-ip", "sender-filtering.approved-ip"),
-    "blocked-sender": ("blocked-senders.entry",),
-    "dkim-enforcement": ("dkim-enforcement",),
-    "dkim-verification": ("dkim-enforcement",),
-    "dmarc": ("dmarc",),
-}
-
-_TRACE_RULE = re.compile(r"rule ('.*'|\".*\"): [a-z-]+$")
-
-
-def _applied_rules(trace: Iterable[str]) -> list[str]:
-    """Rule names in a mail model's trace (``... rule 'NAME': action``)."""
-    names = []
-    for line in trace:
-        m = _TRACE_RULE.search(line)
-        if m:
-            with contextlib.suppress(ValueError, SyntaxError):
-                names.append(str(ast.literal_eval(m.group(1))))
-    return names
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     export = _load_export(args)
     if export.web is None and export.mail is None:
         raise IscError("the input has no web or mail policy to verify", code="ISC1009")
-    progress = sys.stderr.isatty()
-    bad_total = 0
-    if export.web is not None:
-        output = _with_report(_load_output(args.against), Path(args.against))
-        requests = policy_pool(export.web, limit=args.samples, seed=args.seed)
-        requests += _extra_requests(args.requests)
-        if progress:
-            _say(args, f"verifying {len(requests)} requests…",
-                 {"progress": "verify", "target": ZTSA, "requests": len(requests)}, sys.stderr)
-        bad = verify(export, output, requests)
-        for req, s, t, diff in bad[:20]:
-            _say_rendered(args, f"error[ISC3008]: {req.url} (client {req.client}, user "
-                          f"{req.user}, categories {list(req.categories)}): source "
-                          f"{_describe(s)}; target {_describe(t)}; {diff.value}, not declared "
-                          f"by any fidelity tag")
-        _say(args, f"isc verify: {len(requests)} requests, {len(bad)} undeclared difference(s)",
-             {"summary": "verify", "target": ZTSA, "requests": len(requests),
-              "undeclared": len(bad)})
-        bad_total += len(bad)
-    if export.mail is not None:
-        output = _with_report(_load_output(args.against, EMS), Path(args.against))
-        doc = output.document
-        assert isinstance(doc, EmsPolicy)
-        messages = mail_probes.policy_pool(export.mail, doc, limit=args.samples,
-                                           seed=args.seed)
-        if progress:
-            _say(args, f"verifying {len(messages)} messages…",
-                 {"progress": "verify", "target": EMS, "messages": len(messages)}, sys.stderr)
-        mbad = verify_mail(export, output, messages)
-        for m, s, t, diff in mbad[:20]:
-            _say_rendered(args, f"error[ISC3008]: mail {m.sender or '<>'} → {m.recipient} "
-                          f"{json.dumps(mail_fidelity.message_json(m), ensure_ascii=False)}: "
-                          f"source {_describe(s)}; target {_describe(t)}; {diff.value}, "
-                          f"not declared by any fidelity tag")
-        _say(args, f"isc verify: {len(messages)} messages, {len(mbad)} undeclared "
-             f"difference(s)", {"summary": "verify", "target": EMS,
-                                "messages": len(messages), "undeclared": len(mbad)})
-        bad_total += len(mbad)
-    return EXIT_GATE if bad_total else EXIT_OK
+    requests = _extra_requests(args.requests)
+
+    def progress(target: str, count: int) -> None:
+        what = "requests" if target == ZTSA else "messages"
+        _say(args, f"verifying {_FILENAMES[target]}: {count} {what}…",
+             {"progress": "verify", "target": target, what: count}, sys.stderr)
+
+    results = api.verify(export, args.against, samples=args.samples, seed=args.seed,
+                         requests=requests, force=args.force,
+                         progress=progress if sys.stderr.isatty() else None)
+    undeclared = 0
+    for v in results:
+        for note in v.notes:
+            _say(args, f"isc verify: {v.document}: note: {note}",
+                 {"summary": "verify-note", "document": v.document, "note": note}, sys.stderr)
+        if v.edits:
+            words = v.edits.words()
+            _print_diagnostics([Diagnostic(
+                "ISC3016", Severity.WARNING,
+                f"{v.document}: {len(words)} object(s) differ from what isc compiles from this "
+                f"input: " + "; ".join(words[:10]) + ("; …" if len(words) > 10 else ""),
+                str(Path(args.against) / v.document) if Path(args.against).is_dir()
+                else args.against)], args.format, {}, sys.stderr)
+        bad = v.undeclared
+        for f in bad[:20]:
+            _print_diagnostics([_finding(v, f)], args.format, {}, sys.stdout)
+        what = "requests" if v.target == ZTSA else "messages"
+        counts = v.counts()
+        _say(args, f"isc verify: {v.document}: {v.probes} {what}, {len(v.findings)} "
+                   f"decided differently; declared: {_counts(counts['declared'])}; "
+                   f"undeclared: {_counts(counts['undeclared'])}"
+                   + (f"; {len(v.edits.keys)} object(s) edited" if v.edits else ""),
+             {"summary": "verify", "target": v.target, what: v.probes,
+              "differences": len(v.findings), "undeclared": len(bad),
+              "directions": counts, "edited": list(v.edits.words())})
+        undeclared += len(bad)
+    return EXIT_GATE if undeclared else EXIT_OK
 
 
+def _counts(by_direction: Mapping[str, int]) -> str:
+    shown = [f"{by_direction[d.value]} {d.value}" for d in DIRECTION_ORDER
+             if by_direction.get(d.value)]
+    return ", ".join(shown) or "none"
 
-def _with_report(output: Output, outdir: Path) -> Output:
-    """Dropped objects are only in report.json; verify needs their tags too."""
-    import attrs
 
-    from isc.ir.common import Origin
-    from isc.ir.export import ReportEntry
-
-    path = outdir / "report.json" if outdir.is_dir() else outdir.parent / "report.json"
-    if not path.is_file():
-        return output
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = tuple(
-            ReportEntry(Origin(o["source"]["file"], o["source"]["line"], o["source"]["kind"],
-                               o["source"]["name"]), o["fate"], Fidelity(o["fidelity"]))
-            for o in data.get("objects", []))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IscError(f"{path}: not an isc report: {exc}", code="ISC1007") from exc
-    return attrs.evolve(output, report=entries)
-
+def _finding(v: Verification, f: Finding[Any]) -> Diagnostic:
+    """One undeclared difference as ``ISC3008``, with the probe as JSON to replay."""
+    if v.target == ZTSA:
+        probe = {"request": request_to_json(f.probe)}
+        what = describe_request(probe["request"])
+    else:
+        probe = {"message": message_to_json(f.probe)}
+        m = probe["message"]
+        what = f"mail {m.get('sender') or '<>'} → {m.get('recipient')}"
+    replay = _replay(probe)
+    directions = ", ".join(d.value for d in DIRECTION_ORDER if d in f.undeclared)
+    if f.compiled is not None:
+        why = (f"changed by the edited object(s) {', '.join(f.edited[:3])}; as compiled: "
+               f"{_describe(f.compiled)}")
+    else:
+        why = "not declared by a fidelity tag of the objects that decided it"
+    return Diagnostic("ISC3008", Severity.ERROR,
+                      f"{v.document}: {what}: source {_describe(f.source)}; target "
+                      f"{_describe(f.target)}; {directions}, {why}", notes=(
+                          f"replay: isc explain INPUT... --against OUTDIR {replay}",))
 
 
 _COMMANDS = {

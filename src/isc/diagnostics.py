@@ -85,6 +85,8 @@ CODES: Mapping[str, str] = {
     "ISC3012": "a notification uses a variable EmS does not support",
     "ISC3013": "a keyword expression cannot be expressed in the EmS dialect",
     "ISC3014": "an LDAP user or group needs directory synchronisation in EmS",
+    "ISC3015": "verify: the output was compiled from another input, or has no report.json",
+    "ISC3016": "verify: objects of the output were edited, added or deleted since compile",
     # 4xxx: limits
     "ISC4001": "an archive member or archive exceeds the size limit",
     "ISC4002": "an archive member is a link, device, absolute path or escapes the archive",

@@ -10,6 +10,7 @@ import attrs
 from isc.diagnostics import Diagnostic
 from isc.ir.common import Difference, Fidelity, Origin, check_tag
 from isc.ir.ems import EmsPolicy
+from isc.ir.fingerprint import input_fingerprint
 from isc.ir.mail import MailPolicy
 from isc.ir.web import WebPolicy
 from isc.ir.ztsa import ZtsaPolicy
@@ -25,6 +26,18 @@ class SourceFile:
     size: int = 0
     rel: str = ""
     """The path inside its input (directory or archive): what output documents cite."""
+    sha256: str = ""
+    """The hash of the normalised content (:func:`isc.ir.fingerprint.content_hash`)."""
+
+    @property
+    def counts(self) -> bool:
+        """Is this file part of the policy read (and so of the input's fingerprint)? Files
+        isc did not recognise, and isc's own documents, are not."""
+        return bool(self.sha256) and self.kind not in _NOT_POLICY
+
+
+#: File kinds that are not policy (see :attr:`SourceFile.counts`).
+_NOT_POLICY = frozenset({"unrecognised", "isc report", "ztsa-ia document", "ems document"})
 
 
 @attrs.frozen
@@ -37,6 +50,12 @@ class Export:
     diagnostics: tuple[Diagnostic, ...] = attrs.field(default=(), eq=False)
     #: Source text of every file read, for rendering diagnostics with their line.
     texts: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False, hash=False)
+    #: Whether the optimisation passes ran (``isc.optimize``).
+    optimized: bool = attrs.field(default=False, eq=False)
+
+    def fingerprint(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The input's fingerprint and its files as they count (path, content hash)."""
+        return input_fingerprint((f.rel or f.path, f.sha256) for f in self.files if f.counts)
 
     def rel(self, display: str) -> str:
         """The path an output document cites for a file shown to the user as ``display``."""
@@ -83,3 +102,7 @@ class Output:
     identities: tuple[tuple[str, str, bool], ...] = ()
     #: (path shown to the user, path inside its input) of every file read.
     files: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False)
+    #: The fingerprint of the input compiled, and its files (path, content hash).
+    input: tuple[str, tuple[tuple[str, str], ...]] = attrs.field(default=("", ()), eq=False)
+    #: Whether the optimisation passes ran before compiling.
+    optimized: bool = attrs.field(default=False, eq=False)

@@ -16,12 +16,16 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
 
 from isc.diagnostics import Span
 from isc.errors import InputError, IscError
+from isc.ir import categories
+
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -506,3 +510,172 @@ def _from_eml(source: str | os.PathLike[str] | bytes, *, recipient: str | None,
         attachments=tuple(atts), size=len(data), direction=direction, virus=virus,
         spam_score=spam_score, graymail=graymail, wrs_level=wrs_level, sea=sea,
         dlp_templates=dlp_templates)
+
+
+# ---------------------------------------------------------------------- JSON forms
+
+# The JSON form of a request or message is what report.json witnesses hold and what
+# ``isc explain --request/--message`` and ``verify --requests`` read: camelCase keys, and
+# only the fields that differ from their defaults (an unset field is not a value to replay).
+
+_WEB_FIELDS: dict[str, tuple[str, str]] = {
+    # field: (key, kind)
+    "url": ("url", "str"),
+    "client": ("client", "str?"),
+    "user": ("user", "str?"),
+    "groups": ("groups", "strs"),
+    "categories": ("categories", "categories"),
+    "when": ("when", "datetime?"),
+    "decrypted": ("decrypted", "bool?"),
+    "file_type": ("fileType", "str?"),
+}
+
+_MAIL_FIELDS: dict[str, tuple[str, str]] = {
+    "sender": ("sender", "str"),
+    "recipient": ("recipient", "str"),
+    "direction": ("direction", "str?"),
+    "subject": ("subject", "str"),
+    "body": ("body", "str"),
+    "size": ("size", "int"),
+    "client_ip": ("clientIp", "str?"),
+    "when": ("when", "int?"),
+    "virus": ("virus", "bool"),
+    "spam_score": ("spamScore", "float?"),
+    "graymail": ("graymail", "bool"),
+    "wrs_level": ("wrsLevel", "str?"),
+    "sea": ("sea", "bool"),
+    "dkim_pass": ("dkimPass", "bool?"),
+    "cc_email": ("ccEmail", "bool"),
+    "undecryptable": ("undecryptable", "bool"),
+    "spoofed_internal": ("spoofedInternal", "bool"),
+    "dmarc": ("dmarc", "str?"),
+    "recipients": ("recipients", "strs"),
+    "dlp_templates": ("dlpTemplates", "strs"),
+    "sender_groups": ("senderGroups", "strs"),
+    "recipient_groups": ("recipientGroups", "strs"),
+    "headers": ("headers", "pairs"),
+    "attachments": ("attachments", "attachments"),
+}
+
+_ATTACHMENT_FIELDS: dict[str, tuple[str, str]] = {
+    "name": ("name", "str"),
+    "file_type": ("fileType", "str?"),
+    "mime_type": ("mimeType", "str"),
+    "size": ("size", "int"),
+    "password_protected": ("passwordProtected", "bool"),
+    "content": ("content", "str"),
+}
+
+
+def _dump_value(kind: str, value: Any) -> Any:
+    if kind == "datetime?":
+        return value.isoformat()
+    if kind == "categories":
+        return [_category_text(x) for x in value]
+    if kind == "pairs":
+        return [[k, v] for k, v in value]
+    if kind == "attachments":
+        return [_dump_fields(a, _ATTACHMENT_FIELDS, always=("name",)) for a in value]
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _category_text(value: str | int) -> str:
+    """A category as a person reads it: a TMUFE ID becomes its IWSVA name where the name
+    leads back to the same ID."""
+    if isinstance(value, int) and value in categories.BY_ID:
+        name = categories.BY_ID[value].name
+        found = categories.lookup(name)
+        if found is not None and found.id == value:
+            return name
+    return str(value)
+
+
+def _dump_fields(obj: Any, fields: dict[str, tuple[str, str]], always: tuple[str, ...]
+                 ) -> dict[str, Any]:
+    """``fields`` of ``obj`` that differ from the defaults (those in ``always`` in any
+    case), in the order of ``fields``."""
+    default = type(obj)(**{name: getattr(obj, name) for name in always})
+    out: dict[str, Any] = {}
+    for name, (key, kind) in fields.items():
+        value = getattr(obj, name)
+        if name in always or value != getattr(default, name):
+            out[key] = _dump_value(kind, value)
+    return out
+
+
+def _load_value(kind: str, value: Any, where: str) -> Any:
+    """``value`` as a field of ``kind``; ValueError naming ``where`` when it is not one."""
+    optional = kind.endswith("?")
+    base = kind.rstrip("?")
+    if value is None and optional:
+        return None
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, int | float) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "datetime": isinstance(value, str),
+        "strs": isinstance(value, list) and all(isinstance(v, str) for v in value),
+        "categories": isinstance(value, list) and all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value),
+        "pairs": isinstance(value, list) and all(
+            isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
+            for v in value),
+        "attachments": isinstance(value, list) and all(isinstance(v, dict) for v in value),
+    }[base]
+    if not ok:
+        raise ValueError(f"{where}: not a valid {base.replace('strs', 'list of strings')}")
+    if base == "datetime":
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{where}: not an ISO date-time: {value!r}") from exc
+    if base == "float":
+        return float(value)
+    if base == "pairs":
+        return tuple((k, v) for k, v in value)
+    if base == "attachments":
+        return tuple(_load_fields(Attachment, v, _ATTACHMENT_FIELDS, ("name",),
+                                  f"{where}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _load_fields(cls: type[_T], data: Any, fields: dict[str, tuple[str, str]],
+                 required: tuple[str, ...], where: str) -> _T:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: not a JSON object")
+    by_key = {key: (name, kind) for name, (key, kind) in fields.items()}
+    unknown = sorted(set(data) - set(by_key))
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r}; known: "
+                         + ", ".join(sorted(by_key)))
+    missing = [fields[n][0] for n in required if fields[n][0] not in data]
+    if missing:
+        raise ValueError(f"{where}: missing {missing[0]!r}")
+    kwargs = {by_key[k][0]: _load_value(by_key[k][1], v, f"{where}.{k}")
+              for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def request_to_json(r: WebRequest) -> dict[str, Any]:
+    """A web request as JSON: ``url`` always, other fields when set."""
+    return _dump_fields(r, _WEB_FIELDS, always=("url",))
+
+
+def request_from_json(data: Any, where: str = "$") -> WebRequest:
+    """The inverse of :func:`request_to_json`; ValueError names the bad key."""
+    return _load_fields(WebRequest, data, _WEB_FIELDS, ("url",), where)
+
+
+def message_to_json(m: MailMessage) -> dict[str, Any]:
+    """A message as JSON: ``sender`` and ``recipient`` always, other fields when set."""
+    return _dump_fields(m, _MAIL_FIELDS, always=("sender", "recipient"))
+
+
+def message_from_json(data: Any, where: str = "$") -> MailMessage:
+    """The inverse of :func:`message_to_json`; ValueError names the bad key."""
+    return _load_fields(MailMessage, data, _MAIL_FIELDS, ("sender", "recipient"), where)

@@ -23,8 +23,7 @@ from isc.backends.comparison import Comparison, Witness, collect
 from isc.ir.common import Difference, Fidelity
 from isc.ir.ems import EmsPolicy
 from isc.ir.mail import MailPolicy
-from isc.ir.requests import Decision, MailMessage
-from isc.ir.serde import camel
+from isc.ir.requests import Decision, MailMessage, message_to_json
 from isc.models import ems, imsva
 
 #: How much an action keeps a message from its recipient.
@@ -103,28 +102,7 @@ def covers(tag: Fidelity, difference: Fidelity) -> bool:
 
 def message_json(m: MailMessage) -> dict[str, Any]:
     """A probe message as JSON: sender and recipient always, other fields when set."""
-    out: dict[str, Any] = {"sender": m.sender, "recipient": m.recipient}
-    default = MailMessage(m.sender, m.recipient)
-    simple = ("direction", "subject", "body", "size", "client_ip", "when", "virus",
-              "spam_score", "graymail", "wrs_level", "sea", "dkim_pass", "cc_email",
-              "undecryptable", "spoofed_internal", "dmarc")
-    for name in simple:
-        value = getattr(m, name)
-        if value != getattr(default, name):
-            out[camel(name)] = value
-    for name in ("recipients", "dlp_templates", "sender_groups", "recipient_groups"):
-        value = getattr(m, name)
-        if value:
-            out[camel(name)] = list(value)
-    if m.headers:
-        out["headers"] = [[k, v] for k, v in m.headers]
-    if m.attachments:
-        out["attachments"] = [
-            {"name": a.name, "fileType": a.file_type, "mimeType": a.mime_type, "size": a.size,
-             "passwordProtected": a.password_protected,
-             **({"content": a.content} if a.content else {})}
-            for a in m.attachments]
-    return out
+    return message_to_json(m)
 
 
 def decision_json(d: Decision, rel: Callable[[str], str] = str) -> dict[str, Any]:

@@ -52,7 +52,6 @@ Feature = dict[str, Any]
 
 EXTERNAL = "outsider@external.example"
 EXTERNAL_2 = "partner@other.example"
-NOBODY_GROUP = "CN=No Group,DC=invalid"
 
 # ---------------------------------------------------------------------- addresses
 
@@ -148,8 +147,8 @@ def route_identities(policy: MailPolicy, route_type: RouteType, senders: Sequenc
             add(s, r_first, direction)
         for r in r_samples[1:]:
             add(s_first, r, direction)
-        add((EXTERNAL_2, (NOBODY_GROUP,)), r_first, direction)
-        add(s_first, ("nobody@unlisted.example", (NOBODY_GROUP,)), direction)
+        add((EXTERNAL_2, ()), r_first, direction)
+        add(s_first, ("nobody@unlisted.example", ()), direction)
         add((snd, ()), (rcp, ()), direction)
         for es, er in exceptions:
             for s in (sides.party(es) or [s_first])[:2]:
@@ -530,3 +529,13 @@ def policy_pool(policy: MailPolicy, target: EmsPolicy, *, limit: int = 3000, see
 
 def group_members(group: AddressGroup) -> list[str]:
     return [p.value for p in group.addresses if p.kind is PartyKind.ADDRESS]
+
+
+def target_rule_probes(policy: MailPolicy, rule: EmsRule, target: EmsPolicy
+                       ) -> list[MailMessage]:
+    """Messages around one EmS rule (one edited or added by hand, with or without a source
+    rule): its criteria crossed with its parties, in its direction."""
+    route = RouteType.INCOMING if rule.direction.value == "incoming" else RouteType.OUTGOING
+    idents = route_identities(policy, route, rule.senders, rule.recipients,
+                              [(e.sender, e.recipient) for e in rule.exceptions])
+    return list(_combine(idents, _unique(rule_features(rule.criteria, target))))

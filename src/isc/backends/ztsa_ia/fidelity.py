@@ -7,7 +7,7 @@ from typing import Any
 
 from isc.backends.comparison import Comparison, Witness, collect
 from isc.ir.common import Difference, Fidelity
-from isc.ir.requests import Decision, WebRequest
+from isc.ir.requests import Decision, WebRequest, request_to_json
 from isc.ir.web import WebPolicy
 from isc.ir.ztsa import ZtsaPolicy
 from isc.models import iwsva, ztsa
@@ -49,24 +49,9 @@ def compare(web: WebPolicy, target: ZtsaPolicy, probes: Iterable[WebRequest],
 
 
 def request_json(r: WebRequest) -> dict[str, Any]:
-    """A request as ``isc explain`` and ``verify --requests`` take it: only the fields that
-    are set (an unset client, user or time is not a value to replay)."""
-    out: dict[str, Any] = {"url": r.url}
-    if r.client is not None:
-        out["client"] = r.client
-    if r.user is not None:
-        out["user"] = r.user
-    if r.groups:
-        out["groups"] = list(r.groups)
-    if r.categories:
-        out["categories"] = [str(x) for x in r.categories]
-    if r.when is not None:
-        out["when"] = r.when.isoformat()
-    if r.decrypted is not None:
-        out["decrypted"] = r.decrypted
-    if r.file_type is not None:
-        out["fileType"] = r.file_type
-    return out
+    """A request as ``isc explain --request`` and ``verify --requests`` take it: only the
+    fields that are set (an unset client, user or time is not a value to replay)."""
+    return request_to_json(r)
 
 
 def witness_json(w: Witness[WebRequest] | None) -> dict[str, Any] | None:

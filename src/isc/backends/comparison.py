@@ -79,6 +79,17 @@ class Comparison(Generic[P]):
         return attrs.evolve(self, witnesses=(*rest, w), count=self.count + (0 if same else 1))
 
 
+def _best_per_direction(witnesses: Iterable[Witness[P]]) -> list[Witness[P]]:
+    """One witness per direction, worst direction first, a whole-policy one where known."""
+    found = list(witnesses)
+    out = []
+    for d in DIRECTION_ORDER:
+        same = [w for w in found if w.direction is d]
+        if same:
+            out.append(next((w for w in same if w.scope == POLICY), same[0]))
+    return out
+
+
 def by_rule(*directions: Difference) -> Comparison[Any]:
     """A comparison no probe was decided for: its directions are set by rule."""
     return Comparison(assumed=frozenset(directions))
@@ -175,12 +186,18 @@ class Ledger(Generic[P]):
                     if w.direction in self.differences(s, t):
                         cmp = cmp.with_witness(Witness(w.probe, s, t, w.direction, POLICY))
             self.found[i] = cmp
-            witness = e.witness or to_json(cmp.witness)
-            if witness is not None and witness.get("scope") == ISOLATED:
+            best = _best_per_direction(cmp.witnesses)
+            alone = [w.direction.value for w in best if w.scope != POLICY]
+            if alone:
                 e = attrs.evolve(e, reasons=e.reasons + (
-                    f"the witness shows the difference only for this object alone: in the "
-                    f"whole policy another object decides that {what}",))
-            self.report[i] = e = attrs.evolve(e, witness=witness)
+                    f"the {' and '.join(alone)} witness shows the difference only for this "
+                    f"object alone: in the whole policy another object decides that {what}",))
+            shown = {w.direction.value: j for w in best if (j := to_json(w)) is not None}
+            if e.witness is not None:  # set by the back-end (its cause said): it stands
+                shown[e.witness["direction"]] = e.witness
+            witnesses = tuple(shown[d.value] for d in DIRECTION_ORDER if d.value in shown)
+            self.report[i] = e = attrs.evolve(e, witness=witnesses[0] if witnesses else None,
+                                              witnesses=witnesses, assumed=cmp.assumed)
             span, quiet = self.where[i]
             code = fidelity_code(e.fidelity, e.directions)
             if code is None or (quiet and Difference.BROADENED not in e.directions):
@@ -189,8 +206,9 @@ class Ledger(Generic[P]):
             detail = f"; {e.reasons[0]}" if e.reasons else ""
             if Difference.BROADENED in e.directions and e.fidelity is not Fidelity.BROADENED:
                 detail = "; it lets through some of what the source stopped" + detail
-            shown = cmp.witness if e.witness is not None else None
-            example = f" (e.g. {to_text(shown)})" if shown is not None else ""
+            main = next((w for w in best if e.witness is not None
+                         and w.direction.value == e.witness["direction"]), None)
+            example = f" (e.g. {to_text(main)})" if main is not None else ""
             out.append(Diagnostic.at(
                 code, sev, f"{e.source.kind} \"{e.source.name}\" is {e.fidelity.value}"
                 f"{detail}{example}", span))

@@ -73,7 +73,8 @@ class ReportEntry:
     losing it changes); ``fidelity`` summarises them. ``witness`` shows the worst direction:
     ``{"direction", "scope", "source", "target", ...}`` with a request or message; its
     ``scope`` is ``policy`` when the whole policies decide it differently (``isc explain``
-    reproduces it) and ``isolated`` when only the object alone does."""
+    reproduces it) and ``isolated`` when only the object alone does. ``directions`` are those
+    of ``witnesses`` (one per direction a probe showed) and ``assumed`` ones."""
 
     source: Origin
     fate: str
@@ -84,6 +85,11 @@ class ReportEntry:
     #: Not given: what the tag implies, failing closed (see :meth:`Fidelity.implied`).
     directions: frozenset[Difference] = attrs.field(
         default=attrs.Factory(lambda self: self.fidelity.implied(), takes_self=True))
+    #: One witness per direction a probe showed (the first is ``witness``).
+    witnesses: tuple[dict[str, Any], ...] = attrs.field(default=(), hash=False)
+    #: Directions set by rule, that no probe can show (an LDAP name mapped by guess, a
+    #: setting outside the models); the reasons say why.
+    assumed: frozenset[Difference] = frozenset()
 
     def __attrs_post_init__(self) -> None:
         check_tag(self.fidelity, self.directions)

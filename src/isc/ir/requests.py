@@ -47,7 +47,11 @@ class Url:
         raw = text.strip()
         if "://" not in raw:
             raw = "http://" + raw
-        parts = urlsplit(raw)
+        try:
+            parts = urlsplit(raw)
+        except ValueError:
+            # a bracketed host that is no IPv6 address ("[a]b"): the brackets are text
+            parts = urlsplit(raw.replace("[", "%5B").replace("]", "%5D"))
         host = (parts.hostname or "").rstrip(".")
         with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii") if not host.isascii() else host

@@ -322,6 +322,10 @@ def _entry_json(entry: ReportEntry, paths: Mapping[str, str]) -> dict[str, Any]:
     }
     if entry.witness is not None:
         out["witness"] = entry.witness
+    if entry.witnesses:
+        out["witnesses"] = list(entry.witnesses)
+    if entry.assumed:
+        out["assumed"] = [d.value for d in sorted_directions(entry.assumed)]
     return out
 
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from isc.ir.export import Output
 from isc.ir.mail import MailPolicy
 
-from .lower import HARMLESS_DROPS, Options, lower
+from .lower import Options, lower
 
 NAME = "ems"
 FILENAME = "ems.json"
 
-__all__ = ["FILENAME", "HARMLESS_DROPS", "NAME", "Options", "compile_mail"]
+__all__ = ["FILENAME", "NAME", "Options", "compile_mail"]
 
 
 def compile_mail(mail: MailPolicy, rel: Callable[[str], str], options: Options | None = None

@@ -108,14 +108,6 @@ _NOT_MIGRATED = {
     Flag.SPOOFED_INTERNAL: "Spoofed internal messages",
 }
 
-#: Report kinds whose loss cannot let more mail through: imss.ini keys, and approvals (a
-#: lost approval only means more scanning).
-HARMLESS_DROPS = frozenset({"imss.ini", "approved-senders.entry",
-                            "sender-filtering.approved-ip",
-                            # handoff becomes quarantine; postpone and archive never stopped
-                            # a message: the rule's own entry carries any access change
-                            "mail-rule.action"})
-
 
 @attrs.frozen
 class Options:

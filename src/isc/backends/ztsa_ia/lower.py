@@ -549,10 +549,12 @@ class Lowering:
         return Sources(tuple(users), tuple(groups), ip_groups), notes
 
     def identity(self, dn: str) -> tuple[str, bool]:
+        """The SSO name of an LDAP DN: from the identity map (matched as the IWSVA model
+        matches LDAP names: case and blanks around commas aside), else guessed."""
         mapped = self.options.identity_map.get(dn)
         if mapped is None:
             for k, v in self.options.identity_map.items():
-                if k.lower() == dn.lower():
+                if iwsva.ldap_name(k) == iwsva.ldap_name(dn):
                     mapped = v
         if mapped is not None:
             self.identities[dn] = (mapped, True)
@@ -926,8 +928,9 @@ def _by_use(blocking: Comparison[WebRequest], uses: set[str]
         directions |= found | mirror(found)
     if "non-access" in uses:
         directions.add(Difference.NON_ACCESS)
-    cmp = attrs.evolve(blocking, witnesses=tuple(
-        w for w in blocking.witnesses if w.direction in directions)).assume(*directions)
+    kept = tuple(w for w in blocking.witnesses if w.direction in directions)
+    cmp = attrs.evolve(blocking, witnesses=kept).assume(
+        *(directions - {w.direction for w in kept}))
     how = " and ".join(sorted(uses))
     shown = ", ".join(d.value for d in sorted_directions(found))
     return cmp, (f"its translated entries match other URLs than the source entries ({shown} "

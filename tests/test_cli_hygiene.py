@@ -474,3 +474,24 @@ def test_write_atomic_turns_oserror_into_isc1014(tmp_path: Path) -> None:
     assert info.value.code == "ISC1014"
     assert cli.write_atomic(tmp_path / "d" / "a.json", "{}") is True
     assert cli.write_atomic(tmp_path / "d" / "a.json", "{}") is False
+
+
+def test_an_internal_error_is_a_message_not_a_traceback(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    from isc import api
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api, "compile", broken)
+    monkeypatch.delenv("ISC_DEBUG", raising=False)
+    src = write_export(tmp_path, EXACT)
+    rc, out, err = run(capsys, "compile", src, "-o", tmp_path / "out")
+    assert rc == 2 and out == ""
+    assert err.startswith("isc: internal error: RuntimeError: a bug. This is a bug in isc")
+    rc, out, err = run(capsys, "check", src, "--format", "json")
+    assert rc == 2
+    assert json.loads(err.splitlines()[-1]) == {
+        "summary": "internal-error", "command": "check", "error": "RuntimeError: a bug"}

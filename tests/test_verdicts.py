@@ -89,8 +89,9 @@ def test_without_the_flag_compile_warns_of_what_it_lets_through(tmp_path: Path) 
     warning = [x for x in result.stderr.splitlines() if x.startswith("isc: warning:")]
     assert warning == [
         'isc: warning: 1 object(s) let through some of what the source stopped: '
-        'url-filtering-policy "全社"; their witnesses and reasons are in report.json '
-        '(--never-broaden makes this an error)']
+        'url-filtering-policy "全社" (e.g. http://www.example.com/ categories Hacking is block '
+        'in the source, allow in the target). Every witness and reason is in report.json; '
+        '--never-broaden makes this an error']
 
 
 def test_a_dropped_object_that_weakens_nothing_passes_never_broaden(tmp_path: Path) -> None:

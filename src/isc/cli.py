@@ -217,6 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug in isc: say so plainly, never a traceback
+        if os.environ.get("ISC_DEBUG"):
+            raise
+        _say(args, f"isc: internal error: {type(exc).__name__}: {exc}. This is a bug in isc, "
+                   "not a problem of the input; the command did not finish. Report it with "
+                   "the input (ISC_DEBUG=1 shows where it happened)",
+             {"summary": "internal-error", "command": args.command,
+              "error": f"{type(exc).__name__}: {exc}"}, out)
+        return EXIT_INPUT
 
 
 # ---------------------------------------------------------------------- usage hints
@@ -641,7 +650,14 @@ def _witness_words(witness: Mapping[str, Any]) -> str:
         what = f"mail {m.get('sender') or '<>'} → {m.get('recipient')}"
         if m.get("subject"):
             what += f" \"{str(m['subject'])[:40]}\""
-    return f"{what} is {witness.get('source')} in the source, {witness.get('target')} in the target"
+    source, target = str(witness.get("source")), str(witness.get("target"))
+    if source == target and "sourceDecision" in witness:  # the modifications differ: name them
+        mods = [set(witness.get(k, {}).get("modifications", []))
+                for k in ("sourceDecision", "targetDecision")]
+        only = [sorted(mods[0] - mods[1]), sorted(mods[1] - mods[0])]
+        source += f" with {', '.join(only[0])}" if only[0] else ""
+        target += f" with {', '.join(only[1])}" if only[1] else ""
+    return f"{what} is {source} in the source, {target} in the target"
 
 
 def _replay(witness: Mapping[str, Any]) -> str:
@@ -655,12 +671,23 @@ def _broadening_warning(args: argparse.Namespace,
                         found: list[tuple[Output, ReportEntry]]) -> None:
     """Without ``--never-broaden``: one warning line saying what lets through what the source
     stopped, so that a fail-open never passes unseen."""
-    names = [f"{e.source.kind} \"{e.source.name}\"" for _, e in found]
-    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-    _say(args, f"isc: warning: {len(names)} object(s) let through some of what the source "
-               f"stopped: {', '.join(names[:3])}{more}; their witnesses and reasons are in "
-               "report.json (--never-broaden makes this an error)",
-         {"summary": "broadened", "objects": len(names), "first": names[:3]}, sys.stderr)
+    def named(e: ReportEntry) -> str:
+        w = e.witness
+        example = (f" (e.g. {_witness_words(w)})" if w and w.get("direction") == "broadened"
+                   else "")
+        return f"{e.source.kind} \"{e.source.name}\"{example}"
+
+    def witnessed(item: tuple[Output, ReportEntry]) -> bool:
+        w = item[1].witness
+        return bool(w and w.get("direction") == "broadened")
+
+    # those a request or message shows come first: they are the most telling
+    first = [named(e) for _, e in sorted(found, key=lambda x: not witnessed(x))[:3]]
+    more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+    _say(args, f"isc: warning: {len(found)} object(s) let through some of what the source "
+               f"stopped: {'; '.join(first)}{more}. Every witness and reason is in "
+               "report.json; --never-broaden makes this an error",
+         {"summary": "broadened", "objects": len(found), "first": first}, sys.stderr)
 
 
 # ---------------------------------------------------------------------- commands

@@ -630,7 +630,7 @@ def _broadening(found: list[tuple[Output, ReportEntry]]) -> list[Diagnostic]:
                              "policy another object decides that "
                              + ("request" if "request" in witness else "message"))
         else:
-            why = next((r for r in e.reasons if "let" in r or "guess" in r or "more" in r),
+            why = next((r for r in e.reasons if "let through" in r or "lets through" in r),
                        e.reasons[0] if e.reasons else "")
             if why:
                 msg += f"; {why}"

@@ -90,6 +90,12 @@ def _best_per_direction(witnesses: Iterable[Witness[P]]) -> list[Witness[P]]:
     return out
 
 
+def _why_broadened(reasons: tuple[str, ...]) -> str:
+    """The reason that explains a broadened direction (each says "let through"), else the
+    first."""
+    return next((r for r in reasons if "let through" in r or "lets through" in r), reasons[0])
+
+
 def by_rule(*directions: Difference) -> Comparison[Any]:
     """A comparison no probe was decided for: its directions are set by rule."""
     return Comparison(assumed=frozenset(directions))
@@ -204,10 +210,15 @@ class Ledger(Generic[P]):
                 continue
             sev = Severity.WARNING if code in ("ISC3002", "ISC3004") else Severity.NOTE
             detail = f"; {e.reasons[0]}" if e.reasons else ""
-            if Difference.BROADENED in e.directions and e.fidelity is not Fidelity.BROADENED:
-                detail = "; it lets through some of what the source stopped" + detail
             main = next((w for w in best if e.witness is not None
                          and w.direction.value == e.witness["direction"]), None)
+            if main is not None and Difference.BROADENED in e.directions and (
+                    main.direction is not Difference.BROADENED):
+                main = None  # a narrowed example under "lets through" would mislead
+            if Difference.BROADENED in e.directions:
+                detail = "; " + _why_broadened(e.reasons) if e.reasons else ""
+                if e.fidelity is not Fidelity.BROADENED:
+                    detail = "; it lets through some of what the source stopped" + detail
             example = f" (e.g. {to_text(main)})" if main is not None else ""
             out.append(Diagnostic.at(
                 code, sev, f"{e.source.kind} \"{e.source.name}\" is {e.fidelity.value}"

@@ -398,8 +398,10 @@ class Lowering:
             lst = EmsKeywordList(kl.name, kl.match, threshold, tuple(exprs), Meta(origin))
             cmp = self._keyword_fidelity(kl, lst)
             if problem:
-                # the probes may miss what an unexpressible part matched: both ways
                 cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
+                notes.append("an expression without an EmS form may match more or less: the "
+                             "rules using the list may let through what the source stopped, "
+                             "or stop more")
             elif cmp.directions:
                 notes.append("the EmS expressions match other texts than the IMSVA ones ("
                              + ", ".join(d.value for d in sorted_directions(cmp.directions))
@@ -698,8 +700,10 @@ class Lowering:
                     r.notes, Meta(origin)))
         cmp = self.rule_fidelity(r, tuple(targets), disabled)
         if approx:
-            # an LDAP user written as a DN may stand for more or fewer people in EmS
             cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
+            notes.append("until each LDAP user written as a DN is replaced by an address, the "
+                         "rule may apply to more or fewer people: it may let through what the "
+                         "source stopped, or stop more")
         notes += _witness_reason(cmp, notes)
         review = tuple(dict.fromkeys(notes))
         targets = [attrs.evolve(t, meta=Meta.of(origin, cmp.directions, review))

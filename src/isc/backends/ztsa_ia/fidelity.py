@@ -78,7 +78,7 @@ def describe_request(r: dict[str, Any]) -> str:
         parts.append(f"categories {', '.join(r['categories'])}")
     if r.get("when"):
         parts.append(f"at {r['when']}")
-    if r.get("decrypted") is not None:
+    if r.get("decrypted") is not None and str(r.get("url", "")).startswith("https:"):
         parts.append("decrypted" if r["decrypted"] else "not decrypted")
     if r.get("fileType"):
         parts.append(f"file type {r['fileType']}")

@@ -753,7 +753,8 @@ class Lowering:
             cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
             notes.append("the web reputation and scanning settings of a policy other than the "
                          "Global Policy do not migrate: ZTSA has one threat protection rule, "
-                         "whose settings may protect these accounts more or less")
+                         "whose settings may protect these accounts more or less (it may let "
+                         "through what the source stopped)")
         for key in ("compressed.max-files", "compressed.max-size-mb"):
             if key in settings:
                 cmp = cmp.assume(Difference.BROADENED)
@@ -933,9 +934,11 @@ def _by_use(blocking: Comparison[WebRequest], uses: set[str]
         *(directions - {w.direction for w in kept}))
     how = " and ".join(sorted(uses))
     shown = ", ".join(d.value for d in sorted_directions(found))
+    effect = ", ".join(d.value for d in sorted_directions(directions))
+    if Difference.BROADENED in directions:
+        effect += ": it may let through what the source stopped"
     return cmp, (f"its translated entries match other URLs than the source entries ({shown} "
-                 f"in a rule that blocks them); used as {how}, that is "
-                 + ", ".join(d.value for d in sorted_directions(directions)))
+                 f"in a rule that blocks them); used as {how}, that is {effect}")
 
 
 def _witness_reason(cmp: Comparison[WebRequest], reasons: Iterable[str]) -> list[str]:

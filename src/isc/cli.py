@@ -21,7 +21,6 @@ from typing import Any, NoReturn, TextIO
 from isc import api
 from isc.backends import ems as ems_backend
 from isc.backends.verification import Finding, Verification
-from isc.backends.ztsa_ia import FILENAME
 from isc.backends.ztsa_ia.fidelity import describe_request
 from isc.diagnostics import CODES, Diagnostic, Severity, Span
 from isc.errors import IscError
@@ -42,7 +41,7 @@ from isc.models.iwsva import ldap_name
 
 ZTSA = "ztsa-ia"
 EMS = ems_backend.NAME
-_FILENAMES = {ZTSA: FILENAME, EMS: ems_backend.FILENAME}
+_FILENAMES = api.FILENAMES
 
 EXIT_OK = 0
 EXIT_GATE = 1

@@ -62,21 +62,6 @@ class Fidelity(enum.Enum):
     DROPPED = "dropped"
 
     @staticmethod
-    def combine(tags: list[Fidelity]) -> Fidelity:
-        """The tag of an object whose parts carry ``tags``."""
-        found = set(tags)
-        if not found or found == {Fidelity.EXACT}:
-            return Fidelity.EXACT
-        if Fidelity.DROPPED in found and found <= {Fidelity.DROPPED}:
-            return Fidelity.DROPPED
-        directions = found - {Fidelity.EXACT, Fidelity.DROPPED}
-        if Fidelity.APPROXIMATED in directions or len(directions) > 1:
-            return Fidelity.APPROXIMATED
-        if directions:
-            return next(iter(directions))
-        return Fidelity.DROPPED
-
-    @staticmethod
     def of(directions: Iterable[Difference]) -> Fidelity:
         """The tag that summarises a set of directions (the tag of a translated object)."""
         found = frozenset(directions)

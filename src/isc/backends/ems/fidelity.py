@@ -89,15 +89,9 @@ def compare(source: MailPolicy, target: EmsPolicy, probes: Iterable[MailMessage]
                     for msg in probes), differences, keep)
 
 
-# Until cli.verify_mail reads directions: the tag of one difference, and whether a tag
-# covers it.
-
 def classify(source: Decision, target: Decision) -> Fidelity:
+    """The tag of one difference (its directions summarised)."""
     return Fidelity.of(differences(source, target))
-
-
-def covers(tag: Fidelity, difference: Fidelity) -> bool:
-    return tag is difference or tag in (Fidelity.APPROXIMATED, Fidelity.DROPPED)
 
 
 def message_json(m: MailMessage) -> dict[str, Any]:

@@ -85,12 +85,7 @@ def describe_request(r: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-# Until cli.verify reads directions: the tag of one difference, and whether a tag covers it.
-
 def classify(source: str, target: str) -> Fidelity:
+    """The tag of one difference (its direction summarised)."""
     d = difference(source, target)
     return Fidelity.EXACT if d is None else Fidelity.of({d})
-
-
-def covers(tag: Fidelity, difference: Fidelity) -> bool:
-    return tag is difference or tag in (Fidelity.APPROXIMATED, Fidelity.DROPPED)

@@ -113,7 +113,9 @@ def _parser() -> _Parser:
                    help="skip the optimisation passes (every source object is translated "
                         "as written)")
     c.add_argument("--never-broaden", action="store_true",
-                   help="fail (exit 1) if any object must let through what the source stopped")
+                   help="fail (exit 1, ISC3007) on every object that lets through something "
+                        "the source stopped (a 'broadened' direction, whatever its tag); "
+                        "without it, compile only warns")
     c.add_argument("--identity-map", metavar="FILE",
                    help="UTF-8 file mapping LDAP DNs to SSO user/group names for ztsa-ia: a "
                         "JSON object {\"DN\": \"name\"}, or lines of CSV (DN,name; quote a DN "

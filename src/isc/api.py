@@ -23,7 +23,7 @@ from isc.backends.ztsa_ia.probes import policy_pool as web_pool
 from isc.diagnostics import Diagnostic, Severity, Span, sort_key
 from isc.errors import DocumentError, IscError, ParseError
 from isc.frontends import _text, containers
-from isc.frontends.ini import parse_document
+from isc.frontends.ini import BROKEN_HEADER, parse_document
 from isc.frontends.keywords import parse_expression
 from isc.frontends.mail import MailBuilder, is_imss_ini, looks_like_mail_list
 from isc.frontends.web import WebBuilder, classify
@@ -46,15 +46,21 @@ FILENAMES = {ztsa_ia.NAME: ztsa_ia.FILENAME, ems.NAME: ems.FILENAME}
 _INI_HEADER = re.compile(r"^[ \t]*\[[^\]\r\n]+\][ \t]*\r?$", re.MULTILINE)
 
 
-def _kind_of(data: bytes) -> str:
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:256]
-    if head.startswith(b"{"):
+def _kind_of(data: bytes, given: bool = False) -> str:
+    """What a member is, by what its content starts with (never by a comment inside it):
+    ``json``, ``xml``, ``pem``, ``binary`` or ``text``. UTF-16 and UTF-32 are text. A file
+    the user named, or one that starts like an INI policy or list import file, is never
+    ``binary``: it is decoded, and bytes that do not decode are an error (``ISC1001``)."""
+    head = _text.head_text(data).lstrip(" \t\r\n\ufeff")
+    ini = _text.starts_like_ini(data)
+    if head.startswith("{"):
         return "json"
-    if head.startswith(b"<") or data[:4] in (b"\xff\xfe<\x00", b"\xfe\xff\x00<"):
-        return "xml"  # UTF-16 XML starts with its BOM
-    if b"-----BEGIN CERTIFICATE-----" in data[:4096]:
+    if head.startswith("<"):
+        return "text" if ini else "xml"  # a list import file may have a title "<...>"
+    if head.startswith("-----BEGIN"):
         return "pem"
-    if b"\x00" in data[:4096]:
+    if (b"\x00" in data[:4096] and _text.unicode_form(data) is None and not ini
+            and not given):
         return "binary"
     return "text"
 
@@ -87,7 +93,7 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
     texts: dict[str, str] = {}
     outputs: list[Output] = []
     by_path = {m.rel: m.data for m in members} | {m.display: m.data for m in members}
-    kinds = [_kind_of(m.data) for m in members]
+    kinds = [_kind_of(m.data, m.given) for m in members]
     # XML rule sets first: the list files they name are mail lists, whatever they look like
     added = {i: mail.add_xml(m.data, m.display, by_path.get, rel=m.rel, encoding=encoding)
              for i, m in enumerate(members) if kinds[i] == "xml"}
@@ -118,7 +124,7 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                 listed = mail.lists.get(m.display) or mail.lists.get(m.rel)
                 if listed:
                     recognised = listed
-                elif _INI_HEADER.search(text):
+                elif _INI_HEADER.search(text) or _opens_like_ini(text):
                     ini = parse_document(text, m.display)
                     if classify(ini) == "ini-config" and is_imss_ini(ini):
                         recognised = mail.add_ini(ini)
@@ -148,6 +154,11 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
                 continue
             elif kind == "pem":
                 recognised = "PEM certificate"
+                if b"-----BEGIN CERTIFICATE-----" not in m.data:
+                    recognised = "unrecognised"
+                    diags.append(Diagnostic.at("ISC2008", Severity.WARNING,
+                                               "a PEM file with no certificate; not read",
+                                               Span(m.display)))
             else:
                 recognised = "unrecognised"
                 diags.append(Diagnostic.at("ISC2008", Severity.WARNING,
@@ -171,17 +182,51 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
     return export
 
 
+def _opens_like_ini(text: str) -> bool:
+    """Does the first line that is not blank or a comment open a section header, closed or
+    not? Such a file is policy, and its broken header an error at its line."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", ";")):
+            return bool(BROKEN_HEADER.match(stripped))
+    return False
+
+
 def _ems_expression(text: str) -> Node:
     return parse_expression(text, dialect=Dialect.EMS)
 
 
+#: How deep an isc document may nest. Its own documents nest about 8 levels; the limit keeps a
+#: hostile one (50,000 levels) from exhausting the stack in the parser or the validator.
+JSON_DEPTH = 64
+
+
 def _json(m: containers.Member) -> Any:
     try:
-        return json.loads(m.data.decode("utf-8-sig"))
+        doc = json.loads(m.data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 0)
         col = getattr(exc, "colno", 0)
         raise DocumentError(f"not valid JSON: {exc}", span=Span(m.display, line, col)) from exc
+    except RecursionError:
+        doc = None
+    if doc is None or _too_deep(doc):
+        raise DocumentError(f"the JSON document nests deeper than {JSON_DEPTH} levels; no isc "
+                            "document does", code="ISC4009", span=Span(m.display)) from None
+    return doc
+
+
+def _too_deep(value: Any, limit: int = JSON_DEPTH) -> bool:
+    """Does ``value`` nest deeper than ``limit``? (Iterative: no recursion to exhaust.)"""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
 
 
 def _raise_errors(diags: list[Diagnostic], export: Export | None = None) -> None:
@@ -433,9 +478,12 @@ def _read_report(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IscError(f"{path}: not an isc report: {exc}", code="ISC1007",
+        doc = _json(containers.Member(str(path), path.name, path.read_bytes()))
+    except OSError as exc:
+        raise IscError(f"{path}: cannot read the report: {exc.strerror}", code="ISC1009",
+                       span=Span(str(path))) from exc
+    except DocumentError as exc:
+        raise IscError(f"{path}: not an isc report: {exc.message}", code=exc.code,
                        span=Span(str(path))) from exc
     if not isinstance(doc, dict) or doc.get("schema") != "isc/report/1":
         raise IscError(f"{path}: not an isc report (no \"schema\": \"isc/report/1\")",

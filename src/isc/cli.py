@@ -11,10 +11,12 @@ import difflib
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -34,6 +36,7 @@ from isc.ir.requests import (
     message_from_json,
     message_to_json,
     request_from_json,
+    request_problem,
     request_to_json,
 )
 from isc.ir.web import AccountKind
@@ -96,7 +99,7 @@ def _parser() -> _Parser:
                              "without BOM, Shift_JIS/CP932, EUC-JP)")
         sp.add_argument("--format", choices=("text", "json"), default="text",
                         help=f"text, or json: {fmt} (default: text)")
-        sp.add_argument("--limit-mb", type=int, default=512, metavar="MB",
+        sp.add_argument("--limit-mb", type=_counted(1, 1 << 20), default=512, metavar="MB",
                         help="size limit of an archive, member or file in MiB (default: 512)")
         return sp
 
@@ -151,7 +154,7 @@ def _parser() -> _Parser:
                    help="the message's direction (default: the internal addresses decide)")
     e.add_argument("--recipient", help="the recipient to evaluate for (default: first To/Cc)")
     e.add_argument("--virus", action="store_true", help="scanner verdict: the message is infected")
-    e.add_argument("--spam-score", type=float, metavar="SCORE",
+    e.add_argument("--spam-score", type=_score, metavar="SCORE",
                    help="scanner verdict: spam score (0-10)")
     e.add_argument("--graymail", action="store_true", help="scanner verdict: graymail")
     e.add_argument("--wrs-level", choices=("low", "medium", "high", "untested"),
@@ -166,9 +169,9 @@ def _parser() -> _Parser:
                "diagnostics, progress and summaries as one JSON object per line")
     v.add_argument("--against", required=True, metavar="OUTDIR",
                    help="the output of isc compile to check (directory or document)")
-    v.add_argument("--samples", type=int, default=4000, metavar="N",
+    v.add_argument("--samples", type=_counted(1, 10_000_000), default=4000, metavar="N",
                    help="how many requests or messages to generate per target (default: 4000)")
-    v.add_argument("--seed", type=int, default=0, metavar="S",
+    v.add_argument("--seed", type=_counted(0, 2**63 - 1), default=0, metavar="S",
                    help="seed of the generator, for a reproducible sample (default: 0)")
     v.add_argument("--force", action="store_true",
                    help="verify even an output compiled from another input, or one without "
@@ -180,6 +183,29 @@ def _parser() -> _Parser:
     return p
 
 
+def _counted(low: int, high: int) -> Any:
+    """An argparse type: a whole number (ASCII digits) from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?[0-9]{1,19}", text.strip()):
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+        n = int(text)
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{n} is out of range {low}..{high}")
+        return n
+    return parse
+
+
+def _score(text: str) -> float:
+    """An argparse type: a spam score, a finite number from 0 to 10."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 10.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text} is not a score from 0 to 10")
+    return value
+
+
 def _version() -> str:
     from isc import __version__
 
@@ -187,6 +213,8 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     if not argv:
@@ -419,6 +447,11 @@ def write_files(files: Sequence[tuple[Path, str]], remove: Sequence[Path] = ()) 
     paths written. Every new content is staged in a temporary file first, so a full disk or a
     missing permission fails before any document is replaced or removed. An OSError becomes
     ``ISC1014``."""
+    for path, _ in files:
+        if os.path.lexists(path) and (path.is_symlink() or not path.is_file()):
+            # refused before anything is written: the documents are replaced as one set
+            raise _output_error(path, "exists and is not a regular file; move it away or "
+                                      "choose another -o OUTDIR")
     changed = []
     for path, text in files:
         data = text.encode("utf-8")
@@ -433,13 +466,15 @@ def write_files(files: Sequence[tuple[Path, str]], remove: Sequence[Path] = ()) 
             where = path
             path.parent.mkdir(parents=True, exist_ok=True)
             staged.append((_stage(path, data), path))
-        for path in remove:
-            where = path
-            path.unlink()
-        while staged:
-            tmp, where = staged[0]
-            os.replace(tmp, where)
-            staged.pop(0)
+        # SIGINT and SIGTERM wait until the whole set is in place (or nothing is)
+        with _signals_deferred():
+            for path in remove:
+                where = path
+                path.unlink()
+            while staged:
+                tmp, where = staged[0]
+                os.replace(tmp, where)
+                staged.pop(0)
     except BaseException as exc:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
@@ -448,6 +483,23 @@ def write_files(files: Sequence[tuple[Path, str]], remove: Sequence[Path] = ()) 
             raise _output_error(where, f"cannot write: {exc.strerror or exc}") from exc
         raise
     return [path for path, _ in changed]
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while the block runs (a signal that arrives meanwhile is
+    delivered after it)."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM ends isc as SIGINT does: by an exception, so that staged files are removed."""
+    raise SystemExit(128 + signum)
 
 
 def write_atomic(path: Path, text: str) -> bool:
@@ -751,9 +803,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     export = _load_export(args)
     diags = list(export.diagnostics)
-    targets = _targets(export, "all") if export.web is not None or export.mail is not None else []
-    if targets:
-        diags = list(api.merged_diagnostics([api.compile(export, t) for t in targets]))
+    if export.web is None and export.mail is None:
+        # nothing isc read is policy: say so as compile would, never "0 errors"
+        diags.append(Diagnostic("ISC1009", Severity.ERROR,
+                                "the input has no web or mail policy: no file isc read holds "
+                                "any (see the warnings above)", args.inputs[0]))
+    else:
+        diags = list(api.merged_diagnostics([api.compile(export, t)
+                                             for t in _targets(export, "all")]))
     _print_diagnostics(diags, args.format, export.texts, sys.stderr)
     counts = Counter(d.severity.value for d in diags)
     _say(args, f"isc: {counts['error']} error(s), {counts['warning']} warning(s), "
@@ -871,9 +928,18 @@ def _request(args: argparse.Namespace) -> WebRequest:
             raise IscError(f"--when: not an ISO date-time: {args.when!r}",
                            code="ISC1006") from exc
     decrypted = None if args.decrypted is None else args.decrypted == "yes"
-    return WebRequest(args.url, client=args.client, user=args.user, groups=tuple(args.group),
-                      categories=tuple(args.category), when=when, decrypted=decrypted,
-                      file_type=args.file_type)
+    return _checked(WebRequest(args.url, client=args.client, user=args.user,
+                               groups=tuple(args.group), categories=tuple(args.category),
+                               when=when, decrypted=decrypted, file_type=args.file_type),
+                    "--url / --client")
+
+
+def _checked(request: WebRequest, where: str) -> WebRequest:
+    """A request whose URL and client address are what they claim (ISC1006 otherwise)."""
+    problem = request_problem(request)
+    if problem is not None:
+        raise IscError(f"{where}: {problem}", code="ISC1006")
+    return request
 
 
 def _load_output(outdir: str, target: str = ZTSA) -> Output:
@@ -919,9 +985,10 @@ def _request_json(value: str) -> WebRequest:
     if problems:
         raise IscError(f"--request: {problems[0]}", code="ISC2004")
     try:
-        return request_from_json(data, "--request")
+        request = request_from_json(data, "--request")
     except ValueError as exc:
         raise IscError(str(exc), code="ISC1007") from exc
+    return _checked(request, "--request")
 
 
 def _message_json(value: str) -> MailMessage:
@@ -989,7 +1056,11 @@ def _extra_requests(path: str | None) -> list[WebRequest]:
                 col = line.find(json.dumps(c, ensure_ascii=False)) + 1 or 1
                 errors.append(Diagnostic("ISC2004", Severity.ERROR, problem, path, n, col))
             if not bad:
-                out.append(request_from_json(d, "request"))
+                request = request_from_json(d, "request")
+                unfit = request_problem(request)
+                if unfit is not None:
+                    raise ValueError(unfit)
+                out.append(request)
         except json.JSONDecodeError as exc:
             errors.append(Diagnostic("ISC1007", Severity.ERROR, f"not a request: {exc.msg}",
                                      path, n, exc.colno))

@@ -92,6 +92,12 @@ CODES: Mapping[str, str] = {
     "ISC4002": "an archive member is a link, device, absolute path or escapes the archive",
     "ISC4003": "an XML document uses DTDs, entities or network access",
     "ISC4004": "too many archive members",
+    "ISC4005": "a pattern (URL entry, address wildcard, keyword expression) is over a length or "
+               "wildcard limit",
+    "ISC4006": "a keyword expression cannot be run by the linear-time matching engine",
+    "ISC4007": "an input is not a regular file (a device, FIFO or socket)",
+    "ISC4008": "two archive members or input files have the same path",
+    "ISC4009": "a line, value or document is over a size limit",
 }
 
 

@@ -153,7 +153,8 @@ class _Account(Transformer[Token, object]):
     def _bits(self, addr: IpAddress, tok: Token) -> int:
         text = str(tok)
         if "." not in text:
-            bits = int(text)
+            # never int() of 5,000 digits: anything over 3 is out of range anyway
+            bits = int(text) if len(text) <= 3 else addr.max_prefixlen + 1
             if bits > addr.max_prefixlen:
                 raise self._error(
                     f"mask /{bits} is out of range 0-{addr.max_prefixlen} for IPv{addr.version}",

@@ -155,8 +155,23 @@ def _syntax_error(exc: UnexpectedInput, what: str, span: Span, code: str) -> Par
     return ParseError(f"malformed {what}", code=code, span=attrs.evolve(span, column=col))
 
 
+#: A line that opens a section header (``[kind`` then a blank, a quote or the end) but does
+#: not close it. An IPv6 list entry (``[2001:db8::1]``) starts with a digit and is not one.
+BROKEN_HEADER = re.compile(r"\[[A-Za-z][\w.-]*(?:[ \t\"].*)?$(?<!\])")
+
+#: The longest line isc reads (64 KiB). A URL entry or key is far shorter; a longer line is
+#: refused before it is parsed, so that one hostile line cannot cost seconds and memory.
+MAX_LINE = 64 * 1024
+
+
 def parse_document(text: str, path: str) -> IniDocument:
     """Split INI-dialect text into a title, comments and sections of spanned lines."""
+    if len(text) > MAX_LINE:
+        for number, raw in enumerate(text.split("\n"), 1):
+            if len(raw) > MAX_LINE:
+                raise ParseError(f"line {number} is {len(raw):,} characters long; isc reads "
+                                 f"lines of at most {MAX_LINE:,}", code="ISC4009",
+                                 span=Span(path, number, 1))
     try:
         tree = parser("ini", "document").parse(text)
     except UnexpectedInput as exc:  # the document grammar accepts any line; defensive
@@ -170,6 +185,9 @@ def parse_document(text: str, path: str) -> IniDocument:
     body: list[Line] = []
     for kind, content, line, column in lines:
         span = Span(path, line, column)
+        if kind != "comment" and kind != "header" and BROKEN_HEADER.match(content.strip()):
+            raise ParseError(f"a section header needs a closing ']': {content.strip()[:60]!r}",
+                             code="ISC1002", span=span)
         if kind == "comment":
             comments.append(Line(content.strip(), span))
         elif kind == "header":
@@ -254,14 +272,31 @@ def parse_bool(kl: KeyLine) -> bool:
         ) from None
 
 
+#: A whole number as the exports write it: ASCII digits (a full-width "９" is not a number
+#: here, as it is not to the appliance), at most 18 of them so that it fits in 64 bits and
+#: never reaches int() with thousands of digits.
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number, or None when it is not one (see :data:`WHOLE_NUMBER`)."""
+    text = text.strip()
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None
+
+
 def parse_int(kl: KeyLine, low: int | None = None, high: int | None = None) -> int:
     text = kl.value.strip()
-    if not re.fullmatch(r"[+-]?\d+", text):
+    n = whole_number(text)
+    if n is None:
+        if re.fullmatch(r"[+-]?[0-9]+", text):
+            raise ParseError(
+                f"'{kl.key}' = {text[:24]}{'…' if len(text) > 24 else ''} is out of range "
+                f"{'' if low is None else low}..{'' if high is None else high}",
+                code="ISC1006", span=kl.value_span)
         raise ParseError(
-            f"'{kl.key}' takes a whole number, not {kl.value!r}", code="ISC1006",
-            span=kl.value_span,
+            f"'{kl.key}' takes a whole number (ASCII digits), not {kl.value[:40]!r}",
+            code="ISC1006", span=kl.value_span,
         )
-    n = int(text)
     if (low is not None and n < low) or (high is not None and n > high):
         raise ParseError(
             f"'{kl.key}' = {n} is out of range {low}..{high}", code="ISC1006", span=kl.value_span

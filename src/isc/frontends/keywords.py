@@ -7,6 +7,11 @@ Both dialects are read by the same grammar (EmS keeps the eManager syntax and ad
 the IMSVA reading lacks); ``dialect`` is accepted so callers say what they hold. Errors are
 :class:`~isc.errors.ParseError` ``ISC1012`` at the column of the offending character. No
 Lark object leaves this module.
+
+Before the parse, an expression over the size limits below is refused (``ISC4005``), so
+that a huge text never reaches Lark (whose tree costs about 2 KB per character); after it,
+every operand is compiled for RE2, the linear-time engine the models search with, and one
+RE2 cannot run is refused (``ISC4006``) instead of being run by a backtracking engine.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from lark import Token, Transformer, UnexpectedCharacters, UnexpectedInput, v_ar
 from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
-from isc.errors import IscError, ParseError
+from isc.errors import IscError, LimitError, ParseError
 from isc.frontends._grammar import locate, parser, shift
 from isc.ir.keyword_expr import (
     POSIX_CLASSES,
@@ -46,9 +51,23 @@ from isc.ir.keyword_expr import (
     Shorthand,
     ShorthandRef,
     Wild,
+    is_logical,
 )
+from isc.ir.keyword_re2 import Unrunnable, compile_search, operand_pattern, wildcard_pattern
 
-__all__ = ["parse_expression"]
+__all__ = ["MAX_EXPRESSION_LENGTH", "MAX_OPERANDS", "MAX_REPEATS", "parse_expression"]
+
+#: Longest expression text read: real keywords are a few dozen characters, and a 4 KB text
+#: costs Lark about 8 MB and a few tens of milliseconds.
+MAX_EXPRESSION_LENGTH = 4096
+#: Most operands joined by .AND. / .OR. in one expression: each is a search of every text.
+MAX_OPERANDS = 256
+#: Most quantifiers (``* + ?``), shorthand (``{D}``) and .WILD. wildcards in one expression:
+#: each adds states to the RE2 program and text to every probe message generated from it.
+MAX_REPEATS = 1000
+_LIMIT_CODE = "ISC4005"
+_ENGINE_CODE = "ISC4006"
+_DOTTED_JOIN = re.compile(r"\.(?:AND|OR)\.")
 
 _CODE = "ISC1012"
 _DEFAULT_SPAN = Span("<keyword expression>", 1, 1)
@@ -73,6 +92,7 @@ def parse_expression(text: str, span: Span | None = None, *,
     """
     del dialect  # one grammar reads both (module docstring)
     where = span or _DEFAULT_SPAN
+    _limits(text, where)
     _precheck(text, where)
     try:
         tree = parser("keyword_expr", "expression").parse(text)
@@ -86,7 +106,104 @@ def parse_expression(text: str, span: Span | None = None, *,
         raise
     except RecursionError:
         raise _error("expression nested too deeply", where, 1) from None
+    _runnable(node, where)
     return node
+
+
+# ---------------------------------------------------------------- limits (ISC4005, ISC4006)
+
+
+def _limit_error(message: str, span: Span, column: int, note: str) -> LimitError:
+    return LimitError(message, code=_LIMIT_CODE, span=shift(span, column), notes=(note,))
+
+
+def _limits(text: str, span: Span) -> None:
+    """Refuse an expression over a size limit before anything else reads it."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise _limit_error(
+            f"keyword expression is {len(text)} characters long; at most "
+            f"{MAX_EXPRESSION_LENGTH} are read", span, MAX_EXPRESSION_LENGTH + 1,
+            "split it into several expressions of the list")
+    joins = 0
+    for match in _DOTTED_JOIN.finditer(text):
+        start, end = match.start(), match.end()
+        if start == 0 or text[start - 1] not in " \t" or end >= len(text) \
+                or text[end] not in " \t":
+            continue
+        joins += 1
+        if joins >= MAX_OPERANDS:
+            blank = len(text[:start]) - len(text[:start].rstrip(" \t"))
+            raise _limit_error(
+                f"more than {MAX_OPERANDS} operands joined by .AND. / .OR.", span,
+                start - blank + 1, "split it into several expressions of the list")
+    column = _repeat_over_limit(text)
+    if column is not None:
+        raise _limit_error(
+            f"more than {MAX_REPEATS} quantifiers, shorthand and wildcards in a keyword "
+            "expression", span, column, "split it into several expressions of the list")
+
+
+def _repeat_over_limit(text: str) -> int | None:
+    """The column of the quantifier, shorthand or wildcard that goes over
+    :data:`MAX_REPEATS` (a lexical count: escaped, bracketed and quoted characters are
+    not counted)."""
+    count = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            j = text.find('"', i + 1)
+            while j != -1 and _is_escaped(text, j):
+                j = text.find('"', j + 1)
+            i = n if j == -1 else j + 1
+            continue
+        if c == "[":
+            j = i + 1 + text.startswith("^", i + 1)
+            j += text.startswith("]", j)
+            while j < n and text[j] != "]":
+                if text[j] == "\\":
+                    j += 2
+                elif text.startswith("[:", j) and ":]" in text[j + 2:j + 40]:
+                    j = text.index(":]", j + 2) + 2
+                else:
+                    j += 1
+            i = j + 1
+            continue
+        if c in "*+?{":
+            count += 1
+            if count > MAX_REPEATS:
+                return i + 1
+        i += 1
+    return None
+
+
+def _runnable(node: Node, span: Span) -> None:
+    """Compile every operand for RE2 (both case modes); ``ISC4006`` if one cannot be."""
+    if isinstance(node, And | Or):
+        for operand in node.operands:
+            _runnable(operand, span)
+        return
+    if isinstance(node, Not):
+        _runnable(node.operand, span)
+        return
+    if isinstance(node, Reg):
+        _runnable(node.node, span)
+        return
+    try:
+        for case_sensitive in (True, False):
+            if isinstance(node, Wild):
+                compile_search(wildcard_pattern(node.pattern, case_sensitive))
+            else:
+                compile_search(operand_pattern(node, case_sensitive))
+    except Unrunnable as exc:
+        raise LimitError(f"keyword expression cannot be run in linear time: {exc}",
+                         code=_ENGINE_CODE, span=shift(span, 1),
+                         notes=("isc searches keyword expressions with RE2, which never "
+                                "backtracks; rewrite the expression more simply",)) from None
+    assert not is_logical(node) or isinstance(node, Wild)
 
 
 def _error(message: str, span: Span, column: int, notes: tuple[str, ...] = ()) -> ParseError:

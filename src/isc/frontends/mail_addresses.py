@@ -4,7 +4,9 @@
 Grammar: ``grammars/mail_address.lark``. The canonical form keeps the local part as written
 and lower-cases the domain, so two spellings of one address compare equal; a bare ``*``
 (accepted in routes) is written ``*@*``. Errors are :class:`~isc.errors.ParseError`
-``ISC1011`` at the column of the offending character. No Lark object leaves this module.
+``ISC1011`` at the column of the offending character, and ``ISC4005`` for a pattern over
+:data:`MAX_PATTERN_LENGTH` or :data:`MAX_PATTERN_WILDCARDS`. No Lark object leaves this
+module.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from isc.frontends._grammar import locate, parser, shift
 __all__ = ["looks_like_address_or_domain", "parse_address", "parse_domain"]
 
 _CODE = "ISC1011"
+_LIMIT_CODE = "ISC4005"
+#: The longest address or domain read (characters, blanks around it not counted): a local
+#: part of 64 and a domain of 255, with the ``@`` (RFC 3696 as corrected; RFC 5321 §4.5.3.1).
+#: A longer text is no address; it is refused before it is parsed.
+MAX_PATTERN_LENGTH = 320
+#: The most ``*`` in one address or domain. The grammar accepts two at most (``*@*.x``), so
+#: any pattern over this is hostile (``*a*a*a...``): it is refused by count, before it is
+#: parsed, and with its own code. Matching is linear anyway (models/globs.py).
+MAX_PATTERN_WILDCARDS = 8
 _DEFAULT_SPAN = Span("<address>", 1, 1)
 
 
@@ -35,6 +46,7 @@ def parse_address(text: str, span: Span | None = None, *, sender_list: bool = Fa
     entry, where = _trim(text, span)
     if not entry:
         raise ParseError("empty address", code=_CODE, span=where)
+    _check_limits(entry, where, "address")
     try:
         tree = parser("mail_address", "address").parse(entry)
     except UnexpectedInput as exc:
@@ -65,6 +77,7 @@ def parse_domain(text: str, span: Span | None = None, *, wildcard: bool = False)
     entry, where = _trim(text, span)
     if not entry:
         raise ParseError("empty domain", code=_CODE, span=where)
+    _check_limits(entry, where, "domain")
     try:
         tree = parser("mail_address", "domain").parse(entry)
     except UnexpectedInput as exc:
@@ -93,6 +106,26 @@ def looks_like_address_or_domain(text: str) -> bool:
     except IscError:
         return False
     return True
+
+
+def _check_limits(entry: str, where: Span, what: str) -> None:
+    """``ISC4005`` for an entry over the length or wildcard limit (at its start, or at the
+    first ``*`` over the limit)."""
+    if len(entry) > MAX_PATTERN_LENGTH:
+        raise ParseError(f"{what} is {len(entry):,} characters long, over the limit of "
+                         f"{MAX_PATTERN_LENGTH}", code=_LIMIT_CODE, span=where,
+                         notes=("an address is at most 64 characters, '@' and a domain of "
+                                "255",))
+    stars = entry.count("*")
+    if stars > MAX_PATTERN_WILDCARDS:
+        column = 0
+        for _ in range(MAX_PATTERN_WILDCARDS + 1):
+            column = entry.index("*", column) + 1
+        raise ParseError(f"{what} has {stars} wildcards ('*'), over the limit of "
+                         f"{MAX_PATTERN_WILDCARDS}", code=_LIMIT_CODE,
+                         span=shift(where, column),
+                         notes=("a wildcard stands for the whole local part, the whole "
+                                "domain or its leftmost labels: *@*.company.com",))
 
 
 def _trim(text: str, span: Span | None) -> tuple[str, Span]:

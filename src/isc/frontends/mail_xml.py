@@ -29,7 +29,7 @@ import attrs
 from lxml import etree
 
 from isc.diagnostics import Diagnostic, Severity, Span
-from isc.errors import DecodeError, IscError, ParseError
+from isc.errors import DecodeError, IscError, LimitError, ParseError
 from isc.frontends import _text
 from isc.frontends.keywords import parse_expression
 from isc.frontends.mail_addresses import parse_address, parse_domain
@@ -87,6 +87,10 @@ __all__ = ["ROOT", "Resolver", "XmlResult", "parse_mail_xml"]
 
 #: The root element of a rule set.
 ROOT = "imss-policy"
+#: The largest XML document read, and the largest run of text or one attribute value in it
+#: (libxml2 itself refuses 10 MB; refusing earlier keeps memory bounded).
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+MAX_VALUE_BYTES = 1024 * 1024
 #: ``file`` attribute → the member's bytes, or None when the input has no such member.
 Resolver = Callable[[str], bytes | None]
 
@@ -131,16 +135,21 @@ class XmlResult:
 
 def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
     """The document text and the codec used: the XML declaration's encoding (Shift_JIS
-    read as its superset CP932), else ``encoding``, else UTF-8; UTF-16 by its BOM."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    read as its superset CP932), else ``encoding``, else UTF-8; UTF-16 and UTF-32 by their
+    BOM, UTF-16 without one by its NUL bytes. A declaration of UTF-16 or UTF-32 in a
+    document that is neither is a contradiction (``ISC1013``), not a guess."""
+    form = _text.unicode_form(data)
+    if form is not None:
+        codec, skip = form
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data[skip:].decode(codec), codec
         except UnicodeDecodeError as exc:
-            raise DecodeError(f"not valid UTF-16 at byte offset {exc.start}",
+            raise DecodeError(f"not valid {codec.upper()} at byte offset {exc.start + skip}",
                               span=Span(path)) from exc
     head = data[:1024].decode("latin-1")
     decl = _DECLARATION.match(head.lstrip("\ufeff\xef\xbb\xbf"))
     declared = None
+    found = None
     if decl is not None:
         found = _DECL_ENCODING.search(decl.group())
         declared = found.group(3).strip() if found else None
@@ -148,12 +157,47 @@ def _decode(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
     if declared:
         codec = _JAPANESE.get(declared.lower(), declared)
         try:
-            codecs.lookup(codec)
+            name = codecs.lookup(codec).name
         except LookupError:
             raise DecodeError(f"the XML declaration names an unknown encoding {declared!r}",
                               span=Span(path, 1, 1)) from None
+        if name.startswith(("utf-16", "utf-32")):
+            column = head.find(declared) + 1 if found else 1
+            raise ParseError(
+                f"the XML declaration says encoding={declared!r}, but the document is not "
+                f"{name.upper()} (its declaration reads as single bytes); correct the "
+                "declaration or save the file in the encoding it names", code="ISC1013",
+                span=Span(path, 1, max(column, 1)))
     text, used = _text.decode(data, path, codec)
     return text, codecs.lookup(used).name
+
+
+def _too_big(data: bytes, path: str) -> None:
+    """Refuse a document, or one text or attribute value, over the size limits before any
+    copy of it is made (``ISC4009``). Neither text nor an attribute value holds a raw ``<``,
+    so every value lies between two ``<`` bytes; windows of half the limit are probed with
+    ``bytes.find``, and only a window with no ``<`` is measured."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise LimitError(f"an XML document of {len(data)} bytes is over the limit of "
+                         f"{MAX_DOCUMENT_BYTES} bytes; not read", code="ISC4009",
+                         span=Span(path))
+    window = MAX_VALUE_BYTES // 2
+    pos = 0
+    while pos + window <= len(data):
+        if data.find(b"<", pos, pos + window) >= 0:
+            pos += window
+            continue
+        start = data.rfind(b"<", 0, pos) + 1
+        end = data.find(b"<", pos + window)
+        end = len(data) if end < 0 else end
+        if end - start > MAX_VALUE_BYTES:
+            line = data.count(b"\n", 0, start) + 1
+            column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+            raise LimitError(
+                f"{end - start} bytes of text or attribute without markup, over the limit "
+                f"of {MAX_VALUE_BYTES} bytes for one value; not read", code="ISC4009",
+                span=Span(path, line, column))
+        pos = end
 
 
 def _for_lxml(text: str) -> bytes:
@@ -260,13 +304,15 @@ def parse_mail_xml(data: bytes, path: str, *, rel: str | None = None,
 
 def _parse(data: bytes, path: str, rel: str | None, resolve: Resolver | None,
            encoding: str | None, result: XmlResult) -> None:
+    _too_big(data, path)
     text, codec = _decode(data, path, encoding)
     result.text, result.encoding = text, codec
     first = _START_TAG.search(_MASK.sub(" ", text))
     try:
         root = etree.fromstring(_for_lxml(text), _parser())
     except etree.XMLSyntaxError as exc:
-        result.root = first.group(1) if first and first.group(1) == ROOT else None
+        local = first.group(1).rpartition(":")[2] if first else None
+        result.root = ROOT if local == ROOT else None
         if result.root is None:
             result.diagnostics.append(Diagnostic.at(
                 "ISC2008", Severity.WARNING, "not well-formed XML and not an IMSVA/IMSS rule "
@@ -289,6 +335,15 @@ def _parse(data: bytes, path: str, rel: str | None, resolve: Resolver | None,
     tree = root.getroottree()
     info: Any = tree.docinfo
     result.root = root.tag if isinstance(root.tag, str) else None
+    if result.root is not None and etree.QName(root).localname == ROOT:
+        namespace = etree.QName(root).namespace
+        result.root = ROOT
+        if namespace is not None:
+            elements = [el for el in root.iter() if isinstance(el.tag, str)]
+            raise ParseError(
+                f"the root <{ROOT}> is in the XML namespace {namespace!r}; an IMSVA/IMSS "
+                "rule set has no namespace: remove the xmlns declaration", code="ISC1013",
+                span=_Positions(text, path, elements).element(root))
     if result.root != ROOT:
         what = "no root element" if result.root is None else f"root <{result.root}>"
         notes = ("its DTD was not processed",) if info.doctype else ()
@@ -462,9 +517,13 @@ class _Reader:
             self.report("ISC1006", Severity.ERROR, f"{what} takes a whole number, not {value!r}",
                         span)
             return None
+        bounds = f"{'' if low is None else low}..{'' if high is None else high}"
+        if len(text.lstrip("+-")) > 18:  # never int() of thousands of digits
+            self.report("ISC1006", Severity.ERROR, f"{what} = {text[:24]}… is out of range "
+                        f"{bounds}", span)
+            return None
         n = int(text)
         if (low is not None and n < low) or (high is not None and n > high):
-            bounds = f"{'' if low is None else low}..{'' if high is None else high}"
             self.report("ISC1006", Severity.ERROR, f"{what} = {n} is out of range {bounds}",
                         span)
             return None

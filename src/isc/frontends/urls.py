@@ -5,7 +5,8 @@ IWSVA stores them (``web-site: example.com`` → ``@example.com*``, ``url-keywor
 ``*kw*``); stored forms are kept verbatim, except that the host of a Web-site entry is
 lower-cased and an internationalised host label becomes its punycode, so that equal hosts
 give equal patterns. Errors are :class:`~isc.errors.ParseError` ``ISC1003`` at the column of
-the offending character. No Lark object leaves this module.
+the offending character, and ``ISC4005`` for an entry over :data:`MAX_ENTRY_LENGTH` or
+:data:`MAX_WILDCARDS`. No Lark object leaves this module.
 """
 
 from __future__ import annotations
@@ -28,6 +29,18 @@ from isc.ir.web import UrlMatchType, UrlPattern
 __all__ = ["format_url_entry", "parse_url_entry"]
 
 _CODE = "ISC1003"
+_LIMIT_CODE = "ISC4005"
+#: The longest URL entry read (characters, blanks around it not counted): the length long
+#: taken as the practical URL limit (sitemaps allow 2,048; old browsers 2,083). A list entry
+#: names a site or a URL prefix, far shorter in practice; a longer one is refused before it
+#: is parsed, which bounds the cost of parsing and matching one line.
+MAX_ENTRY_LENGTH = 2048
+#: The most wildcards (``*`` and ``?``, ``%2a``/``%3f`` not counted) in the pattern the
+#: matcher compiles: the stored form, plus the ``*`` that a Web-site entry matches with in
+#: front. Matching is linear in the URL (models/globs.py), but its cost grows with every
+#: wildcard; real entries have a handful, and ``*a*a*a...*ab`` is an attack, not a policy.
+MAX_WILDCARDS = 16
+_WILDCARD = re.compile(r"%2a|%3f|\*|\?", re.IGNORECASE)
 TYPED_PREFIXES = tuple(t.value for t in UrlMatchType)
 _LABEL_DOTS = re.compile("[.\u3002\uff0e\uff61]")
 _IDN_RESULT = re.compile(r"[^\s\x00-\x1f\x7f/:\[\]@.]+")
@@ -64,6 +77,14 @@ def parse_url_entry(text: str, span: Span) -> UrlPattern:
             )
     if not entry:
         raise ParseError("empty URL entry", code=_CODE, span=where)
+    if len(entry) > MAX_ENTRY_LENGTH:
+        raise ParseError(
+            f"URL entry is {len(entry):,} characters long, over the limit of "
+            f"{MAX_ENTRY_LENGTH:,}",
+            code=_LIMIT_CODE,
+            span=where,
+            notes=("shorten the entry: a prefix and '*' match the URLs it starts",),
+        )
     try:
         tree = parser("url_entry", "entry").parse(entry)
     except UnexpectedInput as exc:
@@ -75,7 +96,33 @@ def parse_url_entry(text: str, span: Span) -> UrlPattern:
             raise exc.orig_exc from None
         raise
     assert isinstance(stored, str)
-    return UrlPattern(stored, span=span)
+    pattern = UrlPattern(stored, span=span)
+    _check_wildcards(pattern, entry, where)
+    return pattern
+
+
+def _wildcards(text: str) -> list[int]:
+    """The 0-based positions of the ``*`` and ``?`` of ``text`` that are wildcards."""
+    return [m.start() for m in _WILDCARD.finditer(text) if len(m.group()) == 1]
+
+
+def _check_wildcards(pattern: UrlPattern, entry: str, where: Span) -> None:
+    """``ISC4005`` when the matcher would see more than :data:`MAX_WILDCARDS` wildcards, at
+    the written wildcard that goes over the limit (the entry's start if it was added)."""
+    lead = 1 if pattern.kind is UrlMatchType.WEB_SITE else 0  # `@P` matches as `*P`
+    seen = lead + len(_wildcards(pattern.stored))
+    if seen <= MAX_WILDCARDS:
+        return
+    written = _wildcards(entry)
+    index = MAX_WILDCARDS - lead
+    column = written[index] + 1 if 0 <= index < len(written) else 1
+    raise ParseError(
+        f"URL entry has {seen} wildcards ('*' and '?'), over the limit of {MAX_WILDCARDS}",
+        code=_LIMIT_CODE,
+        span=shift(where, column),
+        notes=("write the entry with fewer wildcards, or split it into several entries",
+               "a literal '*' or '?' is written %2a or %3f"),
+    )
 
 
 def format_url_entry(pattern: UrlPattern) -> str:

@@ -157,8 +157,8 @@ def lookup(name_or_id: str | int) -> Category | None:
     if isinstance(name_or_id, int):
         return BY_ID.get(name_or_id)
     text = name_or_id.strip()
-    if text.isdigit():
-        return BY_ID.get(int(text))
+    if text.isascii() and text.isdigit():  # ASCII digits only; IDs have at most 3 of them
+        return BY_ID.get(int(text)) if len(text) <= 6 else None
     cid = _BY_NAME.get(_norm(text))
     return BY_ID[cid] if cid is not None else None
 

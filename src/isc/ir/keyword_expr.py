@@ -2,9 +2,9 @@
 
 IMSVA keyword expressions are eManager regular expressions; TMEMS (EmS) uses the same
 dialect plus the dotted logical operators ``.AND. .OR. .NOT. .WILD. .REG.``. One AST serves
-both: the front-end parses text into it (``isc.frontends.keywords``), the models compile it
-to Python ``re`` (``isc.models.keywords``), and :func:`isc.ir.keyword_expr` printers
-re-emit it in either dialect.
+both: the front-end parses text into it (``isc.frontends.keywords``), ``isc.ir.keyword_re2``
+compiles it to RE2 for the models (``isc.models.keywords``), and the printers of
+:mod:`isc.ir.keyword_expr` re-emit it in either dialect.
 
 Nodes are frozen and compare structurally; shorthand (``{WORD}``) is kept as written, so
 unparse-then-parse is the identity.

@@ -12,7 +12,9 @@ import email.utils
 import functools
 import html.parser
 import io
+import ipaddress
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterable
@@ -663,6 +665,44 @@ def _load_fields(cls: type[_T], data: Any, fields: dict[str, tuple[str, str]],
     kwargs = {by_key[k][0]: _load_value(by_key[k][1], v, f"{where}.{k}")
               for k, v in data.items()}
     return cls(**kwargs)
+
+
+def request_problem(r: WebRequest) -> str | None:
+    """What makes a request unfit to decide, in words, or None: a URL that is no http(s)
+    URL (no host, control characters or blanks, a port out of range, a bad IPv6 literal), or
+    a client that is neither an IP address nor a host name."""
+    url = r.url
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        return f"the URL {url[:80]!r} has a blank or a control character"
+    if len(url) > 8192:
+        return "the URL is longer than 8,192 characters"
+    raw = url if "://" in url else "http://" + url
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        return f"the URL {url[:80]!r} is malformed: {exc}"
+    if parts.scheme.lower() not in ("http", "https", "ftp"):
+        return f"the URL {url[:80]!r} is not http, https or ftp"
+    if not parts.hostname:
+        return f"the URL {url[:80]!r} has no host"
+    if port is not None and not 0 < port < 65536:
+        return f"the URL's port {port} is out of range 1..65535"
+    client = r.client
+    if client is not None:
+        try:
+            ipaddress.ip_address(client)
+        except ValueError:
+            looks_numeric = ":" in client or all(x.isdigit() for x in client.split("."))
+            if looks_numeric or not _HOST_NAME.fullmatch(client):
+                return (f"the client {client[:80]!r} is neither an IP address nor a host "
+                        "name")
+    return None
+
+
+#: A host name as a ``host`` account names a client (RFC 1123 labels).
+_HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
 
 
 def request_to_json(r: WebRequest) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Evaluating keyword expressions and keyword lists (research imsva.md §2.1, targets.md §2.6).
 
-An expression AST (:mod:`isc.ir.keyword_expr`) is compiled to Python ``re`` once and cached.
-The reading of the eManager dialect, where the documentation is silent:
+An expression AST (:mod:`isc.ir.keyword_expr`) is compiled once (cached) to RE2 programs,
+one per operand (:mod:`isc.ir.keyword_re2`), which search in time linear in the text. The
+reading of the eManager dialect, where the documentation is silent:
 
 * matching is a search: an expression matches a text when it occurs anywhere in it;
 * ``.`` is one character (code point), never a newline; bracket expressions written with
@@ -50,9 +51,11 @@ from isc.ir.keyword_expr import (
     Wild,
     is_logical,
 )
+from isc.ir.keyword_re2 import compile_search, operand_pattern, search, wildcard_pattern
 from isc.ir.mail import KeywordExpression, KeywordMatch
 
-__all__ = ["compile_expression", "expression_matches", "keyword_list_matches"]
+__all__ = ["compile_expression", "expression_matches", "keyword_list_matches",
+           "python_expression"]
 
 #: Contents of a Python character class for each POSIX class (ASCII, C locale).
 POSIX_SETS = {
@@ -142,12 +145,45 @@ def keyword_list_matches(
 
 @functools.lru_cache(maxsize=4096)
 def compile_expression(node: Node, case_sensitive: bool) -> Callable[[str], bool]:
-    """A predicate telling whether the expression occurs in a text."""
+    """A predicate telling whether the expression occurs in a text (RE2, linear time).
+
+    Raises ``ValueError`` (:class:`isc.ir.keyword_re2.Unrunnable` when RE2 cannot run an
+    operand) for an AST the front-end never produces.
+    """
+    return _linear(node, case_sensitive)
+
+
+def _linear(node: Node, case_sensitive: bool) -> Callable[[str], bool]:
+    if isinstance(node, And):
+        parts = [_linear(o, case_sensitive) for o in node.operands]
+        return lambda text: all(p(text) for p in parts)
+    if isinstance(node, Or):
+        parts = [_linear(o, case_sensitive) for o in node.operands]
+        return lambda text: any(p(text) for p in parts)
+    if isinstance(node, Not):
+        inner = _linear(node.operand, case_sensitive)
+        return lambda text: not inner(text)
+    if isinstance(node, Reg):
+        return _linear(node.node, case_sensitive)
+    if isinstance(node, Wild):
+        pattern = wildcard_pattern(node.pattern, case_sensitive)
+    else:
+        pattern = operand_pattern(node, case_sensitive)
+    compiled = compile_search(pattern)
+    return lambda text: search(compiled, text)
+
+
+def python_expression(node: Node, case_sensitive: bool) -> Callable[[str], bool]:
+    """The same predicate on Python ``re`` (backtracking: unbounded on hostile input).
+
+    Kept only as the test oracle for the RE2 translation
+    (tests/models/test_keywords_linear.py); never used on input.
+    """
     flags = re.MULTILINE | (0 if case_sensitive else re.IGNORECASE)
     return _predicate(node, flags)
 
 
-# ---------------------------------------------------------------- logical level
+# ---------------------------------------------------------------- the Python oracle
 
 
 def _search(pattern: str, flags: int) -> Callable[[str], bool]:

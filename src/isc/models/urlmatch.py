@@ -12,29 +12,18 @@ import re
 from isc.ir.requests import Url
 from isc.ir.web import UrlMatchType, UrlPattern
 from isc.ir.ztsa import MatchMode
+from isc.models.globs import Glob, GlobSet, translate
 
 _TOKEN = re.compile(r"%2a|%3f|\*|\?", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=65536)
-def glob(pattern: str, *, escapes: bool = True) -> re.Pattern[str]:
-    """``*`` any run, ``?`` one character; with ``escapes``, ``%2a``/``%3f`` are literal."""
-    out: list[str] = []
-    pos = 0
-    for m in _TOKEN.finditer(pattern):
-        out.append(re.escape(pattern[pos:m.start()]))
-        tok = m.group().lower()
-        if tok == "*":
-            out.append(".*")
-        elif tok == "?":
-            out.append(".")
-        elif escapes:
-            out.append(re.escape("*" if tok == "%2a" else "?"))
-        else:
-            out.append(re.escape(m.group()))
-        pos = m.end()
-    out.append(re.escape(pattern[pos:]))
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+def glob(pattern: str, *, escapes: bool = True) -> Glob:
+    """``*`` any run, ``?`` one character; with ``escapes``, ``%2a``/``%3f`` are literal.
+
+    Compiled for RE2 (:mod:`isc.models.globs`), so a match is linear in the URL whatever
+    the pattern."""
+    return Glob(translate(pattern, question=True, escapes=escapes))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -123,8 +112,8 @@ def domain_matches(domain: str, host: str, *, subdomains: bool) -> bool:
 
 
 class PatternIndex:
-    """All entries of one list folded into three regular expressions, so that a URL that
-    matches none of them (the usual case) costs three regex calls instead of one per entry."""
+    """All entries of one list folded into three RE2 alternations, so that a URL that
+    matches none of them (the usual case) costs three matches instead of one per entry."""
 
     def __init__(self, entries: tuple[UrlPattern, ...]) -> None:
         self.entries = entries
@@ -141,9 +130,9 @@ class PatternIndex:
                 full.append(glob(stored).pattern)
             else:
                 bare.append(glob(stored).pattern)
-        self.keyword = _union(keyword)
-        self.full = _union(full)
-        self.bare = _union(bare)
+        self.keyword = GlobSet(keyword)
+        self.full = GlobSet(full)
+        self.bare = GlobSet(bare)
 
     def first(self, url: Url, host_only: bool) -> UrlPattern | None:
         if not self._any(url, host_only):
@@ -152,19 +141,13 @@ class PatternIndex:
                     None)
 
     def _any(self, url: Url, host_only: bool) -> bool:
-        if self.keyword is not None and self.keyword.fullmatch(url.full(host_only=host_only)):
+        if self.keyword and self.keyword.fullmatch(url.full(host_only=host_only)):
             return True
-        if self.full is not None and any(
+        if self.full and any(
                 self.full.fullmatch(c) for c in _candidates(url, host_only, True)):
             return True
-        return self.bare is not None and any(
+        return bool(self.bare) and any(
             self.bare.fullmatch(c) for c in _candidates(url, host_only, False))
-
-
-def _union(sources: list[str]) -> re.Pattern[str] | None:
-    if not sources:
-        return None
-    return re.compile("|".join(f"(?:{s})" for s in sources), re.IGNORECASE | re.DOTALL)
 
 
 _INDEXES: dict[int, PatternIndex] = {}

@@ -1,0 +1,8 @@
+"""explain --url 'http://a.example:99999999/'."""
+from pathlib import Path
+
+from corpus_builders import export
+
+
+def build(work: Path) -> list[str]:
+    return [str(export(work))]

@@ -1,0 +1,8 @@
+"""compile -o under /proc."""
+from pathlib import Path
+
+from corpus_builders import export
+
+
+def build(work: Path) -> list[str]:
+    return [str(export(work))]

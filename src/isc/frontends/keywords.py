@@ -83,6 +83,11 @@ _OPERATOR_NAMES = {"AND_OP": ".AND.", "OR_OP": ".OR."}
 _NOT_OPERATOR = re.compile(r"\.NOT\.[ \t]")
 
 
+#: How much longer an EmS-dialect expression may be than an IMSVA one: the EmS form of an
+#: expression spells out what EmS lacks (a POSIX class as its range, for instance).
+EMS_LENGTH_FACTOR = 4
+
+
 def parse_expression(text: str, span: Span | None = None, *,
                      dialect: Dialect = Dialect.IMSVA) -> Node:
     """Parse one keyword expression (IMSVA or EmS text) into its AST.
@@ -90,9 +95,11 @@ def parse_expression(text: str, span: Span | None = None, *,
     ``span`` is the position of the first character of ``text``. Every character counts,
     blanks at either end included (they are part of what is searched for).
     """
-    del dialect  # one grammar reads both (module docstring)
     where = span or _DEFAULT_SPAN
-    _limits(text, where)
+    # One grammar reads both (module docstring). EmS text may be isc's own rewrite of an
+    # IMSVA expression (POSIX classes spelt out), so it may be longer: isc must read back
+    # what it wrote.
+    _limits(text, where, EMS_LENGTH_FACTOR if dialect is Dialect.EMS else 1)
     _precheck(text, where)
     try:
         tree = parser("keyword_expr", "expression").parse(text)
@@ -117,13 +124,13 @@ def _limit_error(message: str, span: Span, column: int, note: str) -> LimitError
     return LimitError(message, code=_LIMIT_CODE, span=shift(span, column), notes=(note,))
 
 
-def _limits(text: str, span: Span) -> None:
+def _limits(text: str, span: Span, factor: int = 1) -> None:
     """Refuse an expression over a size limit before anything else reads it."""
-    if len(text) > MAX_EXPRESSION_LENGTH:
+    longest = MAX_EXPRESSION_LENGTH * factor
+    if len(text) > longest:
         raise _limit_error(
-            f"keyword expression is {len(text)} characters long; at most "
-            f"{MAX_EXPRESSION_LENGTH} are read", span, MAX_EXPRESSION_LENGTH + 1,
-            "split it into several expressions of the list")
+            f"keyword expression is {len(text)} characters long; at most {longest} are read",
+            span, longest + 1, "split it into several expressions of the list")
     joins = 0
     for match in _DOTTED_JOIN.finditer(text):
         start, end = match.start(), match.end()

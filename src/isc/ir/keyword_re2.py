@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 
-import re2  # type: ignore[import-untyped]
+import re2
 
 from isc.ir.keyword_expr import (
     Alternation,

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
-import re2  # type: ignore[import-untyped]
+import re2
 
 __all__ = ["Glob", "GlobSet", "compile_glob", "translate"]
 

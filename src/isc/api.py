@@ -199,6 +199,7 @@ def _ems_expression(text: str) -> Node:
 #: How deep an isc document may nest. Its own documents nest about 8 levels; the limit keeps a
 #: hostile one (50,000 levels) from exhausting the stack in the parser or the validator.
 JSON_DEPTH = 64
+_DEEP = object()  # what json.loads gave when it ran out of stack
 
 
 def _json(m: containers.Member) -> Any:
@@ -209,8 +210,8 @@ def _json(m: containers.Member) -> Any:
         col = getattr(exc, "colno", 0)
         raise DocumentError(f"not valid JSON: {exc}", span=Span(m.display, line, col)) from exc
     except RecursionError:
-        doc = None
-    if doc is None or _too_deep(doc):
+        doc = _DEEP
+    if doc is _DEEP or _too_deep(doc):
         raise DocumentError(f"the JSON document nests deeper than {JSON_DEPTH} levels; no isc "
                             "document does", code="ISC4009", span=Span(m.display)) from None
     return doc

@@ -495,3 +495,12 @@ def test_an_internal_error_is_a_message_not_a_traceback(tmp_path: Path,
     assert rc == 2
     assert json.loads(err.splitlines()[-1]) == {
         "summary": "internal-error", "command": "check", "error": "RuntimeError: a bug"}
+
+
+def test_explain_recipient_must_be_an_address(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    eml = Path(__file__).resolve().parents[1] / "examples" / "imsva-kaede" / "messages"
+    message = sorted(eml.glob("*.eml"))[0]
+    src = write_export(tmp_path, EXACT)
+    rc, _, err = run(capsys, "explain", src, "--mail", message, "--recipient", "bad@@x")
+    assert rc == 2 and "error[ISC1011]: --recipient: 'bad@@x': more than one '@'" in err

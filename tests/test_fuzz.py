@@ -1,4 +1,5 @@
-"""Fuzzing (docs/security.md): near-valid lines for every grammar, and mutations of the
+"""Fuzzing (docs/security.md): near-valid lines for every grammar and the mail XML, and
+mutations of the
 bundled examples, loaded *and compiled*. Only ``isc.IscError`` may come out; nothing may run
 away. CI runs a bounded budget; a long run is::
 
@@ -75,6 +76,12 @@ PIECES: dict[str, list[str]] = {
                 ".REG. ", "\"", "社外秘", "[[:alpha:]]", "$", "^", ".", "\\"],
     "ini": ["[", "]", "url-filtering-policy", "\"A\"", " = ", "priority", "1", "account",
             "category", "\"Games\"", "block", "\n", "#", ";", "global", "yes", "\\", "\t"],
+    "xml": ["<imss-policy>", "</imss-policy>", "<rule name=\"R\" order=\"1\" type=\"other\">",
+            "</rule>", "<route type=\"incoming\"/>", "<conditions match=\"any\">",
+            "</conditions>", "<attachment-name>*.exe</attachment-name>", "<actions>",
+            "<intercept action=\"delete\"/>", "</actions>", "<address-group name=\"G\">",
+            "<address>a@b.example</address>", "</address-group>", "<", ">", "&", "&amp;",
+            "<!DOCTYPE x>", "<?xml version=\"1.0\"?>", "\"", "=", "/>", "\n", "日本"],
 }
 
 PARSERS: dict[str, Callable[[str], object]] = {
@@ -85,6 +92,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "address": lambda t: (parse_address(t, SPAN), parse_domain(t.split("@")[-1], SPAN)),
     "keyword": lambda t: parse_expression(t, SPAN),
     "ini": lambda t: parse_document(t, "fuzz.ini"),
+    "xml": lambda t: isc.loads(t, filename="Policy.xml"),
 }
 
 

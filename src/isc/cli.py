@@ -26,6 +26,7 @@ from isc.backends.verification import Finding, Verification
 from isc.backends.ztsa_ia.fidelity import describe_request
 from isc.diagnostics import CODES, Diagnostic, Severity, Span
 from isc.errors import IscError
+from isc.frontends.mail_addresses import parse_address
 from isc.ir import categories
 from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity
 from isc.ir.export import Export, Output, ReportEntry
@@ -962,6 +963,11 @@ def _describe(d: Decision) -> str:
 
 
 def _message(args: argparse.Namespace) -> MailMessage:
+    if args.recipient is not None:
+        try:  # a plain address, as a mail server would take it
+            parse_address(args.recipient, Span("--recipient", 0, 1), wildcards=False)
+        except IscError as exc:
+            raise IscError(f"--recipient: {exc.message}", code=exc.code) from exc
     return MailMessage.from_eml(args.mail, recipient=args.recipient, direction=args.direction,
                                 virus=args.virus, spam_score=args.spam_score,
                                 graymail=args.graymail, wrs_level=args.wrs_level, sea=args.sea,

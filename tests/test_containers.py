@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import isc
-from isc.cli import main
 from isc.diagnostics import Diagnostic, Severity
 from isc.errors import IscError
 from isc.frontends import _text, containers
+from test_cli import run
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "iwsva-sakura"
@@ -97,16 +97,6 @@ def read(data: bytes, limits: containers.Limits | None = None,
     members = list(containers.read_archive(data, display, limits or containers.Limits(),
                                            diags))
     return members, diags
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:
-        rc = exc.code if isinstance(exc.code, int) else 2
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return rc, captured.out, captured.err
 
 
 def digest(*roots: Path) -> dict[str, tuple[str, int, int]]:

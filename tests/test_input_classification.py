@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 import isc
-from isc.cli import main
 from isc.errors import IscError
 from isc.frontends import _text, containers
+from test_cli import run
 
 DIAG = re.compile(
     r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|note)"
@@ -40,17 +40,6 @@ UNDECODABLE = (b'[product]\nname = IWSVA\n\n[custom-category "Bad"]\nbad.example
 BAD_OFFSET, BAD_LINE_NO = UNDECODABLE.index(BAD_LINE), 6
 POLICY = '[custom-category "Good"]\ngood.example\n'
 LIST_IMPORT = "<Company> trusted URLs\n[allow]\nhttp://intranet.example/*\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
-    """Run ``isc ARGV`` in-process; return (exit status, stdout, stderr)."""
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as exc:
-        rc = exc.code if isinstance(exc.code, int) else 2
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.out + captured.err
-    return rc, captured.out, captured.err
 
 
 def diagnostics(err: str) -> list[tuple[str, int, str, str, str]]:

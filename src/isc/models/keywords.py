@@ -153,24 +153,35 @@ def compile_expression(node: Node, case_sensitive: bool) -> Callable[[str], bool
     return _linear(node, case_sensitive)
 
 
-def _linear(node: Node, case_sensitive: bool) -> Callable[[str], bool]:
+def _logical(node: Node, leaf: Callable[[Node], Callable[[str], bool]]
+             ) -> Callable[[str], bool]:
+    """The predicate of an expression: ``.AND.``, ``.OR.``, ``.NOT.`` and ``.REG.`` combine
+    whole searches of the same text; ``leaf`` makes the search of one operand (a regular
+    expression or a ``.WILD.`` glob). One fold for the RE2 engine and the Python oracle."""
     if isinstance(node, And):
-        parts = [_linear(o, case_sensitive) for o in node.operands]
+        parts = [_logical(o, leaf) for o in node.operands]
         return lambda text: all(p(text) for p in parts)
     if isinstance(node, Or):
-        parts = [_linear(o, case_sensitive) for o in node.operands]
+        parts = [_logical(o, leaf) for o in node.operands]
         return lambda text: any(p(text) for p in parts)
     if isinstance(node, Not):
-        inner = _linear(node.operand, case_sensitive)
+        inner = _logical(node.operand, leaf)
         return lambda text: not inner(text)
     if isinstance(node, Reg):
-        return _linear(node.node, case_sensitive)
-    if isinstance(node, Wild):
-        pattern = wildcard_pattern(node.pattern, case_sensitive)
-    else:
-        pattern = operand_pattern(node, case_sensitive)
-    compiled = compile_search(pattern)
-    return lambda text: search(compiled, text)
+        return _logical(node.node, leaf)
+    return leaf(node)
+
+
+def _linear(node: Node, case_sensitive: bool) -> Callable[[str], bool]:
+    def leaf(operand: Node) -> Callable[[str], bool]:
+        if isinstance(operand, Wild):
+            pattern = wildcard_pattern(operand.pattern, case_sensitive)
+        else:
+            pattern = operand_pattern(operand, case_sensitive)
+        compiled = compile_search(pattern)
+        return lambda text: search(compiled, text)
+
+    return _logical(node, leaf)
 
 
 def python_expression(node: Node, case_sensitive: bool) -> Callable[[str], bool]:
@@ -195,20 +206,12 @@ def _search(pattern: str, flags: int) -> Callable[[str], bool]:
 
 
 def _predicate(node: Node, flags: int) -> Callable[[str], bool]:
-    if isinstance(node, And):
-        parts = [_predicate(o, flags) for o in node.operands]
-        return lambda text: all(p(text) for p in parts)
-    if isinstance(node, Or):
-        parts = [_predicate(o, flags) for o in node.operands]
-        return lambda text: any(p(text) for p in parts)
-    if isinstance(node, Not):
-        inner = _predicate(node.operand, flags)
-        return lambda text: not inner(text)
-    if isinstance(node, Wild):
-        return _search(_wildcard(node.pattern), flags)
-    if isinstance(node, Reg):
-        return _predicate(node.node, flags)
-    return _search(_operand(node), flags)
+    def leaf(operand: Node) -> Callable[[str], bool]:
+        if isinstance(operand, Wild):
+            return _search(_wildcard(operand.pattern), flags)
+        return _search(_operand(operand), flags)
+
+    return _logical(node, leaf)
 
 
 def _wildcard(pattern: str) -> str:

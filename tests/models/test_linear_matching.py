@@ -20,10 +20,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isc.ir.requests import Url
-from isc.ir.web import UrlPattern
+from isc.ir.web import CustomCategory, UrlPattern, WebPolicy
 from isc.ir.ztsa import MatchMode
 from isc.models import mailmatch, urlmatch
 from isc.models.globs import GlobSet, compile_glob, translate
+from isc.models.iwsva import WebIndex
 
 #: Seconds after which a case counts as hung (it needs milliseconds).
 TIMEOUT = 20
@@ -184,7 +185,8 @@ def test_index_finds_the_first_matching_entry(stored: list[str], scheme: str, ho
     with mock.patch.object(urlmatch, "glob", old_glob):
         expected = next((p for p in entries
                          if urlmatch.iwsva_matches(p, url, host_only=host_only)), None)
-    assert urlmatch.PatternIndex(entries).first(url, host_only) == expected
+    web = WebPolicy(custom_categories=(CustomCategory("c", entries),))
+    assert WebIndex(web).matches(url, host_only).get(0) == expected
 
 
 # ---------------------------------------------------------------- examples
@@ -264,11 +266,14 @@ def test_a_host_of_20000_characters_is_decided() -> None:
         from isc.ir.requests import Url
         from isc.ir.web import UrlPattern
         from isc.ir.ztsa import MatchMode
-        from isc.models.urlmatch import index, iwsva_matches, ztsa_matches
+        from isc.ir.web import CustomCategory, WebPolicy
+        from isc.models.iwsva import WebIndex
+        from isc.models.urlmatch import iwsva_matches, ztsa_matches
         url = Url.parse("http://" + "a" * 20000 + "ab.x/")
         entries = (UrlPattern("@*ab*a*a*a*c"), UrlPattern("*a*a*a*a*a*a*a*b*x*"))
+        web = WebPolicy(custom_categories=(CustomCategory("c", entries),))
         print(iwsva_matches(entries[0], url), iwsva_matches(entries[1], url),
-              index(entries).first(url, False) == entries[1],
+              WebIndex(web).matches(url, False) == {0: entries[1]},
               ztsa_matches(MatchMode.URL, "*a*a*a*a*a*a*a*a*ab.y/", url),
               ztsa_matches(MatchMode.DOMAIN, "*a*a*a*a*a*a*a*ab.x", url))
     """)

@@ -1,10 +1,19 @@
-"""The IWSVA / IWSS web decision model (spec semantics.md §1)."""
+"""The IWSVA / IWSS web decision model (spec semantics.md §1), decided over an index.
+
+:class:`WebIndex` is built once per policy (lazily, on its first decision, and kept while the
+policy lives): every URL entry of every list in one :class:`~isc.models.index.LiteralIndex`,
+the policies of each kind in a :class:`~isc.models.index.Selector` by account, each policy's
+category → action table, schedules by name. A decision costs the entries and policies that
+can match it, not the length of the lists. The plain model that scans everything is
+:mod:`isc.models.reference.iwsva`; the two must agree on every request.
+"""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Final
 
 from isc.ir import categories
 from isc.ir.common import Span
@@ -13,17 +22,20 @@ from isc.ir.web import (
     Account,
     AccountKind,
     CategoryRef,
+    Schedule,
     UrlFilteringPolicy,
+    UrlMatchType,
     UrlPattern,
     WebAction,
     WebPolicy,
 )
-from isc.models.urlmatch import index, iwsva_matches
+from isc.models.index import LiteralIndex, PerObject, Selector
+from isc.models.urlmatch import haystack, iwsva_matches, required_literal
 
 UNTESTED = 90
 
 
-def _by(kind: str, name: str, span: Span | None) -> DecidedBy:
+def by(kind: str, name: str, span: Span | None) -> DecidedBy:
     return DecidedBy(kind, name, span.file if span else None, span.line if span else None)
 
 
@@ -45,6 +57,19 @@ def _ip_bounds(kind: AccountKind, value: str) -> tuple[int, int, int] | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
+def client_address(client: str | None) -> tuple[int, int] | None:
+    """A request's client as ``(IP version, integer)``; None when it is not an address."""
+    if client is None:
+        return None
+    try:
+        a = ipaddress.ip_address(client)
+    except ValueError:
+        return None
+    return (a.version, int(a))
+
+
+@functools.lru_cache(maxsize=65536)
 def ldap_name(value: str) -> str:
     """The comparable form of an LDAP DN or name: lower-case, no blanks around separators."""
     return ",".join(part.strip() for part in value.split(",")).lower()
@@ -53,15 +78,10 @@ def ldap_name(value: str) -> str:
 def account_matches(account: Account, req: WebRequest) -> bool:
     kind = account.kind
     if kind in (AccountKind.IP, AccountKind.IP_RANGE, AccountKind.IP_SUBSET):
-        if req.client is None:
-            return False
+        client = client_address(req.client)
         bounds = _ip_bounds(kind, account.value)
-        try:
-            client = ipaddress.ip_address(req.client)
-        except ValueError:
-            return False
-        return bounds is not None and bounds[0] == client.version and (
-            bounds[1] <= int(client) <= bounds[2])
+        return client is not None and bounds is not None and bounds[0] == client[0] and (
+            bounds[1] <= client[1] <= bounds[2])
     if kind is AccountKind.LDAP_USER:
         return req.user is not None and ldap_name(req.user) == ldap_name(account.value)
     if kind is AccountKind.LDAP_GROUP:
@@ -77,137 +97,34 @@ def accounts_match(accounts: Iterable[Account], req: WebRequest) -> bool:
     return not accounts or any(account_matches(a, req) for a in accounts)
 
 
-def schedule_active(web: WebPolicy, name: str | None, req: WebRequest) -> bool:
-    if name is None or req.when is None:
-        return True
-    schedule = web.schedule(name)
-    if schedule is None:
-        return True
-    return schedule.active(req.when.weekday(), req.when.hour * 60 + req.when.minute)
-
-
-def predefined_ids(req: WebRequest) -> frozenset[int]:
-    """The request's predefined categories as TMUFE IDs; none given means Untested."""
+@functools.lru_cache(maxsize=4096)
+def _predefined(cats: tuple[str | int, ...]) -> frozenset[int]:
     ids = set()
-    for c in req.categories:
+    for c in cats:
         found = categories.lookup(c)
         if found is not None:
             ids.add(found.id)
     return frozenset(ids) if ids else frozenset({UNTESTED})
 
 
-def _first(entries: tuple[UrlPattern, ...], url: Url, host_only: bool) -> UrlPattern | None:
-    if len(entries) > 4:
-        return index(entries).first(url, host_only)
-    return next((p for p in entries if iwsva_matches(p, url, host_only=host_only)), None)
+def predefined_ids(req: WebRequest) -> frozenset[int]:
+    """The request's predefined categories as TMUFE IDs; none given means Untested."""
+    return _predefined(req.categories)
 
 
-def url_categories(web: WebPolicy, req: WebRequest, url: Url, host_only: bool
-                   ) -> frozenset[CategoryRef]:
-    """Predefined categories from the caller plus the custom categories isc computes."""
-    refs = {CategoryRef(id=i) for i in predefined_ids(req)}
-    for cc in web.custom_categories:
-        if _first(cc.entries, url, host_only) is not None:
-            refs.add(CategoryRef(custom=cc.name))
-    return frozenset(refs)
-
-
-def _approved(web: WebPolicy, names: Iterable[str], url: Url, host_only: bool) -> str | None:
-    for name in names:
-        lst = web.approved_list(name)
-        if lst is not None and _first(lst.entries, url, host_only) is not None:
-            return name
-    return None
-
-
-def decrypted(web: WebPolicy, req: WebRequest, url: Url) -> tuple[bool, DecidedBy | None]:
-    """Whether an HTTPS request is decrypted, and which object decided it."""
-    if url.scheme != "https":
-        return True, None
-    if req.decrypted is not None:
-        return req.decrypted, None
-    tunnel = _first(web.tunneling, url, True)
-    if tunnel is not None:
-        return False, _by("https-tunneling", tunnel.stored, tunnel.span)
-    for policy in web.https_decryption:
-        if not policy.enabled or not accounts_match(policy.accounts, req):
-            continue
-        by = _by("https-decryption-policy", policy.name, policy.span)
-        if _approved(web, policy.exceptions, url, True) is not None:
-            return False, by
-        if policy.decrypt_all:
-            return True, by
-        cats = url_categories(web, req, url, True)
-        wanted = {c.category for c in policy.categories if c.decrypt}
-        return bool(cats & wanted), by
-    return False, None
-
-
-def decide(web: WebPolicy, req: WebRequest) -> Decision:
-    url = req.parsed
-    is_decrypted, _ = decrypted(web, req, url)
-    host_only = not is_decrypted
-    trace: list[str] = [f"decrypted={is_decrypted}"]
-
-    def done(action: str, by: DecidedBy | None) -> Decision:
-        return Decision(action, by, decrypted=is_decrypted, trace=tuple(trace))
-
-    # 1-2. global trusted, then global blocking (exceptions win within a list)
-    for kind, lst, action in (("global-trusted-urls", web.global_trusted, "allow"),
-                              ("global-url-blocking", web.global_blocking, "block")):
-        if lst is None or not lst.enabled:
-            continue
-        hit = _first(lst.entries, url, host_only)
-        if hit is not None and _first(lst.exceptions, url, host_only) is None:
-            return done(action, _by(f"{kind}.entry", hit.stored, hit.span))
-    # 3. tunneled hosts bypass URL filtering for everyone
-    if url.scheme == "https" and req.decrypted is None:
-        tunnel = _first(web.tunneling, url, True)
-        if tunnel is not None:
-            return done("allow", _by("https-tunneling", tunnel.stored, tunnel.span))
-    # 4. URL filtering, then 5. ATP on what filtering let through
-    result = _filter(web, req, url, host_only, trace)
-    if result is not None and result.action == WebAction.BLOCK.value:
-        return done(result.action, result.decided_by)
-    atp = _atp(web, req, url, host_only)
-    if atp is not None:
-        return done("block", atp)
-    if result is None:
-        return done("allow", None)
-    return done(result.action, result.decided_by)
-
-
-def _filter(web: WebPolicy, req: WebRequest, url: Url, host_only: bool, trace: list[str]
-            ) -> Decision | None:
-    cats: frozenset[CategoryRef] | None = None
-    for policy in web.url_filtering:
-        if not policy.enabled or not accounts_match(policy.accounts, req):
-            continue
-        if not schedule_active(web, policy.schedule, req):
-            continue
-        by = _by("url-filtering-policy", policy.name, policy.span)
-        exc = _approved(web, policy.exceptions, url, host_only)
-        if exc is not None:
-            trace.append(f"{policy.name}: exception, approved list {exc!r}")
-            return Decision("allow", by)
-        if cats is None:
-            cats = url_categories(web, req, url, host_only)
-        action = policy_action(policy, cats)
-        trace.append(f"{policy.name}: {action.value if action else 'match-next'}")
-        if action is not None:
-            return Decision(action.value, by)
-    return None
+def _action(listed: dict[CategoryRef, WebAction], cats: Iterable[CategoryRef]
+            ) -> WebAction | None:
+    decisive = [a for a in (listed.get(c, WebAction.ALLOW) for c in cats)
+                if a is not WebAction.MATCH_NEXT]
+    if not decisive:
+        return None
+    return max(decisive, key=lambda a: a.restrictiveness)
 
 
 def policy_action(policy: UrlFilteringPolicy, cats: frozenset[CategoryRef]) -> WebAction | None:
     """The most restrictive non-match-next action over ``cats``; None if all are match-next.
     A category the policy does not list is allowed."""
-    listed = {c.category: c.action for c in policy.categories}
-    actions = [listed.get(c, WebAction.ALLOW) for c in cats]
-    decisive = [a for a in actions if a is not WebAction.MATCH_NEXT]
-    if not decisive:
-        return None
-    return max(decisive, key=lambda a: a.restrictiveness)
+    return _action({c.category: c.action for c in policy.categories}, cats)
 
 
 def file_type_matches(entry: str, file_type: str) -> bool:
@@ -216,15 +133,233 @@ def file_type_matches(entry: str, file_type: str) -> bool:
     return f == e or f.startswith(e + "/") or f.rsplit("/", 1)[-1] == e
 
 
-def _atp(web: WebPolicy, req: WebRequest, url: Url, host_only: bool) -> DecidedBy | None:
-    if req.file_type is None:
+def account_selector(policies: Sequence[tuple[int, tuple[Account, ...]]]) -> Selector[str]:
+    """Policies (by position) keyed by their accounts, as :func:`request_keys` finds them."""
+    sel: Selector[str] = Selector()
+    for i, accounts in policies:
+        if not accounts:
+            sel.everyone(i)
+        for a in accounts:
+            kind = a.kind
+            if kind is AccountKind.LDAP_USER:
+                sel.key(i, "u:" + ldap_name(a.value))
+            elif kind is AccountKind.LDAP_GROUP:
+                sel.key(i, "g:" + ldap_name(a.value))
+            elif kind is AccountKind.HOST:
+                sel.key(i, "h:" + a.value.lower())
+            else:
+                bounds = _ip_bounds(kind, a.value)
+                if bounds is not None:
+                    sel.interval(i, *bounds)
+    return sel
+
+
+def request_keys(req: WebRequest) -> list[str]:
+    keys = [f"g:{ldap_name(g)}" for g in req.groups]
+    if req.user is not None:
+        keys.append("u:" + ldap_name(req.user))
+    if req.client is not None:
+        keys.append("h:" + req.client.lower())
+    return keys
+
+
+#: Bound on the per-index memo of URL matches (probe sweeps reuse URLs a lot).
+_MEMO: Final = 65536
+
+
+class WebIndex:
+    """Everything a decision on one :class:`WebPolicy` looks up, built once."""
+
+    def __init__(self, web: WebPolicy) -> None:
+        self.web = web
+        self._lists: list[tuple[UrlPattern, ...]] = []
+        self._items: list[tuple[int, int, UrlPattern]] = []
+        self._urls = LiteralIndex()
+        self._custom: list[tuple[int, CategoryRef]] = [
+            (self._list(cc.entries), CategoryRef(custom=cc.name)) for cc in web.custom_categories]
+        self._approved: dict[str, int] = {}
+        for al in web.approved_lists:
+            if al.name not in self._approved:
+                self._approved[al.name] = self._list(al.entries)
+        self._globals: list[tuple[str, int, int, str]] = []
+        for kind, lst, action in (("global-trusted-urls", web.global_trusted, "allow"),
+                                  ("global-url-blocking", web.global_blocking, "block")):
+            if lst is not None and lst.enabled:
+                self._globals.append((kind, self._list(lst.entries),
+                                      self._list(lst.exceptions), action))
+        self._tunneling = self._list(web.tunneling)
+        self._schedules: dict[str, Schedule] = {}
+        for s in web.schedules:
+            self._schedules.setdefault(s.name, s)
+        self._filtering = [p for p in web.url_filtering if p.enabled]
+        self._tables = [{c.category: c.action for c in p.categories} for p in self._filtering]
+        self._decryption = [p for p in web.https_decryption if p.enabled]
+        self._atp = [p for p in web.atp if p.enabled]
+        self._sel_filtering = account_selector([(i, p.accounts)
+                                                for i, p in enumerate(self._filtering)])
+        self._sel_decryption = account_selector([(i, p.accounts)
+                                                 for i, p in enumerate(self._decryption)])
+        self._sel_atp = account_selector([(i, p.accounts) for i, p in enumerate(self._atp)])
+        self._memo: dict[tuple[Url, bool], dict[int, UrlPattern]] = {}
+
+    def _list(self, entries: tuple[UrlPattern, ...]) -> int:
+        lid = len(self._lists)
+        self._lists.append(entries)
+        for pos, p in enumerate(entries):
+            self._urls.add(len(self._items), _literal(p))
+            self._items.append((lid, pos, p))
+        return lid
+
+    # ---------------------------------------------------------------- URL lists
+
+    def matches(self, url: Url, host_only: bool) -> dict[int, UrlPattern]:
+        """The first matching entry of every list that has one, by list."""
+        key = (url, host_only)
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        found = {}
+        items = self._items
+        hits = sorted(self._urls.candidates(haystack(url, host_only)))
+        for i in hits:
+            lid, _, p = items[i]
+            if lid not in found and iwsva_matches(p, url, host_only=host_only):
+                found[lid] = p
+        if len(self._memo) >= _MEMO:
+            self._memo.clear()
+        self._memo[key] = found
+        return found
+
+    def url_categories(self, req: WebRequest, url: Url, host_only: bool
+                       ) -> frozenset[CategoryRef]:
+        """Predefined categories from the caller plus the custom categories isc computes."""
+        refs = {CategoryRef(id=i) for i in predefined_ids(req)}
+        found = self.matches(url, host_only)
+        refs.update(ref for lid, ref in self._custom if lid in found)
+        return frozenset(refs)
+
+    def approved(self, names: Iterable[str], url: Url, host_only: bool) -> str | None:
+        found = self.matches(url, host_only)
+        for name in names:
+            lid = self._approved.get(name)
+            if lid is not None and lid in found:
+                return name
         return None
-    for policy in web.atp:
-        if not policy.enabled or not accounts_match(policy.accounts, req):
-            continue
-        if _approved(web, policy.exceptions, url, host_only) is not None:
+
+    # ---------------------------------------------------------------- decisions
+
+    def _selected(self, sel: Selector[str], req: WebRequest) -> list[int]:
+        return sel.select(request_keys(req), client_address(req.client))
+
+    def decrypted(self, req: WebRequest, url: Url) -> tuple[bool, DecidedBy | None]:
+        """Whether an HTTPS request is decrypted, and which object decided it."""
+        if url.scheme != "https":
+            return True, None
+        if req.decrypted is not None:
+            return req.decrypted, None
+        tunnel = self.matches(url, True).get(self._tunneling)
+        if tunnel is not None:
+            return False, by("https-tunneling", tunnel.stored, tunnel.span)
+        for i in self._selected(self._sel_decryption, req):
+            policy = self._decryption[i]
+            decided = by("https-decryption-policy", policy.name, policy.span)
+            if self.approved(policy.exceptions, url, True) is not None:
+                return False, decided
+            if policy.decrypt_all:
+                return True, decided
+            cats = self.url_categories(req, url, True)
+            wanted = {c.category for c in policy.categories if c.decrypt}
+            return bool(cats & wanted), decided
+        return False, None
+
+    def decide(self, req: WebRequest) -> Decision:
+        url = req.parsed
+        is_decrypted, _ = self.decrypted(req, url)
+        host_only = not is_decrypted
+        trace: list[str] = [f"decrypted={is_decrypted}"]
+
+        def done(action: str, decided: DecidedBy | None) -> Decision:
+            return Decision(action, decided, decrypted=is_decrypted, trace=tuple(trace))
+
+        # 1-2. global trusted, then global blocking (exceptions win within a list)
+        found = self.matches(url, host_only)
+        for kind, entries, exceptions, action in self._globals:
+            hit = found.get(entries)
+            if hit is not None and exceptions not in found:
+                return done(action, by(f"{kind}.entry", hit.stored, hit.span))
+        # 3. tunneled hosts bypass URL filtering for everyone
+        if url.scheme == "https" and req.decrypted is None:
+            tunnel = self.matches(url, True).get(self._tunneling)
+            if tunnel is not None:
+                return done("allow", by("https-tunneling", tunnel.stored, tunnel.span))
+        # 4. URL filtering, then 5. ATP on what filtering let through
+        result = self._filter(req, url, host_only, trace)
+        if result is not None and result.action == WebAction.BLOCK.value:
+            return done(result.action, result.decided_by)
+        atp = self._atp_decision(req, url, host_only)
+        if atp is not None:
+            return done("block", atp)
+        if result is None:
+            return done("allow", None)
+        return done(result.action, result.decided_by)
+
+    def _filter(self, req: WebRequest, url: Url, host_only: bool, trace: list[str]
+                ) -> Decision | None:
+        cats: frozenset[CategoryRef] | None = None
+        for i in self._selected(self._sel_filtering, req):
+            policy = self._filtering[i]
+            if policy.schedule is not None and req.when is not None:
+                schedule = self._schedules.get(policy.schedule)
+                if schedule is not None and not schedule.active(
+                        req.when.weekday(), req.when.hour * 60 + req.when.minute):
+                    continue
+            decided = by("url-filtering-policy", policy.name, policy.span)
+            exc = self.approved(policy.exceptions, url, host_only)
+            if exc is not None:
+                trace.append(f"{policy.name}: exception, approved list {exc!r}")
+                return Decision("allow", decided)
+            if cats is None:
+                cats = self.url_categories(req, url, host_only)
+            action = _action(self._tables[i], cats)
+            trace.append(f"{policy.name}: {action.value if action else 'match-next'}")
+            if action is not None:
+                return Decision(action.value, decided)
+        return None
+
+    def _atp_decision(self, req: WebRequest, url: Url, host_only: bool) -> DecidedBy | None:
+        if req.file_type is None:
             return None
-        if any(file_type_matches(e, req.file_type) for e in policy.block_file_types):
-            return _by("atp-policy", policy.name, policy.span)
+        for i in self._selected(self._sel_atp, req):
+            policy = self._atp[i]
+            if self.approved(policy.exceptions, url, host_only) is not None:
+                return None
+            if any(file_type_matches(e, req.file_type) for e in policy.block_file_types):
+                return by("atp-policy", policy.name, policy.span)
+            return None
         return None
-    return None
+
+    # ---------------------------------------------------------------- the cache
+
+    @classmethod
+    def of(cls, web: WebPolicy) -> WebIndex:
+        """The index of ``web``, built on first use and kept while ``web`` lives."""
+        return _INDEXES.get(web, cls)
+
+
+_INDEXES: PerObject[WebPolicy, WebIndex] = PerObject()
+
+
+def _literal(p: UrlPattern) -> str:
+    """A lower-case text every URL the entry matches contains (see :func:`iwsva_matches`)."""
+    if p.kind is UrlMatchType.WEB_SITE:
+        return required_literal("*" + p.stored[1:])
+    return required_literal(p.stored)
+
+
+def decrypted(web: WebPolicy, req: WebRequest, url: Url) -> tuple[bool, DecidedBy | None]:
+    """Whether an HTTPS request is decrypted, and which object decided it."""
+    return WebIndex.of(web).decrypted(req, url)
+
+
+def decide(web: WebPolicy, req: WebRequest) -> Decision:
+    return WebIndex.of(web).decide(req)

@@ -12,7 +12,7 @@ import re
 from isc.ir.requests import Url
 from isc.ir.web import UrlMatchType, UrlPattern
 from isc.ir.ztsa import MatchMode
-from isc.models.globs import Glob, GlobSet, translate
+from isc.models.globs import Glob, translate
 
 _TOKEN = re.compile(r"%2a|%3f|\*|\?", re.IGNORECASE)
 
@@ -27,20 +27,22 @@ def glob(pattern: str, *, escapes: bool = True) -> Glob:
 
 
 @functools.lru_cache(maxsize=65536)
-def _required(pattern: str) -> str:
+def required_literal(pattern: str) -> str:
     """The longest literal run of a pattern: a URL without it cannot match (a cheap filter
     in front of the regular expression)."""
     return max(_TOKEN.split(pattern), key=len).lower()
 
 
 @functools.lru_cache(maxsize=65536)
-def _haystack(url: Url, host_only: bool) -> str:
+def haystack(url: Url, host_only: bool) -> str:
+    """The lower-case text a pattern's required literal is looked for in: every string a
+    pattern is compared with is part of it."""
     return (url.full(host_only=host_only) + "/").lower()
 
 
 def _may_match(pattern: str, url: Url, host_only: bool) -> bool:
-    need = _required(pattern)
-    return not need or need in _haystack(url, host_only)
+    need = required_literal(pattern)
+    return not need or need in haystack(url, host_only)
 
 
 def _has_scheme(pattern: str) -> bool:
@@ -109,55 +111,3 @@ def domain_matches(domain: str, host: str, *, subdomains: bool) -> bool:
     if glob(d, escapes=False).fullmatch(h):
         return True
     return subdomains and glob("*." + d, escapes=False).fullmatch(h) is not None
-
-
-class PatternIndex:
-    """All entries of one list folded into three RE2 alternations, so that a URL that
-    matches none of them (the usual case) costs three matches instead of one per entry."""
-
-    def __init__(self, entries: tuple[UrlPattern, ...]) -> None:
-        self.entries = entries
-        keyword: list[str] = []
-        full: list[str] = []
-        bare: list[str] = []
-        for p in entries:
-            stored, kind = p.stored, p.kind
-            if kind is UrlMatchType.KEYWORD:
-                keyword.append(glob(stored).pattern)
-            elif kind is UrlMatchType.WEB_SITE:
-                bare.append(glob("*" + stored[1:]).pattern)
-            elif _has_scheme(stored):
-                full.append(glob(stored).pattern)
-            else:
-                bare.append(glob(stored).pattern)
-        self.keyword = GlobSet(keyword)
-        self.full = GlobSet(full)
-        self.bare = GlobSet(bare)
-
-    def first(self, url: Url, host_only: bool) -> UrlPattern | None:
-        if not self._any(url, host_only):
-            return None
-        return next((p for p in self.entries if iwsva_matches(p, url, host_only=host_only)),
-                    None)
-
-    def _any(self, url: Url, host_only: bool) -> bool:
-        if self.keyword and self.keyword.fullmatch(url.full(host_only=host_only)):
-            return True
-        if self.full and any(
-                self.full.fullmatch(c) for c in _candidates(url, host_only, True)):
-            return True
-        return bool(self.bare) and any(
-            self.bare.fullmatch(c) for c in _candidates(url, host_only, False))
-
-
-_INDEXES: dict[int, PatternIndex] = {}
-
-
-def index(entries: tuple[UrlPattern, ...]) -> PatternIndex:
-    """The (cached) index of a tuple of entries."""
-    found = _INDEXES.get(id(entries))
-    if found is None or found.entries is not entries:
-        if len(_INDEXES) > 4096:
-            _INDEXES.clear()
-        found = _INDEXES[id(entries)] = PatternIndex(entries)
-    return found

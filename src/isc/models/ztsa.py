@@ -1,39 +1,60 @@
-"""The ZTSA Internet Access decision model (spec semantics.md §2), on a :class:`ZtsaPolicy`."""
+"""The ZTSA Internet Access decision model (spec semantics.md §2), on a :class:`ZtsaPolicy`,
+decided over an index.
+
+:class:`ZtsaIndex` is built once per policy (lazily, kept while the policy lives): list and
+custom-category entries by domain (host and parent domains) or by a literal of their
+pattern, inspection exceptions by domain, rules by source (user and group names, address
+intervals of their IP address groups). The plain model is :mod:`isc.models.reference.ztsa`;
+the two must agree on every request.
+"""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 from isc.ir import categories
 from isc.ir.common import Meta
 from isc.ir.requests import DecidedBy, Decision, Url, WebRequest
 from isc.ir.ztsa import (
+    CustomUrlCategory,
+    FileProfile,
+    HttpsInspectionRule,
     InspectAction,
     InternetAccessRule,
+    IpAddressGroup,
+    MatchMode,
     Sources,
     ZtsaPolicy,
 )
-from isc.models.iwsva import file_type_matches, ldap_name, predefined_ids
-from isc.models.urlmatch import domain_matches, ztsa_matches
+from isc.models.index import DomainIndex, LiteralIndex, PerObject, Selector
+from isc.models.iwsva import client_address, file_type_matches, ldap_name, predefined_ids
+from isc.models.urlmatch import domain_matches, haystack, required_literal, ztsa_matches
 
 
-def _by(kind: str, name: str, meta: Meta | None) -> DecidedBy:
+def by(kind: str, name: str, meta: Meta | None) -> DecidedBy:
     src = meta.source if meta else None
     return DecidedBy(kind, name, src.file if src else None, src.line if src else None)
 
 
-def request_categories(req: WebRequest) -> frozenset[str]:
-    """The request's predefined categories as ZTSA names (those ZTSA has)."""
+@functools.lru_cache(maxsize=4096)
+def _request_categories(cats: tuple[str | int, ...], ids: frozenset[int]) -> frozenset[str]:
     names: set[str] = set()
-    for c in req.categories:
+    for c in cats:
         if isinstance(c, str) and categories.ztsa_name(c) and categories.lookup(c) is None:
             names.add(categories.ztsa_name(c) or c)
-    for cid in predefined_ids(req):
+    for cid in ids:
         z = categories.BY_ID[cid].ztsa_name if cid in categories.BY_ID else None
         if z:
             names.add(z)
     return frozenset(names)
+
+
+def request_categories(req: WebRequest) -> frozenset[str]:
+    """The request's predefined categories as ZTSA names (those ZTSA has)."""
+    return _request_categories(req.categories, predefined_ids(req))
 
 
 class Identity:
@@ -52,124 +73,271 @@ class Identity:
         return out
 
 
-def _sources_match(policy: ZtsaPolicy, src: Sources, req: WebRequest, ident: Identity) -> bool:
-    if src.users and not (req.user and ident.names([req.user]) & {u.lower() for u in src.users}):
-        users_hit = False
-    else:
-        users_hit = bool(src.users)
-    groups_hit = bool(src.groups) and bool(
-        ident.names(req.groups) & {g.lower() for g in src.groups})
-    ip_hit = False
-    if src.ip_address_groups and req.client:
-        try:
-            client = ipaddress.ip_address(req.client)
-        except ValueError:
-            client = None
-        if client is not None:
-            for name in src.ip_address_groups:
-                group = policy.ip_group(name)
-                if group is not None and any(_in(client, a) for a in group.addresses):
-                    ip_hit = True
-                    break
-    return users_hit or groups_hit or ip_hit
-
-
-def _in(client: ipaddress.IPv4Address | ipaddress.IPv6Address, address: str) -> bool:
+@functools.lru_cache(maxsize=65536)
+def address_bounds(address: str) -> tuple[int, int, int] | None:
+    """An IP address group entry as ``(version, first, last)``; None when unreadable. A
+    range is taken in the version of its first address, as :func:`address_holds` does."""
     try:
         if "-" in address:
             lo, hi = (ipaddress.ip_address(x.strip()) for x in address.split("-", 1))
-            return lo.version == client.version and int(lo) <= int(client) <= int(hi)
+            return (lo.version, int(lo), int(hi))
         net = ipaddress.ip_network(address, strict=False)
-        return client in net
+        return (net.version, int(net.network_address), int(net.broadcast_address))
     except ValueError:
-        return False
+        return None
 
 
-def _who(policy: ZtsaPolicy, rule_sources: Sources, excludes: Sources, req: WebRequest,
-         ident: Identity) -> bool:
-    if not rule_sources.empty and not _sources_match(policy, rule_sources, req, ident):
-        return False
-    return excludes.empty or not _sources_match(policy, excludes, req, ident)
+def address_holds(address: str, client: tuple[int, int] | None) -> bool:
+    """Is the client ``(version, int)`` in one IP address group entry?"""
+    bounds = address_bounds(address)
+    return client is not None and bounds is not None and bounds[0] == client[0] and (
+        bounds[1] <= client[1] <= bounds[2])
 
 
-def _custom_hit(policy: ZtsaPolicy, names: Iterable[str], url: Url, host_only: bool) -> bool:
-    for name in names:
-        cat = policy.custom_category(name)
-        if cat is not None and any(
-            ztsa_matches(cat.mode, e, url, host_only=host_only) for e in cat.entries
-        ):
+#: Bound on the per-index memo of URL matches.
+_MEMO: Final = 65536
+
+
+class _Entries:
+    """Entries of URL lists and custom categories (``(list, position, mode, value)``), found
+    by domain or by a literal of the pattern."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, int, MatchMode, str]] = []
+        self.domains = DomainIndex()
+        self.literals = LiteralIndex()
+        self.lists = 0
+
+    def add_list(self, entries: Iterable[tuple[MatchMode, str]]) -> int:
+        lid = self.lists
+        self.lists += 1
+        for pos, (mode, value) in enumerate(entries):
+            item = len(self.items)
+            self.items.append((lid, pos, mode, value))
+            if mode is MatchMode.DOMAIN:
+                self.domains.add(item, _domain_key(value))
+            elif mode is MatchMode.KEYWORD:
+                self.literals.add(item, required_literal(value))
+            else:
+                self.literals.add(item, required_literal(value))
+        return lid
+
+    def first_by_list(self, url: Url, host_only: bool) -> dict[int, int]:
+        """List → position of its first matching entry."""
+        hits = self.domains.candidates(url.host)
+        hits += self.literals.candidates(haystack(url, host_only))
+        found: dict[int, int] = {}
+        for i in sorted(set(hits)):
+            lid, pos, mode, value = self.items[i]
+            if lid not in found and ztsa_matches(mode, value, url, host_only=host_only):
+                found[lid] = pos
+        return found
+
+
+def _domain_key(value: str) -> str | None:
+    """The domain a ZTSA domain entry is filed under (see :func:`domain_matches`): ``d``
+    for ``d`` and ``*.d``; None (a candidate for every host) when it holds wildcards
+    elsewhere or characters outside ASCII."""
+    d = value.strip().lower().rstrip(".")
+    if d.startswith("*."):
+        d = d[2:]
+    if not d.isascii() or "*" in d or "?" in d:
+        return None
+    return d
+
+
+class ZtsaIndex:
+    """Everything a decision on one :class:`ZtsaPolicy` looks up, built once."""
+
+    def __init__(self, policy: ZtsaPolicy) -> None:
+        self.policy = policy
+        self._entries = _Entries()
+        self._allow = self._entries.add_list((e.mode, e.value) for e in policy.url_allow_list)
+        self._deny = self._entries.add_list((e.mode, e.value) for e in policy.url_deny_list)
+        self._custom: dict[str, int] = {}
+        for c in policy.custom_url_categories:
+            if c.name not in self._custom:
+                self._custom[c.name] = self._entries.add_list(
+                    (c.mode, e) for e in c.entries)
+        self._exceptions = DomainIndex()
+        for i, exc in enumerate(policy.inspection_exceptions):
+            self._exceptions.add(i, _domain_key(exc.domain))
+        groups: dict[str, IpAddressGroup] = {}
+        for g in policy.ip_address_groups:
+            groups.setdefault(g.name, g)
+        self._groups = groups
+        profiles: dict[str, FileProfile] = {}
+        for f in policy.file_profiles:
+            profiles.setdefault(f.name, f)
+        self._profiles = profiles
+        self._inspection = [r for r in policy.https_inspection_rules if r.enabled]
+        self._sel_inspection = self._selector(r.sources for r in self._inspection)
+        self._rules = [r for r in policy.internet_access_rules
+                       if r.enabled and not r.cloud_apps]
+        self._sel_rules = self._selector(r.sources for r in self._rules)
+        self._memo: dict[tuple[Url, bool], dict[int, int]] = {}
+
+    def _selector(self, sources: Iterable[Sources]) -> Selector[str]:
+        sel: Selector[str] = Selector()
+        for i, src in enumerate(sources):
+            if src.empty:
+                sel.everyone(i)
+            for u in src.users:
+                sel.key(i, "u:" + u.lower())
+            for g in src.groups:
+                sel.key(i, "g:" + g.lower())
+            for name in src.ip_address_groups:
+                group = self._groups.get(name)
+                for a in group.addresses if group is not None else ():
+                    bounds = address_bounds(a)
+                    if bounds is not None:
+                        sel.interval(i, *bounds)
+        return sel
+
+    # ---------------------------------------------------------------- matching
+
+    def _first(self, url: Url, host_only: bool) -> dict[int, int]:
+        key = (url, host_only)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._entries.first_by_list(url, host_only)
+            if len(self._memo) >= _MEMO:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def sources_match(self, src: Sources, req: WebRequest, ident: Identity) -> bool:
+        """Exactly ``_sources_match`` of the reference model, with groups looked up by name."""
+        if src.users and req.user and ident.names([req.user]) & {u.lower() for u in src.users}:
             return True
-    return False
+        if src.groups and ident.names(req.groups) & {g.lower() for g in src.groups}:
+            return True
+        if src.ip_address_groups and req.client:
+            client = client_address(req.client)
+            for name in src.ip_address_groups:
+                group = self._groups.get(name)
+                if group is not None and any(address_holds(a, client) for a in group.addresses):
+                    return True
+        return False
 
+    def _who(self, rule_sources: Sources, excludes: Sources, req: WebRequest, ident: Identity
+             ) -> bool:
+        if not rule_sources.empty and not self.sources_match(rule_sources, req, ident):
+            return False
+        return excludes.empty or not self.sources_match(excludes, req, ident)
 
-def _url_match(policy: ZtsaPolicy, cats: tuple[str, ...], custom: tuple[str, ...],
-               req_cats: frozenset[str], url: Url, host_only: bool) -> bool:
-    if not cats and not custom:
+    def custom_hit(self, names: Iterable[str], url: Url, host_only: bool) -> bool:
+        found = self._first(url, host_only)
+        for name in names:
+            lid = self._custom.get(name)
+            if lid is not None and lid in found:
+                return True
+        return False
+
+    def _url_match(self, cats: tuple[str, ...], custom: tuple[str, ...],
+                   req_cats: frozenset[str], url: Url, host_only: bool) -> bool:
+        if not cats and not custom:
+            return True
+        return bool(set(cats) & req_cats) or self.custom_hit(custom, url, host_only)
+
+    def _selected(self, sel: Selector[str], req: WebRequest, ident: Identity) -> list[int]:
+        keys = ["u:" + n for n in ident.names([req.user])] if req.user else []
+        keys += ["g:" + n for n in ident.names(req.groups)]
+        return sel.select(keys, client_address(req.client) if req.client else None)
+
+    # ---------------------------------------------------------------- decisions
+
+    def decrypted(self, req: WebRequest, url: Url, ident: Identity
+                  ) -> tuple[bool, DecidedBy | None]:
+        if url.scheme != "https":
+            return True, None
+        if req.decrypted is not None:
+            return req.decrypted, None
+        excs = self.policy.inspection_exceptions
+        for i in sorted(self._exceptions.candidates(url.host)):
+            exc = excs[i]
+            if domain_matches(exc.domain, url.host, subdomains=False):
+                return False, by("inspection-exception", exc.domain, exc.meta)
+        req_cats = request_categories(req)
+        for i in self._selected(self._sel_inspection, req, ident):
+            rule: HttpsInspectionRule = self._inspection[i]
+            if not self._who(rule.sources, Sources(), req, ident):
+                continue
+            if self._url_match(rule.url_categories, rule.custom_url_categories, req_cats, url,
+                               True):
+                return rule.action is InspectAction.INSPECT, by(
+                    "https-inspection-rule", rule.name, rule.meta)
+        return True, None
+
+    def decide(self, req: WebRequest, identities: Mapping[str, str] | None = None) -> Decision:
+        ident = Identity(identities or {})
+        url = req.parsed
+        is_decrypted, _ = self.decrypted(req, url, ident)
+        host_only = not is_decrypted
+
+        def done(action: str, decided: DecidedBy | None) -> Decision:
+            return Decision(action, decided, decrypted=is_decrypted)
+
+        found = self._first(url, host_only)
+        policy = self.policy
+        for kind, lid, entries, action in (
+                ("url-allow-list", self._allow, policy.url_allow_list, "allow"),
+                ("url-deny-list", self._deny, policy.url_deny_list, "block")):
+            pos = found.get(lid)
+            if pos is not None:
+                entry = entries[pos]
+                return done(action, by(kind, entry.value, entry.meta))
+        req_cats = request_categories(req)
+        for i in self._selected(self._sel_rules, req, ident):
+            rule = self._rules[i]
+            if self.rule_matches(rule, req, url, host_only, req_cats, ident):
+                return done(rule.action.value, by("internet-access-rule", rule.name, rule.meta))
+        return done("allow", None)
+
+    def rule_matches(self, rule: InternetAccessRule, req: WebRequest, url: Url,
+                     host_only: bool, req_cats: frozenset[str], ident: Identity) -> bool:
+        if not rule.enabled or rule.cloud_apps:
+            return False  # cloud-app rules act on application traffic, not on a URL request
+        if not self._who(rule.sources, rule.excludes, req, ident):
+            return False
+        if rule.schedule is not None and req.when is not None and not rule.schedule.active(
+            req.when.weekday(), req.when.hour * 60 + req.when.minute
+        ):
+            return False
+        if not self._url_match(rule.url_categories, rule.custom_url_categories, req_cats, url,
+                               host_only):
+            return False
+        if rule.file_profiles:
+            if req.file_type is None:
+                return False
+            profiles = [self._profiles.get(n) for n in rule.file_profiles]
+            return any(
+                p is not None and any(file_type_matches(t, req.file_type)
+                                      for t in p.true_file_types)
+                for p in profiles
+            )
         return True
-    return bool(set(cats) & req_cats) or _custom_hit(policy, custom, url, host_only)
+
+    @classmethod
+    def of(cls, policy: ZtsaPolicy) -> ZtsaIndex:
+        """The index of ``policy``, built on first use and kept while ``policy`` lives."""
+        return _INDEXES.get(policy, cls)
+
+
+_INDEXES: PerObject[ZtsaPolicy, ZtsaIndex] = PerObject()
+
+
+def custom_category_matches(category: CustomUrlCategory, url: Url, host_only: bool) -> bool:
+    """Does any entry of one custom category match (no index: one category, a few entries)?"""
+    return any(ztsa_matches(category.mode, e, url, host_only=host_only)
+               for e in category.entries)
 
 
 def decrypted(policy: ZtsaPolicy, req: WebRequest, url: Url, ident: Identity
               ) -> tuple[bool, DecidedBy | None]:
-    if url.scheme != "https":
-        return True, None
-    if req.decrypted is not None:
-        return req.decrypted, None
-    for exc in policy.inspection_exceptions:
-        if domain_matches(exc.domain, url.host, subdomains=False):
-            return False, _by("inspection-exception", exc.domain, exc.meta)
-    req_cats = request_categories(req)
-    for rule in policy.https_inspection_rules:
-        if not rule.enabled or not _who(policy, rule.sources, Sources(), req, ident):
-            continue
-        if _url_match(policy, rule.url_categories, rule.custom_url_categories, req_cats, url,
-                      True):
-            return rule.action is InspectAction.INSPECT, _by(
-                "https-inspection-rule", rule.name, rule.meta)
-    return True, None
+    return ZtsaIndex.of(policy).decrypted(req, url, ident)
 
 
 def decide(policy: ZtsaPolicy, req: WebRequest, identities: Mapping[str, str] | None = None
            ) -> Decision:
-    ident = Identity(identities or {})
-    url = req.parsed
-    is_decrypted, _ = decrypted(policy, req, url, ident)
-    host_only = not is_decrypted
-
-    def done(action: str, by: DecidedBy | None) -> Decision:
-        return Decision(action, by, decrypted=is_decrypted)
-
-    for kind, entries, action in (("url-allow-list", policy.url_allow_list, "allow"),
-                                  ("url-deny-list", policy.url_deny_list, "block")):
-        for entry in entries:
-            if ztsa_matches(entry.mode, entry.value, url, host_only=host_only):
-                return done(action, _by(kind, entry.value, entry.meta))
-    req_cats = request_categories(req)
-    for rule in policy.internet_access_rules:
-        if rule_matches(policy, rule, req, url, host_only, req_cats, ident):
-            return done(rule.action.value, _by("internet-access-rule", rule.name, rule.meta))
-    return done("allow", None)
-
-
-def rule_matches(policy: ZtsaPolicy, rule: InternetAccessRule, req: WebRequest, url: Url,
-                 host_only: bool, req_cats: frozenset[str], ident: Identity) -> bool:
-    if not rule.enabled or rule.cloud_apps:
-        return False  # cloud-app rules act on application traffic, not on a URL request
-    if not _who(policy, rule.sources, rule.excludes, req, ident):
-        return False
-    if rule.schedule is not None and req.when is not None and not rule.schedule.active(
-        req.when.weekday(), req.when.hour * 60 + req.when.minute
-    ):
-        return False
-    if not _url_match(policy, rule.url_categories, rule.custom_url_categories, req_cats, url,
-                      host_only):
-        return False
-    if rule.file_profiles:
-        if req.file_type is None:
-            return False
-        profiles = [policy.file_profile(n) for n in rule.file_profiles]
-        return any(
-            p is not None and any(file_type_matches(t, req.file_type) for t in p.true_file_types)
-            for p in profiles
-        )
-    return True
+    return ZtsaIndex.of(policy).decide(req, identities)

@@ -1,0 +1,243 @@
+"""Indexes the fast decision models are built on (issue 9: a decision must not cost the
+length of the lists, only the entries that can match).
+
+Each index narrows a question to *candidates*; the exact per-object test of the reference
+models (:mod:`isc.models.reference`) still decides each candidate. An index is therefore
+sound exactly when it never leaves out an object the exact test would accept, which is what
+each class below argues and ``tests/models/test_indexed_models.py`` checks against the
+reference models.
+
+- :class:`LiteralIndex`: patterns by a substring every match must contain (a *gram* of the
+  pattern's longest literal run), found in a text by looking up the text's grams.
+- :class:`DomainIndex`: plain domains by name, found by a host and its parent domains.
+- :class:`IntervalIndex`: integer intervals (IP ranges), found by a point (a segment tree).
+- :class:`Selector`: ordered objects (policies, rules) by who they apply to.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import Final, Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+#: The length of a gram. Four characters separate URL literals well (``.com`` is frequent,
+#: ``xamp`` is not) and a URL of n characters has only n - 3 of them.
+GRAM: Final = 4
+#: A bucket larger than this makes the next pattern look for a rarer gram of its literal.
+_CROWDED: Final = 32
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class LiteralIndex:
+    """Items keyed by a literal that every text they match contains.
+
+    ``add(item, literal)`` files the item under one gram of ``literal`` (the whole literal
+    when it is shorter than :data:`GRAM`; an empty literal files it as *always* a
+    candidate). ``candidates(text)`` gives every item whose gram occurs in ``text``. When
+    each item's literal is a lower-case substring of every text (lower-cased) the item
+    matches, no match is left out.
+    """
+
+    __slots__ = ("_always", "_buckets", "_lengths")
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        self._lengths: set[int] = set()
+
+    def __len__(self) -> int:
+        return sum(map(len, self._buckets.values())) + len(self._always)
+
+    def add(self, item: int, literal: str) -> None:
+        if not literal:
+            self._always.append(item)
+            return
+        if len(literal) <= GRAM:
+            key = literal
+        else:
+            key = self._gram(literal)
+        self._lengths.add(len(key))
+        self._buckets.setdefault(key, []).append(item)
+
+    def _gram(self, literal: str) -> str:
+        # the middle of the longest word: host labels and path words are distinctive,
+        # their ends (``www.``, ``.com``, ``.html``) are not
+        words = [m for m in _WORD.finditer(literal) if m.end() - m.start() >= GRAM]
+        if words:
+            m = max(words, key=lambda w: w.end() - w.start())
+            mid = (m.start() + m.end() - GRAM) // 2
+        else:
+            mid = (len(literal) - GRAM) // 2
+        key = literal[mid:mid + GRAM]
+        bucket = self._buckets.get(key)
+        if bucket is not None and len(bucket) >= _CROWDED:
+            # a crowded gram: take the rarest of the literal's grams instead (rare; the cost
+            # stays linear in the literal)
+            grams = {literal[i:i + GRAM] for i in range(len(literal) - GRAM + 1)}
+            key = min(sorted(grams), key=lambda g: len(self._buckets.get(g, ())))
+        return key
+
+    def candidates(self, text: str) -> list[int]:
+        """The items that may match ``text`` (lower-case), in no particular order."""
+        out = list(self._always)
+        buckets = self._buckets
+        n = len(text)
+        for length in self._lengths:
+            grams = {text[i:i + length] for i in range(n - length + 1)}
+            for g in buckets.keys() & grams:
+                out.extend(buckets[g])
+        return out
+
+
+def parent_domains(host: str) -> Iterator[str]:
+    """``a.b.c`` → ``a.b.c``, ``b.c``, ``c`` (what a domain entry may be filed under)."""
+    yield host
+    i = host.find(".")
+    while i >= 0:
+        yield host[i + 1:]
+        i = host.find(".", i + 1)
+
+
+class DomainIndex:
+    """Items keyed by a domain that a matching host equals or ends with (after a dot).
+
+    Items whose domain cannot be keyed (wildcards inside, characters outside ASCII) are
+    candidates for every host, and so is every item for a host outside ASCII: there
+    case-insensitive matching folds characters (``ı``, ``K``) a dictionary would not.
+    """
+
+    __slots__ = ("_all", "_always", "_by_domain")
+
+    def __init__(self) -> None:
+        self._by_domain: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        self._all: list[int] = []
+
+    def add(self, item: int, domain: str | None) -> None:
+        self._all.append(item)
+        if domain is None:
+            self._always.append(item)
+        else:
+            self._by_domain.setdefault(domain, []).append(item)
+
+    def candidates(self, host: str) -> list[int]:
+        if not host.isascii():
+            return list(self._all)
+        out = list(self._always)
+        by = self._by_domain
+        for d in parent_domains(host):
+            found = by.get(d)
+            if found is not None:
+                out.extend(found)
+        return out
+
+
+class IntervalIndex:
+    """Closed integer intervals, found by a point: a static segment tree, O(log n + k)."""
+
+    __slots__ = ("_coords", "_size", "_tree")
+
+    def __init__(self, intervals: Iterable[tuple[int, int, int]]) -> None:
+        """``intervals``: ``(item, lo, hi)``."""
+        items = [(i, lo, hi) for i, lo, hi in intervals if lo <= hi]
+        self._coords = sorted({lo for _, lo, _ in items} | {hi + 1 for _, _, hi in items})
+        size = 1
+        while size < max(len(self._coords), 1):
+            size *= 2
+        self._size = size
+        self._tree: dict[int, list[int]] = {}
+        for item, lo, hi in items:
+            left = bisect.bisect_left(self._coords, lo) + size
+            right = bisect.bisect_left(self._coords, hi + 1) + size
+            while left < right:
+                if left & 1:
+                    self._tree.setdefault(left, []).append(item)
+                    left += 1
+                if right & 1:
+                    right -= 1
+                    self._tree.setdefault(right, []).append(item)
+                left //= 2
+                right //= 2
+
+    def stab(self, point: int) -> list[int]:
+        """The items whose interval holds ``point``."""
+        j = bisect.bisect_right(self._coords, point) - 1
+        if j < 0 or j >= len(self._coords) - 1:
+            return []
+        out: list[int] = []
+        node = j + self._size
+        tree = self._tree
+        while node:
+            found = tree.get(node)
+            if found is not None:
+                out.extend(found)
+            node //= 2
+        return out
+
+
+class Selector(Generic[K]):
+    """Ordered objects by who they apply to: some to everyone, some to keys (names), some
+    to address intervals per IP version. ``select`` gives the positions of those that may
+    apply, in order; the caller still runs the exact test on each."""
+
+    def __init__(self) -> None:
+        self._everyone: list[int] = []
+        self._keys: dict[K, list[int]] = {}
+        self._intervals: dict[int, list[tuple[int, int, int]]] = {}
+        self._trees: dict[int, IntervalIndex] | None = None
+
+    def everyone(self, item: int) -> None:
+        self._everyone.append(item)
+
+    def key(self, item: int, key: K) -> None:
+        self._keys.setdefault(key, []).append(item)
+
+    def interval(self, item: int, version: int, lo: int, hi: int) -> None:
+        self._intervals.setdefault(version, []).append((item, lo, hi))
+        self._trees = None
+
+    def select(self, keys: Iterable[K], address: tuple[int, int] | None) -> list[int]:
+        """The positions for any of ``keys`` or the address ``(version, int)``, sorted."""
+        found = set(self._everyone)
+        for k in keys:
+            hit = self._keys.get(k)
+            if hit is not None:
+                found.update(hit)
+        if address is not None:
+            if self._trees is None:
+                self._trees = {v: IntervalIndex(ivs) for v, ivs in self._intervals.items()}
+            tree = self._trees.get(address[0])
+            if tree is not None:
+                found.update(tree.stab(address[1]))
+        return sorted(found)
+
+
+Obj = TypeVar("Obj")
+Idx = TypeVar("Idx")
+
+
+class PerObject(Generic[Obj, Idx]):
+    """An index per live object: built on first use, dropped when the object is collected.
+    Keyed by identity, because hashing a whole frozen policy costs as much as reading it."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[weakref.ref[Obj], Idx]] = {}
+
+    def get(self, obj: Obj, build: Callable[[Obj], Idx]) -> Idx:
+        key = id(obj)
+        found = self._found.get(key)
+        if found is not None and found[0]() is obj:
+            return found[1]
+        index = build(obj)
+        self._found[key] = (weakref.ref(obj, functools.partial(self._drop, key)), index)
+        return index
+
+    def _drop(self, key: int, ref: weakref.ref[Obj]) -> None:
+        found = self._found.get(key)
+        if found is not None and found[0] is ref:
+            del self._found[key]

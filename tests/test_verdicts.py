@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+import isc as isc_api
+from isc.backends.ztsa_ia.probes import POOL_BASE, policy_pool
 from isc.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,7 +146,12 @@ def test_verify_passes_a_fresh_compile_and_counts_by_direction(web_out: Path) ->
     result = isc("verify", WEB / "export.tar.gz", "--against", web_out)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.splitlines()[-1]
-    assert summary.startswith("isc verify: ztsa-ia.json: 4000 requests, ")
+    # by default verify decides the sample compile swept: one per object plus 4000
+    web = isc_api.load(WEB / "export.tar.gz").web
+    assert web is not None
+    pool = policy_pool(web)
+    assert len(pool) > POOL_BASE
+    assert summary.startswith(f"isc verify: ztsa-ia.json: {len(pool)} requests, ")
     assert "; declared: " in summary and "broadened" in summary
     assert summary.endswith("undeclared: none")
 

@@ -336,7 +336,7 @@ def provenance(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any]:
     fingerprint, files = outputs[0].input
     identities = sorted({(dn, name) for o in outputs for dn, name, confirmed in o.identities
                          if confirmed})
-    return {
+    out: dict[str, Any] = {
         "isc": {"version": _version()},
         "input": {"fingerprint": fingerprint,
                   "files": [{"path": p, "sha256": h} for p, h in files]},
@@ -348,6 +348,10 @@ def provenance(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any]:
                                   "objects": object_fingerprints(doc)}
             for o in outputs for doc in (to_json(o),)},
     }
+    sweeps = [{"target": o.target, **dict(o.sweep)} for o in outputs if o.sweep]
+    if sweeps:
+        out["sweep"] = sweeps
+    return out
 
 
 def _json_text(doc: dict[str, Any]) -> str:
@@ -381,7 +385,7 @@ def decide_mail(policy: Export | Output, message: MailMessage) -> Decision:
 # ---------------------------------------------------------------------- verify
 
 
-def verify(export: Export, against: str, *, samples: int = 4000, seed: int = 0,
+def verify(export: Export, against: str, *, samples: int | None = None, seed: int = 0,
            requests: tuple[WebRequest, ...] | list[WebRequest] = (), force: bool = False,
            progress: Callable[[str, int], None] | None = None) -> list[Verification]:
     """Check the documents in ``against`` (an OUTDIR, or one document in it) against the
@@ -452,7 +456,8 @@ def verify(export: Export, against: str, *, samples: int = 4000, seed: int = 0,
 
 
 def _verify_target(base: Export, target: str, given: Output, compiled: Output, edits: Edits,
-                   samples: int, seed: int, requests: tuple[WebRequest, ...] | list[WebRequest],
+                   samples: int | None, seed: int,
+                   requests: tuple[WebRequest, ...] | list[WebRequest],
                    name: str, notes: list[str], progress: Callable[[str, int], None] | None
                    ) -> Verification:
     findings: list[Any]
@@ -466,7 +471,8 @@ def _verify_target(base: Export, target: str, given: Output, compiled: Output, e
         findings = list(web_verify.verify(base.web, given, compiled, edits, web_probes))
     else:
         assert base.mail is not None and isinstance(compiled.document, EmsPolicy)
-        messages = mail_pool(base.mail, compiled.document, limit=samples, seed=seed)
+        messages = mail_pool(base.mail, compiled.document,
+                             **({} if samples is None else {"limit": samples}), seed=seed)
         messages += mail_verify.edit_probes(base.mail, given, compiled, edits)
         count = len(messages)
         if progress is not None:

@@ -170,8 +170,10 @@ def _parser() -> _Parser:
                "diagnostics, progress and summaries as one JSON object per line")
     v.add_argument("--against", required=True, metavar="OUTDIR",
                    help="the output of isc compile to check (directory or document)")
-    v.add_argument("--samples", type=_counted(1, 10_000_000), default=4000, metavar="N",
-                   help="how many requests or messages to generate per target (default: 4000)")
+    v.add_argument("--samples", type=_counted(1, 10_000_000), default=None, metavar="N",
+                   help="how many requests or messages to generate per target (default: the "
+                        "sample compile swept: for web, one per object plus 4000; for mail, "
+                        "3000)")
     v.add_argument("--seed", type=_counted(0, 2**63 - 1), default=0, metavar="S",
                    help="seed of the generator, for a reproducible sample (default: 0)")
     v.add_argument("--force", action="store_true",

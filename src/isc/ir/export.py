@@ -112,3 +112,6 @@ class Output:
     input: tuple[str, tuple[tuple[str, str], ...]] = attrs.field(default=("", ()), eq=False)
     #: Whether the optimisation passes ran before compiling.
     optimized: bool = attrs.field(default=False, eq=False)
+    #: What the whole-policy sweep rests on: ``probes`` decided, report ``objects``, and
+    #: how many of them a probe ``exercised`` (report.json ``sweep``).
+    sweep: tuple[tuple[str, int], ...] = attrs.field(default=(), eq=False)

@@ -181,6 +181,10 @@ class WebIndex:
         for al in web.approved_lists:
             if al.name not in self._approved:
                 self._approved[al.name] = self._list(al.entries)
+        self._list_names = {lid: ("custom-category", ref.custom or "")
+                            for lid, ref in self._custom}
+        self._list_names.update({lid: ("approved-list", name)
+                                 for name, lid in self._approved.items()})
         self._globals: list[tuple[str, int, int, str]] = []
         for kind, lst, action in (("global-trusted-urls", web.global_trusted, "allow"),
                                   ("global-url-blocking", web.global_blocking, "block")):
@@ -188,6 +192,10 @@ class WebIndex:
                 self._globals.append((kind, self._list(lst.entries),
                                       self._list(lst.exceptions), action))
         self._tunneling = self._list(web.tunneling)
+        self._entry_kinds = {self._tunneling: "https-tunneling"}
+        for kind, entries, exceptions, _ in self._globals:
+            self._entry_kinds[entries] = f"{kind}.entry"
+            self._entry_kinds[exceptions] = f"{kind}.exception"
         self._schedules: dict[str, Schedule] = {}
         for s in web.schedules:
             self._schedules.setdefault(s.name, s)
@@ -237,6 +245,20 @@ class WebIndex:
         found = self.matches(url, host_only)
         refs.update(ref for lid, ref in self._custom if lid in found)
         return frozenset(refs)
+
+    def matched_objects(self, url: Url, host_only: bool) -> list[tuple[str, str]]:
+        """What matches the URL, as ``(kind, name)``: custom categories and approved lists
+        some entry of which matches, and the first matching entry of each global list, of
+        its exceptions and of the tunneling list."""
+        names = self._list_names
+        out = []
+        for lid, p in self.matches(url, host_only).items():
+            found = names.get(lid)
+            if found is not None:
+                out.append(found)
+            else:
+                out.append((self._entry_kinds[lid], p.stored))
+        return out
 
     def approved(self, names: Iterable[str], url: Url, host_only: bool) -> str | None:
         found = self.matches(url, host_only)

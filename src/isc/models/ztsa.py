@@ -159,6 +159,7 @@ class ZtsaIndex:
             if c.name not in self._custom:
                 self._custom[c.name] = self._entries.add_list(
                     (c.mode, e) for e in c.entries)
+        self._custom_names = {lid: name for name, lid in self._custom.items()}
         self._exceptions = DomainIndex()
         for i, exc in enumerate(policy.inspection_exceptions):
             self._exceptions.add(i, _domain_key(exc.domain))
@@ -176,6 +177,7 @@ class ZtsaIndex:
                        if r.enabled and not r.cloud_apps]
         self._sel_rules = self._selector(r.sources for r in self._rules)
         self._memo: dict[tuple[Url, bool], dict[int, int]] = {}
+        self._identity: tuple[Mapping[str, str] | None, Identity] | None = None
 
     def _selector(self, sources: Iterable[Sources]) -> Selector[str]:
         sel: Selector[str] = Selector()
@@ -226,6 +228,12 @@ class ZtsaIndex:
             return False
         return excludes.empty or not self.sources_match(excludes, req, ident)
 
+    def matching_categories(self, url: Url, host_only: bool) -> list[str]:
+        """The custom categories some entry of which matches."""
+        found = self._first(url, host_only)
+        names = self._custom_names
+        return [names[lid] for lid in found if lid in names]
+
     def custom_hit(self, names: Iterable[str], url: Url, host_only: bool) -> bool:
         found = self._first(url, host_only)
         for name in names:
@@ -269,8 +277,18 @@ class ZtsaIndex:
                     "https-inspection-rule", rule.name, rule.meta)
         return True, None
 
-    def decide(self, req: WebRequest, identities: Mapping[str, str] | None = None) -> Decision:
+    def identity(self, identities: Mapping[str, str] | None) -> Identity:
+        """The :class:`Identity` of a mapping, reused while the same mapping is passed (a
+        sweep passes one mapping to thousands of decisions)."""
+        last = self._identity
+        if last is not None and last[0] is identities:
+            return last[1]
         ident = Identity(identities or {})
+        self._identity = (identities, ident)
+        return ident
+
+    def decide(self, req: WebRequest, identities: Mapping[str, str] | None = None) -> Decision:
+        ident = self.identity(identities)
         url = req.parsed
         is_decrypted, _ = self.decrypted(req, url, ident)
         host_only = not is_decrypted

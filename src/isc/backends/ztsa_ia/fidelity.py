@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -89,3 +90,26 @@ def classify(source: str, target: str) -> Fidelity:
     """The tag of one difference (its direction summarised)."""
     d = difference(source, target)
     return Fidelity.EXACT if d is None else Fidelity.of({d})
+
+
+_SHAPE_TOKENS = re.compile(r"%2a|%3f|[0-9]+(?![A-Za-z0-9])|[A-Za-z0-9]+|[^\x00-\x7f]+",
+                           re.IGNORECASE)
+
+
+def _shape_token(m: re.Match[str]) -> str:
+    text = m.group()
+    low = text.lower()
+    if low in ("%2a", "%3f"):
+        return low
+    if not text.isascii():
+        return "u"
+    return "0" if text.isdigit() else "a"
+
+
+def entry_shape(stored: str) -> str:
+    """What an entry's translation and its probes depend on: every wildcard, escape and
+    separator in place, each run of letters (``a``), of digits alone (``0``: a port) and of
+    other characters (``u``) reduced to its class. Entries of one shape in one role get the
+    same directions (issue 9: computed once per shape); the tests check this against
+    computing every entry."""
+    return _SHAPE_TOKENS.sub(_shape_token, stored)

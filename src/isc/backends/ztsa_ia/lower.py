@@ -7,8 +7,10 @@ each is computed by running the source and target models on probes around the ob
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -64,7 +66,14 @@ from isc.ir.ztsa import (
 from isc.models import iwsva, ztsa
 
 from . import probes
-from .fidelity import compare, describe_request, differences, request_json, witness_json
+from .fidelity import (
+    compare,
+    describe_request,
+    differences,
+    entry_shape,
+    request_json,
+    witness_json,
+)
 
 #: Source action → ZTSA action. The two without a counterpart go to the stricter neighbour
 #: (the contract prefers narrowed over broadened).
@@ -76,6 +85,9 @@ ACTIONS = {
     WebAction.MONITOR: RuleAction.MONITOR,
     WebAction.ALLOW: RuleAction.ALLOW,
 }
+#: Whether entries of one shape share their computed directions (switched off by the test
+#: that checks the sharing against computing every entry).
+REUSE_SHAPES = True
 _ORDER = [WebAction.BLOCK, WebAction.BLOCK_OVERRIDE, WebAction.WARN, WebAction.TIME_LIMIT,
           WebAction.MONITOR]
 
@@ -123,8 +135,20 @@ class Lowering:
         self.diagnostics: list[Diagnostic] = []
         self.identities: dict[str, tuple[str, bool]] = {}
         self.policy = ZtsaPolicy()
+        self.parts: dict[str, list[Any]] = {}  # the target objects, by field, as lowered
+        self.coverage: dict[str, int] = {}
+        self.identity_map: dict[str, str] = {}
         self.custom: dict[str, tuple[str, ...]] = {}  # source custom/approved name → ZTSA names
         self.extra_categories: list[CustomUrlCategory] = []
+        #: Directions computed once per (role, entry shape), with the positions of the probes
+        #: that showed them (issue 9: entries of one shape share their directions).
+        self.shapes: dict[tuple[str, str], tuple[frozenset[Difference], tuple[int, ...]]] = {}
+        #: Each custom category's and approved list's blocking comparison, and the entry
+        #: that stands for it where a rule names it (see ``_standins``).
+        self.match_sets: dict[str, Comparison[WebRequest]] = {}
+        self.representatives: dict[str, UrlPattern] = {}
+        self.ztsa_categories: dict[str, CustomUrlCategory] = {}
+        self.ip_groups: dict[str, IpAddressGroup] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -162,6 +186,8 @@ class Lowering:
             self.lower_url_filtering(policy)
         self.lower_certificates()
         self.lower_rest()
+        self.policy = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
+        self.identity_map = self._identity_map()
         self.sweep()
         self.finish()
         return self.policy
@@ -170,15 +196,27 @@ class Lowering:
 
     def _whole(self, req: WebRequest) -> tuple[Decision, Decision]:
         return (iwsva.decide(self.web, req),
-                ztsa.decide(self.policy, req, self._identity_map()))
+                ztsa.decide(self.policy, req, self.identity_map))
 
     def sweep(self) -> None:
         """Objects were compared one at a time; compare the whole policies too. Every object
         that decides a request differently in context, on either side, gains that direction,
         with the request as its witness."""
         found: dict[tuple[str, str], dict[Difference, Witness[WebRequest]]] = {}
-        for req in probes.policy_pool(self.web):
+        pool = probes.policy_pool(self.web)
+        index = iwsva.WebIndex.of(self.web)
+        deciding: set[tuple[str, str]] = set()
+        for req in pool:
             s, t = self._whole(req)
+            for by in (t.decided_by, s.decided_by):
+                if by is not None:
+                    deciding.add((by.kind, by.name))
+            url = req.parsed
+            deciding.update(index.matched_objects(url, not s.decrypted))
+            if url.scheme == "https":
+                decrypted_by = index.decrypted(req, url)[1]
+                if decrypted_by is not None:
+                    deciding.add((decrypted_by.kind, decrypted_by.name))
             diffs = differences(s, t)
             if not diffs:
                 continue
@@ -188,6 +226,7 @@ class Lowering:
                 seen = found.setdefault((by.kind, by.name), {})
                 for d in diffs:
                     seen.setdefault(d, Witness(req, s, t, d, POLICY))
+        self.coverage = self._coverage(len(pool), deciding)
         if not found:
             return
         context = "decides differently in the context of the whole policy"
@@ -235,6 +274,30 @@ class Lowering:
             gained = {**by_origin.get(key, {}), **found.get(key, {})}
             self.ledger.gain(i, gained.values(), context)
 
+    def _coverage(self, probes_run: int, deciding: set[tuple[str, str]]) -> dict[str, int]:
+        """What the sweep rests on: the probes it decided, the report objects a request can
+        exercise, and how many of them some probe exercised (decided it on either side,
+        decided its decryption, or matched its URL)."""
+        origins = set(deciding)
+        p = self.policy
+        for kind, objects in (("url-allow-list", p.url_allow_list),
+                              ("url-deny-list", p.url_deny_list)):
+            for e in objects:
+                if (kind, e.value) in deciding and e.meta.source is not None:
+                    origins.add((e.meta.source.kind, e.meta.source.name))
+        for r in p.internet_access_rules:
+            if ("internet-access-rule", r.name) in deciding and r.meta.source is not None:
+                origins.add((r.meta.source.kind, r.meta.source.name))
+        for h in p.https_inspection_rules:
+            if ("https-inspection-rule", h.name) in deciding and h.meta.source is not None:
+                origins.add((h.meta.source.kind, h.meta.source.name))
+        for x in p.inspection_exceptions:
+            if ("inspection-exception", x.domain) in deciding and x.meta.source is not None:
+                origins.add((x.meta.source.kind, x.meta.source.name))
+        can = [e for e in self.report if e.source.kind in _PROBED]
+        exercised = sum(1 for e in can if (e.source.kind, e.source.name) in origins)
+        return {"probes": probes_run, "objects": len(can), "exercised": exercised}
+
     def finish(self) -> None:
         """Each report entry's witness, shown in the whole policy where it can be (so that
         ``isc explain`` reproduces it), and its diagnostic."""
@@ -245,20 +308,18 @@ class Lowering:
             "request")
 
     def add(self, **fields: tuple[object, ...]) -> None:
-        changes = {k: getattr(self.policy, k) + v for k, v in fields.items()}
-        self.policy = attrs.evolve(self.policy, **changes)
+        for k, v in fields.items():
+            self.parts.setdefault(k, []).extend(v)
 
     # ------------------------------------------------------------------ categories
 
     def _category_objects(self, name: str, entries: tuple[UrlPattern, ...], origin: Origin
                           ) -> tuple[list[CustomUrlCategory], list[str]]:
-        by_mode: dict[MatchMode, list[str]] = {}
+        by_mode: dict[MatchMode, dict[str, None]] = {}
         notes: list[str] = []
         for p in entries:
             mode, value, n = translate_pattern(p)
-            by_mode.setdefault(mode, [])
-            if value not in by_mode[mode]:
-                by_mode[mode].append(value)
+            by_mode.setdefault(mode, {})[value] = None
             notes.extend(f"{p.stored}: {x}" for x in n)
         cats = []
         for mode in sorted(by_mode, key=lambda m: m.value):
@@ -280,6 +341,13 @@ class Lowering:
             origin = self.origin(kind, src_name, span)
             cats, notes = self._category_objects(name, entries, origin)
             blocking = self._category_fidelity(entries)
+            key = f"{kind}:{src_name}"
+            self.match_sets.setdefault(key, blocking)
+            if entries and key not in self.representatives:
+                self.representatives[key] = next(
+                    (p for p in entries
+                     if not self.shapes.get(("category", entry_shape(p.stored)), (True,))[0]),
+                    entries[0])
             default = "block" if kind == "custom-category" else "allow"
             cmp, why = _by_use(blocking, uses.get((kind, src_name), {default}))
             review = tuple(notes)
@@ -287,6 +355,8 @@ class Lowering:
             cats = [attrs.evolve(c, meta=Meta.of(origin, cmp.directions, reasons))
                     for c in cats]
             out.extend(cats)
+            for c in cats:
+                self.ztsa_categories.setdefault(c.name, c)
             self.custom[f"{kind}:{src_name}"] = tuple(c.name for c in cats)
             self.record(origin, "translated", cmp, [c.name for c in cats], reasons, span)
         self.add(custom_url_categories=tuple(out))
@@ -319,22 +389,55 @@ class Lowering:
 
     def _category_fidelity(self, entries: tuple[UrlPattern, ...]) -> Comparison[WebRequest]:
         """Compare match sets entry by entry: a rule blocking the source entry against one
-        blocking its translation. The directions are those of a blocking use."""
+        blocking its translation. The directions are those of a blocking use. Entries of a
+        shape already compared in this category add nothing."""
         found: Comparison[WebRequest] = Comparison()
+        seen: set[str] = set()
         for p in entries:
-            mode, value, _ = translate_pattern(p)
-            src = WebPolicy(custom_categories=(CustomCategory("c", (p,)),), url_filtering=(
-                UrlFilteringPolicy("p", 1, categories=(_cat_action("c", WebAction.BLOCK),)),))
-            tgt = ZtsaPolicy(
-                custom_url_categories=(CustomUrlCategory("c", mode, (value,)),),
-                internet_access_rules=(InternetAccessRule(
-                    "p", RuleAction.BLOCK, custom_url_categories=("c",)),))
-            cmp = compare(src, tgt, self._url_probes([p], decrypted=True))
+            shape = entry_shape(p.stored)
+            if shape in seen:
+                continue
+            seen.add(shape)
+            cmp = self._shaped("category", p, self._url_probes([p], decrypted=True),
+                               functools.partial(self._compare_entry, p))
             for w in cmp.witnesses:
                 found = found.with_witness(w)
             if found.directions >= {Difference.NARROWED, Difference.BROADENED}:
                 break  # nothing more to learn
         return found
+
+    def _compare_entry(self, p: UrlPattern, reqs: list[WebRequest]) -> Comparison[WebRequest]:
+        mode, value, _ = translate_pattern(p)
+        src = WebPolicy(custom_categories=(CustomCategory("c", (p,)),), url_filtering=(
+            UrlFilteringPolicy("p", 1, categories=(_cat_action("c", WebAction.BLOCK),)),))
+        tgt = ZtsaPolicy(
+            custom_url_categories=(CustomUrlCategory("c", mode, (value,)),),
+            internet_access_rules=(InternetAccessRule(
+                "p", RuleAction.BLOCK, custom_url_categories=("c",)),))
+        return compare(src, tgt, reqs)
+
+    def _shaped(self, role: str, p: UrlPattern, reqs: list[WebRequest],
+                compare_on: Callable[[list[WebRequest]], Comparison[WebRequest]]
+                ) -> Comparison[WebRequest]:
+        """``compare_on(reqs)`` for entry ``p``, computed in full once per (role, shape).
+
+        Another entry of a shape already seen is exact when the shape is; otherwise the
+        probes at the positions that showed the shape's directions are decided for this
+        entry, so that its witnesses are its own (all its probes when they show less)."""
+        key = (role, entry_shape(p.stored))
+        known = self.shapes.get(key) if REUSE_SHAPES else None
+        if known is not None:
+            directions, hints = known
+            if not directions:
+                return Comparison()
+            cmp = compare_on([reqs[i] for i in hints if i < len(reqs)])
+            if cmp.directions == directions:
+                return cmp
+        cmp = compare_on(reqs)
+        if known is None:
+            hints = tuple(reqs.index(w.probe) for w in cmp.witnesses)
+            self.shapes[key] = (cmp.directions, hints)
+        return cmp
 
     def _url_probes(self, entries: Iterable[UrlPattern], *, decrypted: bool | None = None,
                     cats: tuple[tuple[str | int, ...], ...] = ((),)) -> list[WebRequest]:
@@ -358,8 +461,12 @@ class Lowering:
             mode, value, notes = translate_pattern(p)
             origin = self.origin(f"{kind}.entry", p.stored, p.span)
             entry = ListEntry(mode, value, Meta(origin))
-            src, tgt = self._list_context(trusted, (p,), (), (entry,))
-            cmp = compare(src, tgt, self._url_probes([p], decrypted=True))
+
+            def on(reqs: list[WebRequest], p: UrlPattern = p, entry: ListEntry = entry
+                   ) -> Comparison[WebRequest]:
+                return compare(*self._list_context(trusted, (p,), (), (entry,)), reqs)
+
+            cmp = self._shaped(kind, p, self._url_probes([p], decrypted=True), on)
             reasons = list(notes)
             if cmp.directions:
                 reasons.append(f"the ZTSA {mode.value} entry {value!r} matches other URLs than "
@@ -368,10 +475,15 @@ class Lowering:
             entries.append(entry)
             target = "URL Allow List" if trusted else "URL Deny List"
             self.record(origin, f"{target} entry", cmp, [value], reasons, p.span)
+        near = _Near(lst.entries, tuple(entries)) if lst.exceptions else None
         for p in lst.exceptions:
             origin = self.origin(f"{kind}.exception", p.stored, p.span)
-            src, tgt = self._list_context(trusted, tuple(lst.entries), (p,), tuple(entries))
-            cmp = compare(src, tgt, self._url_probes([p], decrypted=True))
+            reqs = self._url_probes([p], decrypted=True)
+            # the exception against the entries its probes reach, not the whole list
+            assert near is not None
+            src_entries, tgt_entries = near.around(reqs)
+            src, tgt = self._list_context(trusted, src_entries, (p,), tgt_entries)
+            cmp = compare(src, tgt, reqs)
             reason = ("ZTSA allow/deny lists have no exceptions; add a matching rule by hand "
                       "or narrow the list entries")
             self.record(origin, "dropped", cmp, [], [reason], p.span, dropped=True)
@@ -406,13 +518,18 @@ class Lowering:
             origin = self.origin("https-tunneling", p.stored, p.span)
             domains = _tunnel_domains(p)
             excs = [InspectionException(d, Meta(origin)) for d in domains]
-            src = WebPolicy(tunneling=(p,), url_filtering=(
-                UrlFilteringPolicy("sentinel", 1, categories=(
-                    _cat_action_id(90, WebAction.BLOCK),)),))
-            tgt = ZtsaPolicy(inspection_exceptions=tuple(excs), internet_access_rules=(
-                InternetAccessRule("sentinel", RuleAction.BLOCK),))
+
+            def on(reqs: list[WebRequest], p: UrlPattern = p,
+                   excs: list[InspectionException] = excs) -> Comparison[WebRequest]:
+                src = WebPolicy(tunneling=(p,), url_filtering=(
+                    UrlFilteringPolicy("sentinel", 1, categories=(
+                        _cat_action_id(90, WebAction.BLOCK),)),))
+                tgt = ZtsaPolicy(inspection_exceptions=tuple(excs), internet_access_rules=(
+                    InternetAccessRule("sentinel", RuleAction.BLOCK),))
+                return compare(src, tgt, reqs)
+
             reqs = [r for r in self._url_probes([p]) if r.url.startswith("https://")]
-            cmp = compare(src, tgt, reqs)
+            cmp = self._shaped("https-tunneling", p, reqs, on)
             reason = ("a ZTSA inspection exception only skips decryption; URL filtering still "
                       "applies to the host, where IWSVA tunneling bypassed it")
             excs = [attrs.evolve(e, meta=Meta.of(origin, cmp.directions, (reason,)))
@@ -456,23 +573,63 @@ class Lowering:
 
     def _context(self, custom: Iterable[str], approved: Iterable[str]
                   ) -> tuple[tuple[CustomCategory, ...], tuple[ApprovedList, ...],
-                             tuple[CustomUrlCategory, ...]]:
-        """Only the categories and lists an object refers to, on both sides: comparisons stay
-        linear in the size of the export."""
-        cset, aset = set(custom), set(approved)
-        src_c = tuple(c for c in self.web.custom_categories if c.name in cset)
-        src_a = tuple(a for a in self.web.approved_lists if a.name in aset)
-        names = set(self._refs("custom-category", cset)) | set(self._refs("approved-list", aset))
-        tgt = tuple(c for c in self.policy.custom_url_categories if c.name in names)
-        return src_c, src_a, tgt
+                             tuple[CustomUrlCategory, ...], list[str]]:
+        """Stand-ins for the categories and lists an object refers to, on both sides: each
+        holds one representative entry (an exactly translated one where there is one) and
+        its translation, and probe URLs of that entry are returned. The object is compared
+        on its own translation (actions, accounts, schedule, category mapping); what the
+        match sets themselves change is theirs, and reaches the object by
+        :meth:`_inherited`. So a comparison costs the object, not the lists it names."""
+        src_c: list[CustomCategory] = []
+        src_a: list[ApprovedList] = []
+        tgt: list[CustomUrlCategory] = []
+        urls: list[str] = []
+        for kind, names in (("custom-category", custom), ("approved-list", approved)):
+            for name in dict.fromkeys(names):
+                rep = self.representatives.get(f"{kind}:{name}")
+                entries = (rep,) if rep is not None else ()
+                if kind == "custom-category":
+                    src_c.append(CustomCategory(name, entries))
+                else:
+                    src_a.append(ApprovedList(name, entries))
+                mode, value = (translate_pattern(rep)[:2] if rep is not None
+                               else (None, ""))
+                for zname in self._refs(kind, [name]):
+                    zcat = self.ztsa_categories[zname]
+                    tgt.append(attrs.evolve(zcat, entries=(value,) if zcat.mode is mode
+                                            else ()))
+                if rep is not None:
+                    urls += probes.pattern_urls(rep)[:2]
+        return tuple(src_c), tuple(src_a), tuple(tgt), urls
+
+    def _inherited(self, refs: Iterable[tuple[str, str, str]]
+                   ) -> tuple[frozenset[Difference], list[str]]:
+        """The directions an object takes from the match sets it names, each ``(kind, name,
+        use)`` as :func:`_by_use` reads a use, with a reason for each set."""
+        found: set[Difference] = set()
+        reasons: list[str] = []
+        for kind, name, use in dict.fromkeys(refs):
+            blocking = self.match_sets.get(f"{kind}:{name}")
+            if blocking is None or not blocking.directions:
+                continue
+            cmp, _ = _by_use(blocking, {use})
+            if not cmp.directions:
+                continue
+            found |= cmp.directions
+            what = "custom category" if kind == "custom-category" else "approved list"
+            effect = ", ".join(d.value for d in sorted_directions(cmp.directions))
+            reasons.append(f"the {what} {name!r} it names matches other URLs in ZTSA than in "
+                           f"IWSVA ({effect} here"
+                           + ("; it may let through what the source stopped)"
+                              if Difference.BROADENED in cmp.directions else ")"))
+        return frozenset(found), reasons
 
     def _decryption_fidelity(self, d: HttpsDecryptionPolicy, rules: list[HttpsInspectionRule]
                              ) -> Comparison[WebRequest]:
         """Decryption decides visibility: compare with a path-only sentinel rule."""
-        entries = [p for n in d.exceptions if (a := self.web.approved_list(n)) for p in a.entries]
         sentinel_pattern = UrlPattern("*/private/*")
-        src_c, src_a, tgt_c = self._context(
-            [c.category.custom for c in d.categories if c.category.custom], d.exceptions)
+        custom = [c.category.custom for c in d.categories if c.category.custom]
+        src_c, src_a, tgt_c, urls = self._context(custom, d.exceptions)
         src = WebPolicy(
             https_decryption=(attrs.evolve(d, priority=1),),
             approved_lists=src_a,
@@ -480,22 +637,26 @@ class Lowering:
             url_filtering=(UrlFilteringPolicy("sentinel", 1, categories=(
                 _cat_action("sentinel", WebAction.BLOCK),)),),
         )
-        tgt = attrs.evolve(
-            self.policy, https_inspection_rules=tuple(rules) + (HttpsInspectionRule(
+        tgt = ZtsaPolicy(
+            https_inspection_rules=tuple(rules) + (HttpsInspectionRule(
                 "none", InspectAction.DO_NOT_INSPECT),),
-            inspection_exceptions=(), url_allow_list=(), url_deny_list=(),
-            custom_url_categories=tgt_c + (
-                CustomUrlCategory("sentinel", MatchMode.URL, ("*/private/*",)),),
+            ip_address_groups=self._groups_of(r.sources for r in rules),
             internet_access_rules=(InternetAccessRule(
-                "sentinel", RuleAction.BLOCK, custom_url_categories=("sentinel",)),))
+                "sentinel", RuleAction.BLOCK, custom_url_categories=("sentinel",)),),
+            custom_url_categories=tgt_c + (
+                CustomUrlCategory("sentinel", MatchMode.URL, ("*/private/*",)),))
         hosts = ["https://www.example.com/private/x"] + [
             u.replace("http://", "https://", 1).rstrip("/") + "/private/x"
-            for p in entries for u in probes.pattern_urls(p) if u.startswith("http://")]
+            for u in urls if u.startswith("http://")]
         cats: list[tuple[str | int, ...]] = [
             (c.category.id,) for c in d.categories if c.category.id is not None]
         cats.append((90,))
         reqs = list(probes.combine(hosts, probes.account_identities(d.accounts), cats, [None]))
-        return compare(src, tgt, reqs, self.options.identity_map)
+        cmp = compare(src, tgt, reqs, self.options.identity_map)
+        inherited, _ = self._inherited(
+            [("custom-category", n, "both") for n in custom]
+            + [("approved-list", n, "both") for n in d.exceptions])
+        return cmp.assume(*(inherited - cmp.directions))
 
     def finish_decryption(self) -> None:
         """IWSVA decrypts nothing that no policy selects; ZTSA's default rule decrypts all."""
@@ -539,12 +700,11 @@ class Lowering:
             # policies of different kinds may share a name; their groups must not
             gname = (f"{policy}: clients" if kind == "url-filtering-policy"
                      else f"{policy} [{kind}]: clients")
-            existing = self.policy.ip_group(gname)
-            if existing is None:
-                self.add(ip_address_groups=(IpAddressGroup(
-                    gname, tuple(addresses), meta=Meta.of(None, (), (
-                        "private addresses need the Secure Access Module or X-Forwarded-For",
-                    ))),))
+            if gname not in self.ip_groups:
+                group = IpAddressGroup(gname, tuple(addresses), meta=Meta.of(None, (), (
+                    "private addresses need the Secure Access Module or X-Forwarded-For",)))
+                self.ip_groups[gname] = group
+                self.add(ip_address_groups=(group,))
             ip_groups = (gname,)
         return Sources(tuple(users), tuple(groups), ip_groups), notes
 
@@ -634,42 +794,37 @@ class Lowering:
             rules.append(rule("allow", RuleAction.ALLOW, cats + extra, custom))
         if p.has_override_password:
             notes.append("the override password is not emitted")
-        cmp = self._with_identity(self._policy_fidelity(p, rules), p.accounts)
-        notes += _witness_reason(cmp, notes)
+        cmp, inherited = self._policy_fidelity(p, rules)
+        cmp = self._with_identity(cmp, p.accounts)
+        notes += _witness_reason(cmp, notes) + inherited
         review = tuple(dict.fromkeys(notes))
         rules = [attrs.evolve(r, meta=Meta.of(origin, cmp.directions, review)) for r in rules]
         self.add(internet_access_rules=tuple(rules))
         self.record(origin, "Internet Access rules", cmp, [r.name for r in rules], review, p.span)
 
     def _policy_fidelity(self, p: UrlFilteringPolicy, rules: list[InternetAccessRule]
-                         ) -> Comparison[WebRequest]:
-        """Compare the policy alone (plus a block-all fallback) with its rules alone."""
+                         ) -> tuple[Comparison[WebRequest], list[str]]:
+        """Compare the policy alone (plus a block-all fallback) with its rules alone, on
+        probes built from its own categories, accounts and schedule; then add what the
+        match sets it names change (:meth:`_inherited`), with the reasons."""
         web = self.web
-        src_c, src_a, tgt_c = self._context(
-            [ca.category.custom for ca in p.categories if ca.category.custom], p.exceptions)
+        custom = [ca.category.custom for ca in p.categories if ca.category.custom]
+        src_c, src_a, tgt_c, urls = self._context(custom, p.exceptions)
         src = WebPolicy(
-            schedules=web.schedules, custom_categories=src_c, approved_lists=src_a,
+            schedules=tuple(s for s in web.schedules if s.name == p.schedule),
+            custom_categories=src_c, approved_lists=src_a,
             url_filtering=(attrs.evolve(p, priority=1, enabled=True),
                            UrlFilteringPolicy("fallback", 2, is_global=True, categories=tuple(
                                _cat_action_id(c.id, WebAction.BLOCK)
                                for c in categories.CATEGORIES) + tuple(
                                _cat_action(c.name, WebAction.BLOCK) for c in src_c))),
         )
-        tgt = attrs.evolve(
-            self.policy, url_allow_list=(), url_deny_list=(), inspection_exceptions=(),
-            https_inspection_rules=(), custom_url_categories=tgt_c,
+        tgt = ZtsaPolicy(
+            custom_url_categories=tgt_c,
+            ip_address_groups=self._groups_of(r.sources for r in rules),
             internet_access_rules=tuple(attrs.evolve(r, enabled=True) for r in rules) + (
                 InternetAccessRule("fallback", RuleAction.BLOCK),))
-        urls = ["http://www.example.com/"]
-        for name in p.exceptions:
-            lst = web.approved_list(name)
-            if lst:
-                urls += [u for e in lst.entries for u in probes.pattern_urls(e)]
-        for ca in p.categories:
-            if ca.category.custom:
-                cc = web.custom_category(ca.category.custom)
-                if cc:
-                    urls += [u for e in cc.entries for u in probes.pattern_urls(e)][:12]
+        urls = ["http://www.example.com/", *urls]
         cats: list[tuple[str | int, ...]] = [(90,), ()]
         listed = [ca.category.id for ca in p.categories if ca.category.id is not None]
         cats += [(i,) for i in listed]
@@ -681,7 +836,16 @@ class Lowering:
         times = probes.schedule_times(web, [p.schedule])
         reqs = probes.combine(list(dict.fromkeys(urls)), probes.account_identities(p.accounts),
                               cats, times)
-        return compare(src, tgt, reqs, self._identity_map())
+        cmp = compare(src, tgt, reqs, self._identity_map())
+        inherited, reasons = self._inherited(
+            [("custom-category", ca.category.custom, _ACTION_USE[ca.action])
+             for ca in p.categories if ca.category.custom]
+            + [("approved-list", n, "allow") for n in p.exceptions])
+        return cmp.assume(*(inherited - cmp.directions)), reasons
+
+    def _groups_of(self, sources: Iterable[Sources]) -> tuple[IpAddressGroup, ...]:
+        names = dict.fromkeys(n for src in sources for n in src.ip_address_groups)
+        return tuple(self.ip_groups[n] for n in names if n in self.ip_groups)
 
     def _with_identity(self, cmp: Comparison[WebRequest], accounts: Iterable[Account]
                        ) -> Comparison[WebRequest]:
@@ -775,20 +939,17 @@ class Lowering:
 
     def _atp_fidelity(self, a: AtpPolicy, profile: FileProfile, rule: InternetAccessRule
                       ) -> Comparison[WebRequest]:
-        src = WebPolicy(approved_lists=self.web.approved_lists, atp=(attrs.evolve(a, priority=1,
-                                                                                 enabled=True),))
-        tgt = attrs.evolve(self.policy, url_allow_list=(), url_deny_list=(),
-                           file_profiles=self.policy.file_profiles + (profile,),
-                           internet_access_rules=(attrs.evolve(rule, enabled=True),),
-                           https_inspection_rules=(), inspection_exceptions=())
-        urls = ["http://www.example.com/file"]
-        for name in a.exceptions:
-            lst = self.web.approved_list(name)
-            if lst:
-                urls += [u for e in lst.entries for u in probes.pattern_urls(e)][:20]
+        _, src_a, _, urls = self._context((), a.exceptions)
+        src = WebPolicy(approved_lists=src_a, atp=(attrs.evolve(a, priority=1, enabled=True),))
+        tgt = ZtsaPolicy(file_profiles=(profile,),
+                         ip_address_groups=self._groups_of([rule.sources]),
+                         internet_access_rules=(attrs.evolve(rule, enabled=True),))
+        urls = ["http://www.example.com/file", *urls]
         types: list[str | None] = [None, "other/none", *a.block_file_types]
         reqs = probes.combine(urls, probes.account_identities(a.accounts), [()], [None], types)
-        return compare(src, tgt, reqs, self._identity_map())
+        cmp = compare(src, tgt, reqs, self._identity_map())
+        inherited, _ = self._inherited([("approved-list", n, "allow") for n in a.exceptions])
+        return cmp.assume(*(inherited - cmp.directions))
 
     def lower_app_control(self, a: AppControlPolicy) -> None:
         origin = self.origin("application-control-policy", a.name, a.span)
@@ -868,6 +1029,14 @@ class Lowering:
 
 
 _B = (Difference.BROADENED,)
+
+#: The kinds of report object a request can exercise (the others decide no request in the
+#: models: schedules are exercised through the policies that use them).
+_PROBED = frozenset({
+    "url-filtering-policy", "https-decryption-policy", "atp-policy", "custom-category",
+    "approved-list", "https-tunneling", "global-url-blocking.entry",
+    "global-url-blocking.exception", "global-trusted-urls.entry",
+    "global-trusted-urls.exception"})
 
 #: Kinds with no ZTSA counterpart: what to do, and what dropping them changes. Each
 #: restricting kind is ``broadened``: what it stopped is let through (fail closed: isc does
@@ -971,8 +1140,35 @@ def _tunnel_domains(p: UrlPattern) -> list[str]:
     return [host]
 
 
+class _Near:
+    """The entries of a list (source and translated) that probes reach, found through the
+    models' indexes: an exception is compared with those, not with the whole list."""
+
+    def __init__(self, entries: tuple[UrlPattern, ...], translated: tuple[ListEntry, ...]
+                 ) -> None:
+        self.entries = entries
+        self.translated = translated
+        self._source = iwsva.WebIndex(WebPolicy(custom_categories=tuple(
+            CustomCategory(str(i), (p,)) for i, p in enumerate(entries))))
+        self._target = ztsa.ZtsaIndex(ZtsaPolicy(custom_url_categories=tuple(
+            CustomUrlCategory(str(i), e.mode, (e.value,)) for i, e in enumerate(translated))))
+
+    def around(self, reqs: Iterable[WebRequest]
+               ) -> tuple[tuple[UrlPattern, ...], tuple[ListEntry, ...]]:
+        found: set[int] = set()
+        for req in reqs:
+            url = req.parsed
+            for host_only in (False, True):
+                found.update(self._source.matches(url, host_only))
+                found.update(int(n) for n in self._target.matching_categories(url, host_only))
+        keep = sorted(found)
+        return (tuple(self.entries[i] for i in keep if i < len(self.entries)),
+                tuple(self.translated[i] for i in keep if i < len(self.translated)))
+
+
 def lower(web: WebPolicy, rel: Callable[[str], str], options: Options
-          ) -> tuple[ZtsaPolicy, list[ReportEntry], list[Diagnostic], dict[str, tuple[str, bool]]]:
+          ) -> tuple[ZtsaPolicy, list[ReportEntry], list[Diagnostic],
+                     dict[str, tuple[str, bool]], dict[str, int]]:
     low = Lowering(web, rel, options)
     policy = low.run()
-    return policy, low.report, low.diagnostics, low.identities
+    return policy, low.report, low.diagnostics, low.identities, low.coverage

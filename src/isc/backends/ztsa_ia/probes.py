@@ -146,14 +146,23 @@ def combine(urls: list[str], identities: list[dict[str, object]],
                 yield from make(url, ident, categories[0], times[0], ft)
 
 
-def policy_pool(web: WebPolicy, *, limit: int = 4000, seed: int = 0) -> list[WebRequest]:
-    """Requests around every object of a whole policy; at most ``limit`` (a seeded sample).
+#: Probes the whole-policy sweep decides beyond one per object (the covering sample).
+POOL_BASE = 4000
 
-    ``compile`` sweeps this pool to find interactions between objects, and ``verify`` uses the
-    same pool by default, so what one finds the other has declared.
-    """
-    import random
 
+def first_url(p: UrlPattern) -> str:
+    """The first URL of :func:`pattern_urls` (one the entry matches), without the others."""
+    stored = p.stored
+    if p.kind is UrlMatchType.WEB_SITE:
+        host, _, rest = _literal(stored[1:], "").partition("/")
+        return f"http://{host}{'/' + rest if rest else '/'}"
+    if p.kind is UrlMatchType.KEYWORD:
+        return f"http://www.{_literal(stored.strip('*'), '')}.example/"
+    lit = _literal(stored, "")
+    return lit if "://" in lit else f"http://{lit.lstrip('/')}"
+
+
+def _patterns(web: WebPolicy) -> list[UrlPattern]:
     patterns: list[UrlPattern] = list(web.tunneling)
     for lst in (web.global_trusted, web.global_blocking):
         if lst is not None:
@@ -162,26 +171,60 @@ def policy_pool(web: WebPolicy, *, limit: int = 4000, seed: int = 0) -> list[Web
         patterns += list(cc.entries)
     for al in web.approved_lists:
         patterns += list(al.entries)
-    urls = ["http://www.example.com/", "https://www.example.com/private/x"]
-    for p in patterns:
-        urls += pattern_urls(p)
-    urls = list(dict.fromkeys(urls))
+    return patterns
+
+
+def policy_pool(web: WebPolicy, *, limit: int | None = None, seed: int = 0) -> list[WebRequest]:
+    """Requests around every object of a whole policy: one per URL entry (a URL it matches),
+    a few per policy (its accounts, categories and schedule edges), then a seeded covering
+    sample of the rest. Without ``limit`` the budget is :data:`POOL_BASE` plus one per
+    object, so every object is exercised and the cost grows linearly with the policy; with
+    a smaller ``limit`` the probes are a seeded sample of those.
+
+    ``compile`` sweeps this pool to find interactions between objects, and ``verify`` uses the
+    same pool by default, so what one finds the other has declared.
+    """
+    import random
+
+    rnd = random.Random(seed)
+    patterns = _patterns(web)
+    mandatory: list[WebRequest] = [WebRequest(u) for u in dict.fromkeys(
+        first_url(p) for p in patterns)]
     accounts: list[Account] = []
+    cats: list[tuple[str | int, ...]] = [(90,), ()]
     for policies in (web.url_filtering, web.https_decryption, web.atp):
         for pol in policies:
             accounts += list(pol.accounts)
+    for uf in web.url_filtering:
+        own: list[tuple[str | int, ...]] = [(c.category.id,) for c in uf.categories
+                                             if c.category.id is not None]
+        cats += own
+        # one category of each action the policy takes, so that every rule is reached
+        per_action: dict[object, tuple[str | int, ...]] = {}
+        for c in uf.categories:
+            if c.category.id is not None:
+                per_action.setdefault(c.action, (c.category.id,))
+        mandatory += combine(["http://www.example.com/"], account_identities(uf.accounts),
+                             list(per_action.values()) or [(90,)],
+                             schedule_times(web, [uf.schedule])[:3])
+    cats = list(dict.fromkeys(cats))
     identities = account_identities(list(dict.fromkeys(accounts)))
     identities = identities[-1:] + identities[:-1]
-    cats: list[tuple[str | int, ...]] = [(90,), ()]
-    for uf in web.url_filtering:
-        cats += [(c.category.id,) for c in uf.categories if c.category.id is not None]
-    cats = list(dict.fromkeys(cats))
     times = schedule_times(web, [uf.schedule for uf in web.url_filtering])
     fts: list[str | None] = [None]
     for atp in web.atp:
         fts += list(atp.block_file_types)
     fts = list(dict.fromkeys(fts))
-    pool = list(combine(urls, identities, cats, times, fts))
-    if len(pool) > limit:
-        pool = random.Random(seed).sample(pool, limit)
+    sample = patterns if len(patterns) <= 1000 else rnd.sample(patterns, 1000)
+    urls = ["http://www.example.com/", "https://www.example.com/private/x"]
+    for p in sample:
+        urls += pattern_urls(p)
+    extra = list(combine(list(dict.fromkeys(urls)), identities, cats, times, fts))
+    budget = limit if limit is not None else POOL_BASE + len(mandatory)
+    pool = list(dict.fromkeys(mandatory))
+    if len(pool) >= budget:
+        return rnd.sample(pool, budget)
+    seen = set(pool)
+    extra = [r for r in extra if r not in seen]
+    pool += extra if len(extra) <= budget - len(pool) else rnd.sample(extra, budget - len(pool))
     return pool

@@ -267,3 +267,13 @@ def test_a_policy_of_thousands_of_entries_decides_by_the_entries_that_can_match(
     assert len(candidates) < 10  # not the 5,000 entries of the list
     assert index.matches(url, False) == {0: entries[1234]}
     assert iwsva.WebIndex.of(web) is index  # built once per policy
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("aAbB*./:", max_size=10), st.text("aAbB./:\n", max_size=14))
+def test_the_star_only_fast_match_agrees_with_re2(pattern: str, text: str) -> None:
+    from isc.models.urlmatch import fullmatch, glob
+
+    expected = glob(pattern).fullmatch(text) is not None
+    assert fullmatch(pattern, text) == expected
+    assert fullmatch(pattern, text, escapes=False) == expected

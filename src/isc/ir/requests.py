@@ -30,7 +30,7 @@ from isc.ir import categories
 _T = TypeVar("_T")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a key of the models' memos, hashed very often
 class Url:
     """A request URL split the way the models need it. Hosts are lower-case."""
 

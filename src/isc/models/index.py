@@ -29,7 +29,7 @@ K = TypeVar("K", bound=Hashable)
 #: ``xamp`` is not) and a URL of n characters has only n - 3 of them.
 GRAM: Final = 4
 #: A bucket larger than this makes the next pattern look for a rarer gram of its literal.
-_CROWDED: Final = 32
+_CROWDED: Final = 8
 _WORD = re.compile(r"[a-z0-9]+")
 
 

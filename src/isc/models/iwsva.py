@@ -173,7 +173,7 @@ class WebIndex:
     def __init__(self, web: WebPolicy) -> None:
         self.web = web
         self._lists: list[tuple[UrlPattern, ...]] = []
-        self._items: list[tuple[int, int, UrlPattern]] = []
+        self._items: list[tuple[int, str, UrlPattern]] = []
         self._urls = LiteralIndex()
         self._custom: list[tuple[int, CategoryRef]] = [
             (self._list(cc.entries), CategoryRef(custom=cc.name)) for cc in web.custom_categories]
@@ -213,9 +213,10 @@ class WebIndex:
     def _list(self, entries: tuple[UrlPattern, ...]) -> int:
         lid = len(self._lists)
         self._lists.append(entries)
-        for pos, p in enumerate(entries):
-            self._urls.add(len(self._items), _literal(p))
-            self._items.append((lid, pos, p))
+        for p in entries:
+            literal = _literal(p)
+            self._urls.add(len(self._items), literal)
+            self._items.append((lid, literal, p))
         return lid
 
     # ---------------------------------------------------------------- URL lists
@@ -228,10 +229,12 @@ class WebIndex:
             return found
         found = {}
         items = self._items
-        hits = sorted(self._urls.candidates(haystack(url, host_only)))
-        for i in hits:
-            lid, _, p = items[i]
-            if lid not in found and iwsva_matches(p, url, host_only=host_only):
+        hay = haystack(url, host_only)
+        for i in sorted(self._urls.candidates(hay)):
+            lid, literal, p = items[i]
+            # the whole literal first: a shared gram alone is the usual false candidate
+            if lid not in found and literal in hay and iwsva_matches(p, url,
+                                                                     host_only=host_only):
                 found[lid] = p
         if len(self._memo) >= _MEMO:
             self._memo.clear()

@@ -40,6 +40,45 @@ def haystack(url: Url, host_only: bool) -> str:
     return (url.full(host_only=host_only) + "/").lower()
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _segments(pattern: str) -> tuple[str, ...] | None:
+    """The literal runs of a glob whose only wildcard is ``*`` and that is all ASCII without
+    ``%`` (so no escape either); None for any other glob."""
+    if pattern.isascii() and "?" not in pattern and "%" not in pattern:
+        return tuple(pattern.lower().split("*"))
+    return None
+
+
+def star_fullmatch(segments: tuple[str, ...], text: str) -> bool:
+    """Does ``*``-joined ``segments`` match all of ``text`` (ASCII, any case)? Leftmost
+    placement of each middle run is optimal for ``*``-only globs, so this is exact, and
+    linear in the text for each run."""
+    t = text.lower()
+    if len(segments) == 1:
+        return t == segments[0]
+    first, last = segments[0], segments[-1]
+    end = len(t) - len(last)
+    if end < len(first) or not t.startswith(first) or not t.endswith(last):
+        return False
+    pos = len(first)
+    for s in segments[1:-1]:
+        i = t.find(s, pos, end)
+        if i < 0:
+            return False
+        pos = i + len(s)
+    return True
+
+
+def fullmatch(pattern: str, text: str, *, escapes: bool = True) -> bool:
+    """``glob(pattern).fullmatch(text)``, without compiling the common ``*``-only ASCII
+    globs (an ASCII text: where case folding is plain ASCII, as RE2's is on it)."""
+    if text.isascii():
+        segments = _segments(pattern)
+        if segments is not None:
+            return star_fullmatch(segments, text)
+    return glob(pattern, escapes=escapes).fullmatch(text) is not None
+
+
 def _may_match(pattern: str, url: Url, host_only: bool) -> bool:
     need = required_literal(pattern)
     return not need or need in haystack(url, host_only)
@@ -61,8 +100,8 @@ def _candidates(url: Url, host_only: bool, with_scheme: bool) -> tuple[str, ...]
 def _whole(pattern: str, url: Url, host_only: bool, *, escapes: bool = True) -> bool:
     if not _may_match(pattern, url, host_only):
         return False
-    rx = glob(pattern, escapes=escapes)
-    return any(rx.fullmatch(c) for c in _candidates(url, host_only, _has_scheme(pattern)))
+    return any(fullmatch(pattern, c, escapes=escapes)
+               for c in _candidates(url, host_only, _has_scheme(pattern)))
 
 
 def iwsva_matches(pattern: UrlPattern | str, url: Url, *, host_only: bool = False) -> bool:
@@ -79,8 +118,7 @@ def iwsva_matches(pattern: UrlPattern | str, url: Url, *, host_only: bool = Fals
     if kind is UrlMatchType.KEYWORD:
         if not _may_match(stored, url, host_only):
             return False
-        rx = glob(stored)
-        return rx.fullmatch(url.full(host_only=host_only)) is not None
+        return fullmatch(stored, url.full(host_only=host_only))
     return _whole(stored, url, host_only)
 
 
@@ -96,8 +134,7 @@ def ztsa_matches(mode: MatchMode, value: str, url: Url, *, host_only: bool = Fal
     if mode is MatchMode.KEYWORD:
         if not _may_match(value, url, host_only):
             return False
-        return glob(f"*{value}*", escapes=False).fullmatch(
-            url.full(host_only=host_only)) is not None
+        return fullmatch(f"*{value}*", url.full(host_only=host_only), escapes=False)
     return _whole(value, url, host_only, escapes=False)
 
 
@@ -107,7 +144,7 @@ def domain_matches(domain: str, host: str, *, subdomains: bool) -> bool:
     d = domain.strip().lower().rstrip(".")
     h = host.lower()
     if d.startswith("*."):
-        return glob(d, escapes=False).fullmatch(h) is not None and h != d[2:]
-    if glob(d, escapes=False).fullmatch(h):
+        return fullmatch(d, h, escapes=False) and h != d[2:]
+    if fullmatch(d, h, escapes=False):
         return True
-    return subdomains and glob("*." + d, escapes=False).fullmatch(h) is not None
+    return subdomains and fullmatch("*." + d, h, escapes=False)

@@ -103,7 +103,7 @@ class _Entries:
     by domain or by a literal of the pattern."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[int, int, MatchMode, str]] = []
+        self.items: list[tuple[int, int, MatchMode, str, str | None]] = []
         self.domains = DomainIndex()
         self.literals = LiteralIndex()
         self.lists = 0
@@ -113,23 +113,25 @@ class _Entries:
         self.lists += 1
         for pos, (mode, value) in enumerate(entries):
             item = len(self.items)
-            self.items.append((lid, pos, mode, value))
             if mode is MatchMode.DOMAIN:
                 self.domains.add(item, _domain_key(value))
-            elif mode is MatchMode.KEYWORD:
-                self.literals.add(item, required_literal(value))
+                self.items.append((lid, pos, mode, value, None))
             else:
-                self.literals.add(item, required_literal(value))
+                literal = required_literal(value)
+                self.literals.add(item, literal)
+                self.items.append((lid, pos, mode, value, literal))
         return lid
 
     def first_by_list(self, url: Url, host_only: bool) -> dict[int, int]:
         """List → position of its first matching entry."""
+        hay = haystack(url, host_only)
         hits = self.domains.candidates(url.host)
-        hits += self.literals.candidates(haystack(url, host_only))
+        hits += self.literals.candidates(hay)
         found: dict[int, int] = {}
         for i in sorted(set(hits)):
-            lid, pos, mode, value = self.items[i]
-            if lid not in found and ztsa_matches(mode, value, url, host_only=host_only):
+            lid, pos, mode, value, literal = self.items[i]
+            if lid not in found and (literal is None or literal in hay) and ztsa_matches(
+                    mode, value, url, host_only=host_only):
                 found[lid] = pos
         return found
 

@@ -277,3 +277,11 @@ def test_the_star_only_fast_match_agrees_with_re2(pattern: str, text: str) -> No
     expected = glob(pattern).fullmatch(text) is not None
     assert fullmatch(pattern, text) == expected
     assert fullmatch(pattern, text, escapes=False) == expected
+
+
+def test_many_short_literals_are_looked_up_by_the_text() -> None:
+    index = LiteralIndex()
+    words = [a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"]
+    for i, w in enumerate(words):
+        index.add(i, w)
+    assert sorted(index.candidates("xabq")) == sorted(words.index(w) for w in ("xa", "ab", "bq"))

@@ -31,66 +31,101 @@ GRAM: Final = 4
 #: A bucket larger than this makes the next pattern look for a rarer gram of its literal.
 _CROWDED: Final = 8
 _WORD = re.compile(r"[a-z0-9]+")
+#: Up to this many items a :class:`LiteralIndex` files nothing and offers them all.
+_FEW: Final = 16
 
 
 class LiteralIndex:
     """Items keyed by a literal that every text they match contains.
 
-    ``add(item, literal)`` files the item under one gram of ``literal`` (the whole literal
-    when it is shorter than :data:`GRAM`; an empty literal files it as *always* a
-    candidate). ``candidates(text)`` gives every item whose gram occurs in ``text``. When
-    each item's literal is a lower-case substring of every text (lower-cased) the item
-    matches, no match is left out.
+    ``add(item, literal)`` files the item under one gram (:data:`GRAM` characters) of
+    ``literal``; a shorter literal is kept apart and looked for as it is, and an empty one
+    makes the item *always* a candidate. ``candidates(text)`` gives every item whose gram
+    (or short literal) occurs in ``text``. When each item's literal is a lower-case
+    substring of every text (lower-cased) the item matches, no match is left out.
     """
 
-    __slots__ = ("_always", "_buckets", "_lengths")
+    __slots__ = ("_always", "_buckets", "_few", "_short")
 
     def __init__(self) -> None:
         self._buckets: dict[str, list[int]] = {}
         self._always: list[int] = []
-        self._lengths: set[int] = set()
+        self._short: dict[str, list[int]] = {}
+        #: The first few items, kept as they are: for a handful of items (the one-object
+        #: policies fidelity compares) filing them costs more than trying them all.
+        self._few: list[tuple[int, str]] | None = []
 
     def __len__(self) -> int:
-        return sum(map(len, self._buckets.values())) + len(self._always)
+        if self._few is not None:
+            return len(self._few)
+        return (sum(map(len, self._buckets.values())) + len(self._always)
+                + sum(map(len, self._short.values())))
 
     def add(self, item: int, literal: str) -> None:
+        few = self._few
+        if few is not None:
+            few.append((item, literal))
+            if len(few) <= _FEW:
+                return
+            self._few = None
+            for i, lit in few:
+                self._file(i, lit)
+            return
+        self._file(item, literal)
+
+    def _file(self, item: int, literal: str) -> None:
         if not literal:
             self._always.append(item)
-            return
-        if len(literal) <= GRAM:
-            key = literal
+        elif len(literal) < GRAM:
+            self._short.setdefault(literal, []).append(item)
         else:
-            key = self._gram(literal)
-        self._lengths.add(len(key))
-        self._buckets.setdefault(key, []).append(item)
+            self._buckets.setdefault(self._gram(literal), []).append(item)
 
     def _gram(self, literal: str) -> str:
         # the middle of the longest word: host labels and path words are distinctive,
         # their ends (``www.``, ``.com``, ``.html``) are not
-        words = [m for m in _WORD.finditer(literal) if m.end() - m.start() >= GRAM]
-        if words:
-            m = max(words, key=lambda w: w.end() - w.start())
-            mid = (m.start() + m.end() - GRAM) // 2
+        word = max(_WORD.findall(literal), key=len, default="")
+        if len(word) >= GRAM:
+            start = literal.find(word) + (len(word) - GRAM) // 2
         else:
-            mid = (len(literal) - GRAM) // 2
-        key = literal[mid:mid + GRAM]
+            start = (len(literal) - GRAM) // 2
+        key = literal[start:start + GRAM]
         bucket = self._buckets.get(key)
         if bucket is not None and len(bucket) >= _CROWDED:
-            # a crowded gram: take the rarest of the literal's grams instead (rare; the cost
-            # stays linear in the literal)
-            grams = {literal[i:i + GRAM] for i in range(len(literal) - GRAM + 1)}
-            key = min(sorted(grams), key=lambda g: len(self._buckets.get(g, ())))
+            # a crowded gram: take the rarest of the literal's grams instead (the cost stays
+            # linear in the literal)
+            buckets = self._buckets
+            best, size = key, len(bucket)
+            for i in range(len(literal) - GRAM + 1):
+                gram = literal[i:i + GRAM]
+                found = buckets.get(gram)
+                if found is None:
+                    return gram
+                if len(found) < size:
+                    best, size = gram, len(found)
+            key = best
         return key
 
     def candidates(self, text: str) -> list[int]:
         """The items that may match ``text`` (lower-case), in no particular order."""
+        if self._few is not None:
+            return [i for i, _ in self._few]
         out = list(self._always)
         buckets = self._buckets
-        n = len(text)
-        for length in self._lengths:
-            grams = {text[i:i + length] for i in range(n - length + 1)}
-            for g in buckets.keys() & grams:
+        if buckets:
+            grams = {text[i:i + GRAM] for i in range(len(text) - GRAM + 1)}
+            for g in buckets.keys() & grams:  # iterates the smaller of the two
                 out.extend(buckets[g])
+        short = self._short
+        if len(short) <= 3 * len(text):
+            for literal, items in short.items():
+                if literal in text:
+                    out.extend(items)
+        else:  # many short literals: look the text's own short substrings up instead
+            n = len(text)
+            subs = {text[i:i + k] for k in range(1, GRAM) for i in range(n - k + 1)}
+            for literal in short.keys() & subs:
+                out.extend(short[literal])
         return out
 
 

@@ -209,6 +209,7 @@ class WebIndex:
                                                  for i, p in enumerate(self._decryption)])
         self._sel_atp = account_selector([(i, p.accounts) for i, p in enumerate(self._atp)])
         self._memo: dict[tuple[Url, bool], dict[int, UrlPattern]] = {}
+        self._selections: dict[tuple[int, str | None, tuple[str, ...], str | None], list[int]] = {}
 
     def _list(self, entries: tuple[UrlPattern, ...]) -> int:
         lid = len(self._lists)
@@ -274,7 +275,14 @@ class WebIndex:
     # ---------------------------------------------------------------- decisions
 
     def _selected(self, sel: Selector[str], req: WebRequest) -> list[int]:
-        return sel.select(request_keys(req), client_address(req.client))
+        key = (id(sel), req.user, req.groups, req.client)
+        found = self._selections.get(key)
+        if found is None:
+            found = sel.select(request_keys(req), client_address(req.client))
+            if len(self._selections) >= _MEMO:
+                self._selections.clear()
+            self._selections[key] = found
+        return found
 
     def decrypted(self, req: WebRequest, url: Url) -> tuple[bool, DecidedBy | None]:
         """Whether an HTTPS request is decrypted, and which object decided it."""

@@ -180,6 +180,8 @@ class ZtsaIndex:
         self._sel_rules = self._selector(r.sources for r in self._rules)
         self._memo: dict[tuple[Url, bool], dict[int, int]] = {}
         self._identity: tuple[Mapping[str, str] | None, Identity] | None = None
+        self._selections: dict[tuple[int, int, str | None, tuple[str, ...], str | None],
+                        list[int]] = {}
 
     def _selector(self, sources: Iterable[Sources]) -> Selector[str]:
         sel: Selector[str] = Selector()
@@ -251,9 +253,16 @@ class ZtsaIndex:
         return bool(set(cats) & req_cats) or self.custom_hit(custom, url, host_only)
 
     def _selected(self, sel: Selector[str], req: WebRequest, ident: Identity) -> list[int]:
-        keys = ["u:" + n for n in ident.names([req.user])] if req.user else []
-        keys += ["g:" + n for n in ident.names(req.groups)]
-        return sel.select(keys, client_address(req.client) if req.client else None)
+        memo_key = (id(sel), id(ident), req.user, req.groups, req.client)
+        found = self._selections.get(memo_key)
+        if found is None:
+            keys = ["u:" + n for n in ident.names([req.user])] if req.user else []
+            keys += ["g:" + n for n in ident.names(req.groups)]
+            found = sel.select(keys, client_address(req.client) if req.client else None)
+            if len(self._selections) >= _MEMO:
+                self._selections.clear()
+            self._selections[memo_key] = found
+        return found
 
     # ---------------------------------------------------------------- decisions
 
@@ -287,6 +296,7 @@ class ZtsaIndex:
             return last[1]
         ident = Identity(identities or {})
         self._identity = (identities, ident)
+        self._selections.clear()  # keyed by the identity's id, which a new one may reuse
         return ident
 
     def decide(self, req: WebRequest, identities: Mapping[str, str] | None = None) -> Decision:

@@ -398,7 +398,8 @@ class Lowering:
             if shape in seen:
                 continue
             seen.add(shape)
-            cmp = self._shaped("category", p, self._url_probes([p], decrypted=True),
+            cmp = self._shaped("category", p,
+                               functools.partial(self._url_probes, [p], decrypted=True),
                                functools.partial(self._compare_entry, p))
             for w in cmp.witnesses:
                 found = found.with_witness(w)
@@ -416,7 +417,7 @@ class Lowering:
                 "p", RuleAction.BLOCK, custom_url_categories=("c",)),))
         return compare(src, tgt, reqs)
 
-    def _shaped(self, role: str, p: UrlPattern, reqs: list[WebRequest],
+    def _shaped(self, role: str, p: UrlPattern, make: Callable[[], list[WebRequest]],
                 compare_on: Callable[[list[WebRequest]], Comparison[WebRequest]]
                 ) -> Comparison[WebRequest]:
         """``compare_on(reqs)`` for entry ``p``, computed in full once per (role, shape).
@@ -430,14 +431,20 @@ class Lowering:
             directions, hints = known
             if not directions:
                 return Comparison()
+            reqs = make()
             cmp = compare_on([reqs[i] for i in hints if i < len(reqs)])
             if cmp.directions == directions:
                 return cmp
+        else:
+            reqs = make()
         cmp = compare_on(reqs)
         if known is None:
             hints = tuple(reqs.index(w.probe) for w in cmp.witnesses)
             self.shapes[key] = (cmp.directions, hints)
         return cmp
+
+    def _https_probes(self, p: UrlPattern) -> list[WebRequest]:
+        return [r for r in self._url_probes([p]) if r.url.startswith("https://")]
 
     def _url_probes(self, entries: Iterable[UrlPattern], *, decrypted: bool | None = None,
                     cats: tuple[tuple[str | int, ...], ...] = ((),)) -> list[WebRequest]:
@@ -466,7 +473,8 @@ class Lowering:
                    ) -> Comparison[WebRequest]:
                 return compare(*self._list_context(trusted, (p,), (), (entry,)), reqs)
 
-            cmp = self._shaped(kind, p, self._url_probes([p], decrypted=True), on)
+            cmp = self._shaped(kind, p, functools.partial(self._url_probes, [p], decrypted=True),
+                               on)
             reasons = list(notes)
             if cmp.directions:
                 reasons.append(f"the ZTSA {mode.value} entry {value!r} matches other URLs than "
@@ -528,8 +536,7 @@ class Lowering:
                     InternetAccessRule("sentinel", RuleAction.BLOCK),))
                 return compare(src, tgt, reqs)
 
-            reqs = [r for r in self._url_probes([p]) if r.url.startswith("https://")]
-            cmp = self._shaped("https-tunneling", p, reqs, on)
+            cmp = self._shaped("https-tunneling", p, functools.partial(self._https_probes, p), on)
             reason = ("a ZTSA inspection exception only skips decryption; URL filtering still "
                       "applies to the host, where IWSVA tunneling bypassed it")
             excs = [attrs.evolve(e, meta=Meta.of(origin, cmp.directions, (reason,)))
@@ -834,8 +841,8 @@ class Lowering:
         if unlisted is not None:
             cats.append((unlisted,))
         times = probes.schedule_times(web, [p.schedule])
-        reqs = probes.combine(list(dict.fromkeys(urls)), probes.account_identities(p.accounts),
-                              cats, times)
+        reqs = probes.policy_probes(list(dict.fromkeys(urls)),
+                                    probes.account_identities(p.accounts), cats, times)
         cmp = compare(src, tgt, reqs, self._identity_map())
         inherited, reasons = self._inherited(
             [("custom-category", ca.category.custom, _ACTION_USE[ca.action])
@@ -1156,11 +1163,11 @@ class _Near:
     def around(self, reqs: Iterable[WebRequest]
                ) -> tuple[tuple[UrlPattern, ...], tuple[ListEntry, ...]]:
         found: set[int] = set()
-        for req in reqs:
+        for req in reqs:  # decrypted probes: the whole URL is seen
             url = req.parsed
-            for host_only in (False, True):
-                found.update(self._source.matches(url, host_only))
-                found.update(int(n) for n in self._target.matching_categories(url, host_only))
+            host_only = req.decrypted is False
+            found.update(self._source.matches(url, host_only))
+            found.update(int(n) for n in self._target.matching_categories(url, host_only))
         keep = sorted(found)
         return (tuple(self.entries[i] for i in keep if i < len(self.entries)),
                 tuple(self.translated[i] for i in keep if i < len(self.translated)))

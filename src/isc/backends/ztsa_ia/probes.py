@@ -146,8 +146,40 @@ def combine(urls: list[str], identities: list[dict[str, object]],
                 yield from make(url, ident, categories[0], times[0], ft)
 
 
+def policy_probes(urls: list[str], identities: list[dict[str, object]],
+                  categories: list[tuple[str | int, ...]], times: list[dt.datetime | None]
+                  ) -> list[WebRequest]:
+    """The probes of one URL filtering policy against its rules. The rules of one policy
+    share its accounts, so categories are not crossed with every identity (as
+    :func:`combine` does): every URL and every category set with one identity that hits an
+    account and with none, every identity with the first category sets, every instant with
+    those two identities. The cost grows with the policy, not with the product."""
+    hit, none = identities[0], identities[-1]
+    pairs = [(hit, c) for c in categories[:3]] + [(none, c) for c in categories[:3]]
+    out: list[tuple[str, dict[str, object], tuple[str | int, ...], dt.datetime | None]] = []
+    out += [(u, i, c, times[0]) for u in urls for i, c in pairs]
+    out += [(urls[0], i, c, times[0]) for c in categories for i in (hit, none)]
+    out += [(urls[0], i, c, times[0]) for i in identities for c in categories[:2]]
+    out += [(urls[0], i, c, t) for t in times for i in (hit, none) for c in categories[:2]]
+    seen: set[tuple[object, ...]] = set()
+    reqs: list[WebRequest] = []
+    for url, ident, cats, when in out:
+        key = (url, tuple(sorted(ident.items(), key=str)), cats, when)
+        if key in seen:
+            continue
+        seen.add(key)
+        reqs.append(WebRequest(
+            url, client=ident.get("client"),  # type: ignore[arg-type]
+            user=ident.get("user"),  # type: ignore[arg-type]
+            groups=ident.get("groups", ()),  # type: ignore[arg-type]
+            categories=cats, when=when))
+    return reqs
+
+
 #: Probes the whole-policy sweep decides beyond one per object (the covering sample).
 POOL_BASE = 4000
+#: Entries of one custom category or approved list that the sweep probes.
+_PER_LIST = 4
 
 
 def first_url(p: UrlPattern) -> str:
@@ -175,9 +207,10 @@ def _patterns(web: WebPolicy) -> list[UrlPattern]:
 
 
 def policy_pool(web: WebPolicy, *, limit: int | None = None, seed: int = 0) -> list[WebRequest]:
-    """Requests around every object of a whole policy: one per URL entry (a URL it matches),
-    a few per policy (its accounts, categories and schedule edges), then a seeded covering
-    sample of the rest. Without ``limit`` the budget is :data:`POOL_BASE` plus one per
+    """Requests around every object of a whole policy: one per global-list or tunneling entry
+    (a URL it matches), a few per custom category and approved list (URLs of some of its
+    entries), a few per policy (its accounts, categories and schedule edges), then a seeded
+    covering sample of the rest. Without ``limit`` the budget is :data:`POOL_BASE` plus one per
     object, so every object is exercised and the cost grows linearly with the policy; with
     a smaller ``limit`` the probes are a seeded sample of those.
 
@@ -188,8 +221,19 @@ def policy_pool(web: WebPolicy, *, limit: int | None = None, seed: int = 0) -> l
 
     rnd = random.Random(seed)
     patterns = _patterns(web)
+    # one probe per object: each global-list entry and exception and tunneling entry is an
+    # object of the report; a custom category or approved list is one, so a few of its
+    # entries stand for it (its entries' own directions come from their shapes)
+    probed: list[UrlPattern] = list(web.tunneling)
+    for lst in (web.global_trusted, web.global_blocking):
+        if lst is not None:
+            probed += list(lst.entries) + list(lst.exceptions)
+    lists: list[tuple[UrlPattern, ...]] = [c.entries for c in web.custom_categories]
+    lists += [a.entries for a in web.approved_lists]
+    for entries in lists:
+        probed += entries if len(entries) <= _PER_LIST else rnd.sample(entries, _PER_LIST)
     mandatory: list[WebRequest] = [WebRequest(u) for u in dict.fromkeys(
-        first_url(p) for p in patterns)]
+        first_url(p) for p in probed)]
     accounts: list[Account] = []
     cats: list[tuple[str | int, ...]] = [(90,), ()]
     for policies in (web.url_filtering, web.https_decryption, web.atp):
@@ -210,12 +254,14 @@ def policy_pool(web: WebPolicy, *, limit: int | None = None, seed: int = 0) -> l
     cats = list(dict.fromkeys(cats))
     identities = account_identities(list(dict.fromkeys(accounts)))
     identities = identities[-1:] + identities[:-1]
+    if len(identities) > 100:  # the covering sample's share: each account has its own above
+        identities = identities[:1] + rnd.sample(identities[1:], 99)
     times = schedule_times(web, [uf.schedule for uf in web.url_filtering])
     fts: list[str | None] = [None]
     for atp in web.atp:
         fts += list(atp.block_file_types)
     fts = list(dict.fromkeys(fts))
-    sample = patterns if len(patterns) <= 1000 else rnd.sample(patterns, 1000)
+    sample = patterns if len(patterns) <= 200 else rnd.sample(patterns, 200)
     urls = ["http://www.example.com/", "https://www.example.com/private/x"]
     for p in sample:
         urls += pattern_urls(p)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -51,11 +50,25 @@ def cases() -> list[Path]:
     return sorted(p.parent for p in CORPUS.glob("*/*/expect.json"))
 
 
-def _limit(mib: int) -> Any:
-    def apply() -> None:
-        limit = mib * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
+#: Runs the isc command as its own child and writes that child's peak resident memory to a
+#: file. The peak of a process forked from pytest would include pytest's own pages at the
+#: fork (Linux keeps the high-water mark across exec), so the bound would depend on what
+#: ran before; forked from this small interpreter it is isc's own.
+_WRAPPER = """
+import os, resource, signal, sys
+limit, report = int(sys.argv[1]) * 1024 * 1024, sys.argv[2]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execv(sys.executable, [sys.executable, *sys.argv[3:]])
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as f:
+    f.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def _inputs(case: Path, work: Path) -> list[str]:
@@ -79,8 +92,8 @@ class Result:
 
 def run_case(case: Path, work: Path) -> tuple[dict[str, Any], Result]:
     """Run the case's isc command in a subprocess; its exit status, output and peak resident
-    memory (from ``wait4``: that process alone). A hang past ``seconds`` raises
-    ``subprocess.TimeoutExpired``."""
+    memory (from ``wait4`` in a small wrapper process: that process alone). A hang past
+    ``seconds`` raises ``subprocess.TimeoutExpired``."""
     expect = json.loads((case / "expect.json").read_text(encoding="utf-8"))
     inputs = _inputs(case, work)
 
@@ -94,24 +107,31 @@ def run_case(case: Path, work: Path) -> tuple[dict[str, Any], Result]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     env.pop("ISC_DEBUG", None)
     seconds = expect.get("seconds", 60)
+    report = work.parent / f"{work.name}.maxrss"
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "isc", *command, *inputs, *args], cwd=work, env=env,
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-            preexec_fn=_limit(expect.get("mib", 4096)))
-        timer = threading.Timer(seconds, proc.kill)
+            [sys.executable, "-c", _WRAPPER, str(expect.get("mib", 4096)), str(report),
+             "-m", "isc", *command, *inputs, *args], cwd=work, env=env,
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            os.killpg(proc.pid, signal.SIGKILL)  # the wrapper and isc under it
+
+        timer = threading.Timer(seconds, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            returncode = proc.wait()
         finally:
             timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode == -signal.SIGKILL:
+        if killed.is_set():
             raise subprocess.TimeoutExpired(command, seconds)
         out.seek(0)
         err.seek(0)
-        return expect, Result(proc.returncode, out.read().decode("utf-8", "replace"),
-                              err.read().decode("utf-8", "replace"), usage.ru_maxrss / 1024)
+        rss = int(report.read_text()) / 1024 if report.exists() else float("inf")
+        return expect, Result(returncode, out.read().decode("utf-8", "replace"),
+                              err.read().decode("utf-8", "replace"), rss)
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -19,6 +19,7 @@ from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import IscError, ParseError
+from isc.frontends import _grammar
 from isc.frontends._grammar import locate, parser, shift
 from isc.frontends.ini import quote, unquote
 from isc.ir.web import Account, AccountKind
@@ -50,6 +51,10 @@ def parse_account(text: str, span: Span) -> Account:
 
     ``span`` is the position of the first character of ``text``.
     """
+    if _grammar.FAST_PATH:
+        fast = _fast_account(text, span)
+        if fast is not None:
+            return fast
     try:
         tree = parser("account", "account").parse(text)
     except UnexpectedInput as exc:
@@ -62,6 +67,54 @@ def parse_account(text: str, span: Span) -> Account:
         raise
     assert isinstance(account, Account)
     return account
+
+
+#: The accounts the fast path lexes (see _grammar.FAST_PATH): a kind at the start (any case,
+#: as the grammar's ``re.IGNORECASE``: ``İp`` is ``ip``; which kind is told by its group), its
+#: value tokens as the grammar's terminals, blanks as its ignored WS_INLINE; LDAP names quoted
+#: with no backslash, or raw. Anything else goes to Lark.
+_FAST_ACCOUNT = re.compile(
+    r"(?i:(ip)[ \t]+([^\s/-]+)"
+    r"|(ip-range)[ \t]+([^\s/-]+)[ \t]*-[ \t]*([^\s/-]+)"
+    r"|(ip-subset)[ \t]+([^\s/-]+)(?:[ \t]*/[ \t]*([0-9.]+))?"
+    r'|(?:(ldap-user)|ldap-group)[ \t]+("[^"\\\r\n]*"|[^\s"][^\r\n]*)'
+    r'|host[ \t]+([^\s"]+))[ \t]*'
+)
+
+
+def _fast_account(text: str, span: Span) -> Account | None:
+    """What Lark and :class:`_Account` give for ``text``, or None: then Lark parses it (and
+    reports any error, so a value the transformer refuses is also None here)."""
+    found = _FAST_ACCOUNT.fullmatch(text)
+    if found is None:
+        return None
+    build = _Account(span)
+
+    def tok(kind: str, group: int) -> Token:
+        start = found.start(group)
+        return Token(kind, found.group(group), start, 1, start + 1)
+
+    try:
+        if found.group(1) is not None:
+            return build.ip(tok("ADDRESS", 2))  # type: ignore[no-any-return]
+        if found.group(3) is not None:
+            return build.ip_range(  # type: ignore[no-any-return]
+                tok("ADDRESS", 4), tok("ADDRESS", 5))
+        if found.group(6) is not None:
+            mask = tok("MASK", 8) if found.group(8) is not None else None
+            return build.ip_subset(tok("ADDRESS", 7), mask)  # type: ignore[no-any-return]
+        name = found.group(10)
+        if name is not None:
+            if name.startswith('"'):
+                value = (name[1:-1], tok("QUOTED", 10))
+            else:
+                value = build.raw_name(tok("RAW_NAME", 10))
+            if found.group(9) is not None:
+                return build.ldap_user(value)  # type: ignore[no-any-return]
+            return build.ldap_group(value)  # type: ignore[no-any-return]
+        return build.host(tok("HOST_NAME", 11))  # type: ignore[no-any-return]
+    except IscError:
+        return None
 
 
 def format_account(account: Account) -> str:

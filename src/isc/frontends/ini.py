@@ -15,7 +15,8 @@ from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import ParseError
-from isc.frontends._grammar import parser
+from isc.frontends import _grammar
+from isc.frontends._grammar import at_column, parser, paused_gc
 
 
 @attrs.frozen
@@ -166,47 +167,105 @@ MAX_LINE = 64 * 1024
 
 def parse_document(text: str, path: str) -> IniDocument:
     """Split INI-dialect text into a title, comments and sections of spanned lines."""
+    with paused_gc():
+        return _parse_document(text, path)
+
+
+def _parse_document(text: str, path: str) -> IniDocument:
     if len(text) > MAX_LINE:
         for number, raw in enumerate(text.split("\n"), 1):
             if len(raw) > MAX_LINE:
                 raise ParseError(f"line {number} is {len(raw):,} characters long; isc reads "
                                  f"lines of at most {MAX_LINE:,}", code="ISC4009",
                                  span=Span(path, number, 1))
-    try:
-        tree = parser("ini", "document").parse(text)
-    except UnexpectedInput as exc:  # the document grammar accepts any line; defensive
-        raise _syntax_error(exc, "INI document", Span(path, exc.line, 1), "ISC1002") from exc
-    lines = _Document().transform(tree)
-    assert isinstance(lines, list)
+    lines = _fast_lines(text) if _grammar.FAST_PATH else None
+    if lines is None:
+        lines = _lark_lines(text, path)
     title: list[Line] = []
     comments: list[Line] = []
     sections: list[Section] = []
     current: tuple[str, str | None, Span] | None = None
     body: list[Line] = []
     for kind, content, line, column in lines:
-        span = Span(path, line, column)
-        if kind != "comment" and kind != "header" and BROKEN_HEADER.match(content.strip()):
-            raise ParseError(f"a section header needs a closing ']': {content.strip()[:60]!r}",
-                             code="ISC1002", span=span)
-        if kind == "comment":
-            comments.append(Line(content.strip(), span))
-        elif kind == "header":
+        stripped = content.strip()
+        if kind == "text":
+            if not stripped:
+                continue  # a blank line: no span needed
+            if stripped[0] == "[" and BROKEN_HEADER.match(stripped):
+                raise ParseError(f"a section header needs a closing ']': {stripped[:60]!r}",
+                                 code="ISC1002", span=Span(path, line, column))
+            if current is None:
+                title.append(Line(stripped, Span(path, line, column)))
+            else:
+                body.append(Line(stripped, Span(path, line, column)))
+        elif kind == "comment":
+            comments.append(Line(stripped, Span(path, line, column)))
+        else:
+            span = Span(path, line, column)
             if current is not None:
                 sections.append(Section(current[0], current[1], tuple(body), current[2]))
-            name, qualifier = parse_header(content.strip(), span)
+            name, qualifier = parse_header(stripped, span)
             current, body = (name, qualifier, span), []
-        elif not content.strip():
-            continue
-        elif current is None:
-            title.append(Line(content.strip(), span))
-        else:
-            body.append(Line(content.strip(), span))
     if current is not None:
         sections.append(Section(current[0], current[1], tuple(body), current[2]))
     return IniDocument(path, tuple(title), tuple(comments), tuple(sections))
 
 
+def _lark_lines(text: str, path: str) -> list[tuple[str, str, int, int]]:
+    """``(kind, text, line, column)`` of each non-empty line, by the document grammar."""
+    try:
+        tree = parser("ini", "document").parse(text)
+    except UnexpectedInput as exc:  # a lone CR, or text after a header's closing ']'
+        raise _syntax_error(exc, "INI document", Span(path, exc.line, 1), "ISC1002") from exc
+    lines = _Document().transform(tree)
+    assert isinstance(lines, list)
+    return lines
+
+
+#: The document grammar's COMMENT_LINE and HEADER_LINE, as its lexer tries them at the start
+#: of a line (by priority: a comment, then a header, then any text). A comment runs to the end
+#: of the line, so its start decides.
+_FAST_COMMENT = re.compile(r"[ \t]*[#;]")
+_FAST_HEADER = re.compile(r"[ \t]*\[[^\r\n]*\][ \t]*")
+
+
+def _fast_lines(text: str) -> list[tuple[str, str, int, int]] | None:
+    """What :func:`_lark_lines` gives (less blank lines, and each text already stripped),
+    without Lark; or None for a text Lark rejects (a CR that does not end a line, a header
+    line with text after its last ']'): Lark then reports it. Every token starts a line, so
+    every column is 1."""
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    out: list[tuple[str, str, int, int]] = []
+    append = out.append
+    comment, header = _FAST_COMMENT.match, _FAST_HEADER.match
+    for number, raw in enumerate(text.split("\n"), 1):
+        stripped = raw.strip()
+        if not stripped:
+            continue  # empty, or a blank text line the caller would skip
+        first = stripped[0]
+        # the first character is a cheap test; the grammar's own terminal decides
+        if (first == "#" or first == ";") and comment(raw):
+            append(("comment", stripped, number, 1))
+        elif first == "[" and (found := header(raw)) is not None:
+            if found.end() != len(raw) - (raw[-1] == "\r"):
+                return None
+            append(("header", stripped, number, 1))
+        else:
+            append(("text", stripped, number, 1))
+    return out
+
+
+#: The subset of section headers the fast path reads: ``[name]`` or ``[name "qualifier"]``
+#: with no blank after ``[`` or before the name's end and no backslash in the qualifier.
+_FAST_SECTION = re.compile(r'\[([^\s\[\]"]+)(?:[ \t]*"([^"\\\r\n]*)")?[ \t]*\]')
+
+
 def parse_header(text: str, span: Span) -> tuple[str, str | None]:
+    if _grammar.FAST_PATH:
+        found = _FAST_SECTION.fullmatch(text)
+        if found is not None:
+            return found.group(1), found.group(2)
     try:
         tree = parser("ini", "section").parse(text)
     except UnexpectedInput as exc:
@@ -224,9 +283,51 @@ _INLINE_COMMENT = re.compile(r"\s+;.*$")
 FREE_TEXT_KEYS = frozenset({"notes", "description", "override-password"})
 
 
+#: The subset of key lines the fast path reads: a key of letters, digits, ``_.-``; an optional
+#: qualifier, quoted with no backslash or a bare word of the same characters; ``=``; a value
+#: quoted with no backslash, or raw (as the grammar's RAW_VALUE), or none. Blanks are the
+#: grammar's ignored WS_INLINE. Anything else goes to Lark.
+_FAST_KEYLINE = re.compile(
+    r'([A-Za-z0-9][A-Za-z0-9_.-]*)'
+    r'(?:[ \t]*("[^"\\\r\n]*")|[ \t]+([A-Za-z0-9_.-]+))?'
+    r'[ \t]*=[ \t]*'
+    r'(?:("[^"\\\r\n]*")|([^\s"][^\r\n]*))?'
+)
+
+
 def parse_keyline(line: Line) -> KeyLine:
     """Parse ``key ["qualifier"] = value``. An unquoted value ends before `` ; comment``
     except under free-text keys (docs/semantics.md, "Inline comments")."""
+    found = _FAST_KEYLINE.fullmatch(line.text) if _grammar.FAST_PATH else None
+    key: str
+    qualifier: str | None
+    value: str
+    quoted: bool
+    col: int
+    if found is not None:
+        key, quoted_qualifier, bare, quoted_value, raw = found.groups()
+        qualifier = quoted_qualifier[1:-1] if quoted_qualifier is not None else bare
+        if quoted_value is not None:
+            value, quoted, col = quoted_value[1:-1], True, line.span.column + found.start(4)
+        elif raw is not None:
+            value, quoted, col = raw.rstrip(), False, line.span.column + found.start(5)
+        else:
+            value, quoted, col = "", False, line.span.column
+    else:
+        key, qualifier, (value, quoted, col) = _lark_keyline(line)
+    if not quoted and value and key.lower() not in FREE_TEXT_KEYS:
+        value = _INLINE_COMMENT.sub("", value)
+    return KeyLine(
+        key=key,
+        qualifier=qualifier,
+        value=value,
+        quoted=quoted,
+        span=line.span,
+        value_span=line.span if col == line.span.column else at_column(line.span, col),
+    )
+
+
+def _lark_keyline(line: Line) -> tuple[str, str | None, tuple[str, bool, int]]:
     try:
         tree: Tree[Token] = parser("ini", "keyline").parse(line.text)
     except UnexpectedInput as exc:
@@ -239,22 +340,7 @@ def parse_keyline(line: Line) -> KeyLine:
         parsed = _KeyLine(line.span).transform(tree)
     except VisitError as exc:
         raise exc.orig_exc from None
-    key: str
-    qualifier: str | None
-    value: str
-    quoted: bool
-    col: int
-    key, qualifier, (value, quoted, col) = parsed  # type: ignore[misc]
-    if not quoted and key.lower() not in FREE_TEXT_KEYS:
-        value = _INLINE_COMMENT.sub("", value)
-    return KeyLine(
-        key=key,
-        qualifier=qualifier,
-        value=value,
-        quoted=quoted,
-        span=line.span,
-        value_span=attrs.evolve(line.span, column=col),
-    )
+    return parsed  # type: ignore[return-value]
 
 
 _BOOLS = {"yes": True, "on": True, "true": True, "1": True,

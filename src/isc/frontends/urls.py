@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-import unicodedata
 from encodings import idna
 
 import attrs
@@ -23,6 +22,7 @@ from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import IscError, ParseError
+from isc.frontends import _grammar
 from isc.frontends._grammar import locate, parser, shift
 from isc.ir.web import UrlMatchType, UrlPattern
 
@@ -59,32 +59,52 @@ _EXPECTED = {
 }
 
 
+#: A control character (Unicode category Cc) other than the tab, which counts as a blank.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
 def parse_url_entry(text: str, span: Span) -> UrlPattern:
     """Parse one entry, typed (``web-site: example.com``) or stored (``@example.com*``).
 
     ``span`` is the position of the first character of ``text``; blanks around the entry are
     insignificant.
     """
-    lead = len(text) - len(text.lstrip(" \t"))
     entry = text.strip(" \t")
-    where = shift(span, lead + 1)
-    for i, ch in enumerate(entry):
-        if ch != "\t" and unicodedata.category(ch) == "Cc":
-            raise ParseError(
-                f"control character U+{ord(ch):04X} in URL entry",
-                code=_CODE,
-                span=shift(where, i + 1),
-            )
+    if _grammar.FAST_PATH and 0 < len(entry) <= MAX_ENTRY_LENGTH:
+        stored = _fast_entry(entry)
+        # under the wildcard limit whatever the kind (every '*' and '?' is a wildcard: %2a and
+        # %3f hold neither); at the limit, the full check below says which one is over
+        if stored is not None and stored.count("*") + stored.count("?") < MAX_WILDCARDS:
+            return UrlPattern(stored, span=span)
+    control = _CONTROL.search(entry)
+    if control is not None:
+        ch = control.group()
+        raise ParseError(
+            f"control character U+{ord(ch):04X} in URL entry",
+            code=_CODE,
+            span=shift(_where(text, span), control.start() + 1),
+        )
     if not entry:
-        raise ParseError("empty URL entry", code=_CODE, span=where)
+        raise ParseError("empty URL entry", code=_CODE, span=_where(text, span))
     if len(entry) > MAX_ENTRY_LENGTH:
         raise ParseError(
             f"URL entry is {len(entry):,} characters long, over the limit of "
             f"{MAX_ENTRY_LENGTH:,}",
             code=_LIMIT_CODE,
-            span=where,
+            span=_where(text, span),
             notes=("shorten the entry: a prefix and '*' match the URLs it starts",),
         )
+    pattern = UrlPattern(_lark_entry(entry, _where(text, span)), span=span)
+    _check_wildcards(pattern, entry, text, span)
+    return pattern
+
+
+def _where(text: str, span: Span) -> Span:
+    """The position of the entry's first character: ``text`` less its leading blanks."""
+    return shift(span, len(text) - len(text.lstrip(" \t")) + 1)
+
+
+def _lark_entry(entry: str, where: Span) -> str:
     try:
         tree = parser("url_entry", "entry").parse(entry)
     except UnexpectedInput as exc:
@@ -96,9 +116,83 @@ def parse_url_entry(text: str, span: Span) -> UrlPattern:
             raise exc.orig_exc from None
         raise
     assert isinstance(stored, str)
-    pattern = UrlPattern(stored, span=span)
-    _check_wildcards(pattern, entry, where)
-    return pattern
+    return stored
+
+
+# ---------------------------------------------------------------- fast path
+# The entries an export is made of, read without Lark (see _grammar.FAST_PATH). Each pattern
+# accepts a subset of what the grammar accepts, and the code below gives the stored form the
+# transformer gives; anything else (IPv6 and IDN hosts, ports out of range, misspelt or
+# unknown prefixes, `host:port` strings without a scheme, every error) is left to Lark. The
+# entry has no blanks around it, and no pattern accepts a control character.
+
+#: A character of the grammar's VALUE: anything but a control character (a tab is a blank).
+_V = r"[^\x00-\x08\x0a-\x1f\x7f-\x9f]"
+#: After ``@`` or a ``web-site:`` prefix: [scheme] ASCII host [:port [wildcards]] [/path].
+_SITE = (r"(?:[Hh][Tt][Tt][Pp][Ss]?://)?([A-Za-z0-9_*?.-]+)(?::([0-9]{1,5})([*?]*))?"
+         rf"(/{_V}*)?")
+_FAST_STORED_SITE = re.compile("@" + _SITE)
+#: The typed prefixes are case-insensitive as the grammar's are (``re.IGNORECASE``, so ``ſ``
+#: U+017F is an ``s`` and ``K`` U+212A a ``k``); which one matched is told by its group.
+_FAST_TYPED = re.compile(rf"(?i:web-site)[ \t]*:[ \t]*@?{_SITE}"
+                         rf"|(?:((?i:url-keyword))|(?i:string))[ \t]*:[ \t]*({_V}+)")
+#: A stored entry (STORED) that no typed prefix or OTHER_PREFIX can start. Each of those is
+#: letters (any case, as above), '_', '-' and blanks up to the first ':', so an entry is safe
+#: when it has no ':', or something else before its first ':' (``host.example:8443``), or an
+#: http(s) scheme first (OTHER_PREFIX refuses a ':' followed by '//').
+_FAST_STORED = re.compile(
+    rf"[Hh][Tt][Tt][Pp][Ss]?://{_V}*|(?!(?i:[a-z_ \t-])*:)(?!@){_V}+")
+
+
+def _fast_entry(entry: str) -> str | None:
+    """The stored form of ``entry`` as Lark and :class:`_Entry` give it, or None."""
+    if entry[0] == "@":
+        site = _FAST_STORED_SITE.fullmatch(entry)
+        if site is None:
+            return None
+        host, port, wildcards, path = site.groups()
+        if port is None:  # the common case, inline
+            return f"@{host.lower()}{path or ''}"
+        port_text = _fast_port(port, wildcards)
+        return None if port_text is None else f"@{host.lower()}{port_text}{path or ''}"
+    if _FAST_STORED.fullmatch(entry) is not None:
+        if len(entry) >= 2 and entry[0] == "*" and entry[-1] == "*" and "@" not in entry:
+            return entry  # a URL keyword, verbatim
+        return _fast_string(entry)
+    typed = _FAST_TYPED.fullmatch(entry)
+    return None if typed is None else _fast_typed(typed)
+
+
+def _fast_typed(typed: re.Match[str]) -> str | None:
+    host, port, wildcards, path, keyword_prefix, value = typed.groups()
+    if value is None:  # web-site:
+        port_text = _fast_port(port, wildcards)
+        if port_text is None:
+            return None
+        stored = f"@{host.lower()}{port_text}{path or ''}"
+        return stored if path or "*" in host or "*" in port_text else stored + "*"
+    if keyword_prefix is None:  # string:
+        return None if value[0] == "@" else _fast_string(value)
+    keyword = value.strip(" \t*")
+    return f"*{keyword}*" if keyword else None
+
+
+def _fast_port(port: str | None, wildcards: str | None) -> str | None:
+    """``:port[wildcards]`` as the transformer writes it, "" for none, None if out of range."""
+    if port is None:
+        return ""
+    number = int(port)
+    return f":{number}{wildcards}" if 1 <= number <= 65535 else None
+
+
+def _fast_string(value: str) -> str | None:
+    """A String entry is kept verbatim once the port it may start with is in range."""
+    found = _STRING_PORT.match(value) if ":" in value else None
+    if found is not None:
+        digits = found.group(1)
+        if len(digits) > 5 or not 1 <= int(digits) <= 65535:
+            return None
+    return value
 
 
 def _wildcards(text: str) -> list[int]:
@@ -106,11 +200,15 @@ def _wildcards(text: str) -> list[int]:
     return [m.start() for m in _WILDCARD.finditer(text) if len(m.group()) == 1]
 
 
-def _check_wildcards(pattern: UrlPattern, entry: str, where: Span) -> None:
+def _check_wildcards(pattern: UrlPattern, entry: str, text: str, span: Span) -> None:
     """``ISC4005`` when the matcher would see more than :data:`MAX_WILDCARDS` wildcards, at
     the written wildcard that goes over the limit (the entry's start if it was added)."""
+    stored = pattern.stored
+    # every '*' and '?' is a wildcard (%2a and %3f hold neither), so this is the count
+    if stored.count("*") + stored.count("?") < MAX_WILDCARDS:
+        return
     lead = 1 if pattern.kind is UrlMatchType.WEB_SITE else 0  # `@P` matches as `*P`
-    seen = lead + len(_wildcards(pattern.stored))
+    seen = lead + len(_wildcards(stored))
     if seen <= MAX_WILDCARDS:
         return
     written = _wildcards(entry)
@@ -119,7 +217,7 @@ def _check_wildcards(pattern: UrlPattern, entry: str, where: Span) -> None:
     raise ParseError(
         f"URL entry has {seen} wildcards ('*' and '?'), over the limit of {MAX_WILDCARDS}",
         code=_LIMIT_CODE,
-        span=shift(where, column),
+        span=shift(_where(text, span), column),
         notes=("write the entry with fewer wildcards, or split it into several entries",
                "a literal '*' or '?' is written %2a or %3f"),
     )

@@ -9,6 +9,7 @@ position; kinds with no target counterpart are kept as :class:`OtherObject`.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import TypeVar
@@ -17,6 +18,7 @@ import attrs
 
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.errors import IscError, ParseError
+from isc.frontends._grammar import paused_gc
 from isc.frontends.accounts import parse_account
 from isc.frontends.ini import (
     IniDocument,
@@ -216,6 +218,10 @@ class WebBuilder:
 
     def add_document(self, doc: IniDocument, resolve: Resolver | None = None) -> str:
         """Add one document; returns what it was recognised as."""
+        with paused_gc():
+            return self._add_document(doc, resolve)
+
+    def _add_document(self, doc: IniDocument, resolve: Resolver | None) -> str:
         kind = classify(doc)
         if kind == "web-policy":
             self.touched = True
@@ -386,7 +392,8 @@ class WebBuilder:
                             f"key '{kl.key}' has no meaning in [{section.name}]; ignored",
                             kl.span, _did_you_mean(kl.key.lower(), known))
                 continue
-            out.append(attrs.evolve(kl, key=kl.key.lower()))
+            key = kl.key.lower()
+            out.append(kl if key == kl.key else attrs.evolve(kl, key=key))
         return out
 
     def _other(self, kind: str, section: Section) -> None:
@@ -660,7 +667,7 @@ class WebBuilder:
         group (either spelling of the communications group)."""
         if pending.name in self.custom:
             return [CategoryRef(custom=pending.name)]
-        group = categories.group_members(pending.name)
+        group = _group_members(pending.name)
         if group:
             return [CategoryRef(id=i) for i in group]
         found = categories.lookup(pending.name)
@@ -692,6 +699,10 @@ class WebBuilder:
     def finish(self) -> WebPolicy | None:
         if not self.touched and not self.settings:
             return None
+        with paused_gc():
+            return self._finish()
+
+    def _finish(self) -> WebPolicy:
         schedules: dict[str, object] = dict(self.schedules)
         approved: dict[str, object] = dict(self.approved)
         url_filtering: list[UrlFilteringPolicy] = []
@@ -807,6 +818,12 @@ def _ordered(policies: list[_P], builder: WebBuilder) -> tuple[_P, ...]:
     indexed = list(enumerate(policies))
     indexed.sort(key=lambda ip: (ip[1].is_global, ip[1].priority, ip[0]))
     return tuple(p for _, p in indexed)
+
+
+#: The members of a category group, by the name a policy writes. A policy export names the
+#: same few dozen categories thousands of times, and each look-up normalises every category
+#: name in the table, so the answer is kept (the table is fixed for a run).
+_group_members = functools.lru_cache(maxsize=4096)(categories.group_members)
 
 
 def _split_list(value: str) -> list[str]:

@@ -357,13 +357,16 @@ def _load_export(args: argparse.Namespace) -> Export:
 
 def _print_diagnostics(diags: Iterable[Diagnostic], fmt: str, texts: Mapping[str, str],
                        out: TextIO) -> None:
+    split: dict[str, list[str]] = {}  # each file split once: an estate has 10^5 diagnostics
     for d in diags:
         if fmt == "json":
             print(d.to_json_line(), file=out)
             continue
         line = None
         if d.file is not None and d.file in texts and d.line:
-            lines = texts[d.file].splitlines()
+            lines = split.get(d.file)
+            if lines is None:
+                lines = split[d.file] = texts[d.file].splitlines()
             if 0 < d.line <= len(lines):
                 line = lines[d.line - 1]
         print(d.render(line), file=out)

@@ -32,7 +32,7 @@ from isc.ir.export import Export, Output, SourceFile
 from isc.ir.fingerprint import content_hash, document_fingerprint, object_fingerprints
 from isc.ir.keyword_expr import Dialect, Node
 from isc.ir.requests import Decision, MailMessage, WebRequest
-from isc.ir.serde import dump_report, dump_ztsa, load_ztsa
+from isc.ir.serde import dump_report, dump_ztsa, json_text, load_ztsa
 from isc.ir.serde_ems import dump_ems, load_ems
 from isc.ir.ztsa import ZtsaPolicy
 from isc.models import ems as ems_model
@@ -355,7 +355,7 @@ def provenance(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any]:
 
 
 def _json_text(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return json_text(doc)
 
 
 def decide_web(policy: Export | Output, request: WebRequest) -> Decision:

@@ -12,6 +12,7 @@ as ``{"days": ["mon", ...], "hours": [{"from": "08:30", "to": "12:00"}, ...]}`` 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +21,7 @@ from typing import Any
 
 import attrs
 import cattrs
+import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from isc.diagnostics import Diagnostic, Span
@@ -51,6 +53,35 @@ _RENAMES: Mapping[tuple[type, str], str] = {(ZtsaPolicy, "certificates"): "tlsCe
 
 #: Keys :class:`Meta` is flattened into.
 _META_KEYS = ("source", "fidelity", "directions", "review")
+
+
+def json_text(doc: Any) -> str:
+    """The text of an output document: two-space indent, sorted keys, UTF-8 characters as
+    they are, a final newline. ``orjson`` writes it (a large estate's documents are 10^8
+    bytes, and the standard encoder's indenting path is pure Python); the standard encoder
+    stands in for what orjson refuses (a lone surrogate, an integer beyond 64 bits), and a
+    test requires both to write the same bytes. The schemas have no non-integer numbers; a
+    float is still written by the standard encoder (the two spell exponents differently)."""
+    if _has_float(doc):
+        return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode(
+            "utf-8") + "\n"
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _has_float(doc: Any) -> bool:
+    stack = [doc]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list | tuple):
+            stack.extend(x)
+        elif isinstance(x, float):
+            return True
+    return False
 
 
 def camel(name: str) -> str:

@@ -1,0 +1,32 @@
+"""Output documents are written by orjson; the standard encoder must agree byte for byte."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isc.ir.serde import json_text
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1), _TEXT,
+                    st.floats(allow_nan=False))
+_DOCS = st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(_TEXT, inner, max_size=4)), max_leaves=20)
+
+
+def _standard(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DOCS)
+def test_orjson_writes_what_the_standard_encoder_writes(doc: Any) -> None:
+    assert json_text(doc) == _standard(doc)
+
+
+def test_what_orjson_refuses_is_written_by_the_standard_encoder() -> None:
+    for doc in ({"a": "\ud800"}, {"n": 2**70}, [{"x": []}, {}], [1e-7, float("inf")]):
+        assert json_text(doc) == _standard(doc)

@@ -37,6 +37,7 @@ from isc.ir.serde_ems import dump_ems, load_ems
 from isc.ir.ztsa import ZtsaPolicy
 from isc.models import ems as ems_model
 from isc.models import imsva, iwsva, ztsa
+from isc.models.index import PerObject
 from isc.passes import MAIL_PASSES, PASSES, PassContext, run_mail_pipeline, run_pipeline
 from isc.schemas import validate
 
@@ -296,7 +297,16 @@ def merged_diagnostics(outputs: list[Output]) -> tuple[Diagnostic, ...]:
     return tuple(sorted({d: None for o in outputs for d in o.diagnostics}, key=sort_key))
 
 
+#: The JSON of each live output: ``compile`` writes it and fingerprints it for report.json,
+#: and an estate's document is 10^6 objects. Callers must not modify what they get.
+_DOCUMENTS: PerObject[Output, dict[str, Any]] = PerObject()
+
+
 def to_json(output: Output) -> dict[str, Any]:
+    return _DOCUMENTS.get(output, _to_json)
+
+
+def _to_json(output: Output) -> dict[str, Any]:
     if output.target == ems.NAME:
         doc = dump_ems(output)
         validate(doc, "ems-1")

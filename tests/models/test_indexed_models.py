@@ -285,3 +285,17 @@ def test_many_short_literals_are_looked_up_by_the_text() -> None:
     for i, w in enumerate(words):
         index.add(i, w)
     assert sorted(index.candidates("xabq")) == sorted(words.index(w) for w in ("xa", "ab", "bq"))
+
+
+def test_an_index_dies_with_its_policy() -> None:
+    import gc
+
+    web = WebPolicy(custom_categories=(CustomCategory("c", (UrlPattern("@a.example*"),)),))
+    policy = ZtsaPolicy(url_deny_list=(ListEntry(MatchMode.DOMAIN, "a.example"),))
+    iwsva.decide(web, WebRequest("http://a.example/"))
+    ztsa.decide(policy, WebRequest("http://a.example/"))
+    before = (len(iwsva._INDEXES._found), len(ztsa._INDEXES._found))
+    del web, policy
+    gc.collect()
+    assert (len(iwsva._INDEXES._found), len(ztsa._INDEXES._found)) == (before[0] - 1,
+                                                                       before[1] - 1)

@@ -25,8 +25,11 @@ from typing import Final, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
-#: The length of a gram. Four characters separate URL literals well (``.com`` is frequent,
-#: ``xamp`` is not) and a URL of n characters has only n - 3 of them.
+#: The lengths of a gram: a literal of at least :data:`LONG` characters is filed under one
+#: of that length, a shorter one of at least :data:`GRAM` under one of four. Eight
+#: characters separate URL literals of a large estate well (vocabularies of host words
+#: repeat in four-character grams); a URL of n characters has n - 7 and n - 3 of them.
+LONG: Final = 8
 GRAM: Final = 4
 #: A bucket larger than this makes the next pattern look for a rarer gram of its literal.
 _CROWDED: Final = 8
@@ -38,17 +41,18 @@ _FEW: Final = 16
 class LiteralIndex:
     """Items keyed by a literal that every text they match contains.
 
-    ``add(item, literal)`` files the item under one gram (:data:`GRAM` characters) of
-    ``literal``; a shorter literal is kept apart and looked for as it is, and an empty one
-    makes the item *always* a candidate. ``candidates(text)`` gives every item whose gram
-    (or short literal) occurs in ``text``. When each item's literal is a lower-case
-    substring of every text (lower-cased) the item matches, no match is left out.
+    ``add(item, literal)`` files the item under one gram of ``literal`` (:data:`LONG` or
+    :data:`GRAM` characters); a literal shorter than :data:`GRAM` is kept apart and looked
+    for as it is, and an empty one makes the item *always* a candidate.
+    ``candidates(text)`` gives every item whose gram (or short literal) occurs in ``text``.
+    When each item's literal is a lower-case substring of every text (lower-cased) the item
+    matches, no match is left out.
     """
 
-    __slots__ = ("_always", "_buckets", "_few", "_short")
+    __slots__ = ("_always", "_few", "_short", "_tables")
 
     def __init__(self) -> None:
-        self._buckets: dict[str, list[int]] = {}
+        self._tables: dict[int, dict[str, list[int]]] = {LONG: {}, GRAM: {}}
         self._always: list[int] = []
         self._short: dict[str, list[int]] = {}
         #: The first few items, kept as they are: for a handful of items (the one-object
@@ -58,8 +62,8 @@ class LiteralIndex:
     def __len__(self) -> int:
         if self._few is not None:
             return len(self._few)
-        return (sum(map(len, self._buckets.values())) + len(self._always)
-                + sum(map(len, self._short.values())))
+        return (sum(len(b) for t in self._tables.values() for b in t.values())
+                + len(self._always) + sum(map(len, self._short.values())))
 
     def add(self, item: int, literal: str) -> None:
         few = self._few
@@ -79,26 +83,29 @@ class LiteralIndex:
         elif len(literal) < GRAM:
             self._short.setdefault(literal, []).append(item)
         else:
-            self._buckets.setdefault(self._gram(literal), []).append(item)
+            length = LONG if len(literal) >= LONG else GRAM
+            table = self._tables[length]
+            table.setdefault(self._gram(literal, table, length), []).append(item)
 
-    def _gram(self, literal: str) -> str:
+    @staticmethod
+    def _gram(literal: str, table: dict[str, list[int]], length: int) -> str:
         # the middle of the longest word: host labels and path words are distinctive,
         # their ends (``www.``, ``.com``, ``.html``) are not
         word = max(_WORD.findall(literal), key=len, default="")
-        if len(word) >= GRAM:
-            start = literal.find(word) + (len(word) - GRAM) // 2
+        if len(word) >= length:
+            start = literal.find(word) + (len(word) - length) // 2
         else:
-            start = (len(literal) - GRAM) // 2
-        key = literal[start:start + GRAM]
-        bucket = self._buckets.get(key)
+            start = min(max(literal.find(word) + (len(word) - length) // 2, 0),
+                        len(literal) - length)
+        key = literal[start:start + length]
+        bucket = table.get(key)
         if bucket is not None and len(bucket) >= _CROWDED:
-            # a crowded gram: take the rarest of the literal's grams instead (the cost stays
-            # linear in the literal)
-            buckets = self._buckets
+            # a crowded gram: the first free one of the literal, else the rarest (the cost
+            # stays linear in the literal)
             best, size = key, len(bucket)
-            for i in range(len(literal) - GRAM + 1):
-                gram = literal[i:i + GRAM]
-                found = buckets.get(gram)
+            for i in range(len(literal) - length + 1):
+                gram = literal[i:i + length]
+                found = table.get(gram)
                 if found is None:
                     return gram
                 if len(found) < size:
@@ -111,18 +118,18 @@ class LiteralIndex:
         if self._few is not None:
             return [i for i, _ in self._few]
         out = list(self._always)
-        buckets = self._buckets
-        if buckets:
-            grams = {text[i:i + GRAM] for i in range(len(text) - GRAM + 1)}
-            for g in buckets.keys() & grams:  # iterates the smaller of the two
-                out.extend(buckets[g])
+        n = len(text)
+        for length, table in self._tables.items():
+            if table:
+                grams = {text[i:i + length] for i in range(n - length + 1)}
+                for g in table.keys() & grams:  # iterates the smaller of the two
+                    out.extend(table[g])
         short = self._short
-        if len(short) <= 3 * len(text):
+        if len(short) <= 3 * n:
             for literal, items in short.items():
                 if literal in text:
                     out.extend(items)
         else:  # many short literals: look the text's own short substrings up instead
-            n = len(text)
             subs = {text[i:i + k] for k in range(1, GRAM) for i in range(n - k + 1)}
             for literal in short.keys() & subs:
                 out.extend(short[literal])
@@ -258,7 +265,8 @@ Idx = TypeVar("Idx")
 
 class PerObject(Generic[Obj, Idx]):
     """An index per live object: built on first use, dropped when the object is collected.
-    Keyed by identity, because hashing a whole frozen policy costs as much as reading it."""
+    Keyed by identity, because hashing a whole frozen policy costs as much as reading it.
+    An index must not refer to its object, or the object never dies."""
 
     def __init__(self) -> None:
         self._found: dict[int, tuple[weakref.ref[Obj], Idx]] = {}

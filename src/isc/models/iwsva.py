@@ -171,7 +171,6 @@ class WebIndex:
     """Everything a decision on one :class:`WebPolicy` looks up, built once."""
 
     def __init__(self, web: WebPolicy) -> None:
-        self.web = web
         self._lists: list[tuple[UrlPattern, ...]] = []
         self._items: list[tuple[int, str, UrlPattern]] = []
         self._urls = LiteralIndex()

@@ -152,7 +152,10 @@ class ZtsaIndex:
     """Everything a decision on one :class:`ZtsaPolicy` looks up, built once."""
 
     def __init__(self, policy: ZtsaPolicy) -> None:
-        self.policy = policy
+        # the parts, never the policy: the index is cached by a weak reference to it
+        self._inspection_exceptions = policy.inspection_exceptions
+        self._allow_list = policy.url_allow_list
+        self._deny_list = policy.url_deny_list
         self._entries = _Entries()
         self._allow = self._entries.add_list((e.mode, e.value) for e in policy.url_allow_list)
         self._deny = self._entries.add_list((e.mode, e.value) for e in policy.url_deny_list)
@@ -272,7 +275,7 @@ class ZtsaIndex:
             return True, None
         if req.decrypted is not None:
             return req.decrypted, None
-        excs = self.policy.inspection_exceptions
+        excs = self._inspection_exceptions
         for i in sorted(self._exceptions.candidates(url.host)):
             exc = excs[i]
             if domain_matches(exc.domain, url.host, subdomains=False):
@@ -309,10 +312,9 @@ class ZtsaIndex:
             return Decision(action, decided, decrypted=is_decrypted)
 
         found = self._first(url, host_only)
-        policy = self.policy
         for kind, lid, entries, action in (
-                ("url-allow-list", self._allow, policy.url_allow_list, "allow"),
-                ("url-deny-list", self._deny, policy.url_deny_list, "block")):
+                ("url-allow-list", self._allow, self._allow_list, "allow"),
+                ("url-deny-list", self._deny, self._deny_list, "block")):
             pos = found.get(lid)
             if pos is not None:
                 entry = entries[pos]

@@ -57,3 +57,27 @@ def test_a_shape_keeps_what_the_translation_depends_on() -> None:
     assert entry_shape("*a%2ab*") != entry_shape("*a2ab*")
     assert entry_shape("*a%2Ab*") == entry_shape("*x%2ay*")
     assert entry_shape("@例え.jp*") != entry_shape("@ab.jp*")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ENTRIES, _ENTRIES, st.booleans())
+def test_exceptions_decided_together_decide_as_each_alone(
+        entries: list[str], exceptions: list[str], trusted: bool) -> None:
+    """Decision 154: an exception's probes in the shared context of the whole list decide
+    as in the context of the list and that exception alone."""
+    from isc.models import iwsva, ztsa
+
+    web = WebPolicy()
+    low = lowering.Lowering(web, lambda s: s, lowering.Options())
+    src_entries = tuple(UrlPattern(s) for s in entries)
+    excs = tuple(UrlPattern(s) for s in exceptions)
+    translated = tuple(lowering.ListEntry(*lowering.translate_pattern(p)[:2])
+                       for p in src_entries)
+    near = lowering._Near(src_entries, translated)
+    shared = low._list_context(trusted, src_entries, excs, translated)
+    for p in excs:
+        reqs = low._url_probes([p], decrypted=True)
+        alone = low._list_context(trusted, src_entries, (p,), translated)
+        got = list(low._exception_decisions(p, reqs, shared, near, trusted))
+        for req, s, t in got:
+            assert (s, t) == (iwsva.decide(alone[0], req), ztsa.decide(alone[1], req)), req

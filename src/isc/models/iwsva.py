@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from isc.ir import categories
@@ -262,6 +262,13 @@ class WebIndex:
             else:
                 out.append((self._entry_kinds[lid], p.stored))
         return out
+
+    def exception_of(self, trusted: bool) -> Callable[[Url], UrlPattern | None]:
+        """The first exception of the global trusted (or blocking) list matching a URL as a
+        decrypted request shows it (None: no list, no match)."""
+        kind = "global-trusted-urls" if trusted else "global-url-blocking"
+        lid = next((exc for k, _, exc, _ in self._globals if k == kind), None)
+        return lambda url: None if lid is None else self.matches(url, False).get(lid)
 
     def approved(self, names: Iterable[str], url: Url, host_only: bool) -> str | None:
         found = self.matches(url, host_only)

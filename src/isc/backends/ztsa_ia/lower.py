@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -20,6 +20,7 @@ from isc.backends.comparison import (
     Ledger,
     Witness,
     by_rule,
+    collect,
     mirror,
 )
 from isc.diagnostics import Diagnostic, Severity, Span
@@ -64,6 +65,7 @@ from isc.ir.ztsa import (
     ZtsaPolicy,
 )
 from isc.models import iwsva, ztsa
+from isc.models.urlmatch import iwsva_matches
 
 from . import probes
 from .fidelity import (
@@ -484,14 +486,17 @@ class Lowering:
             target = "URL Allow List" if trusted else "URL Deny List"
             self.record(origin, f"{target} entry", cmp, [value], reasons, p.span)
         near = _Near(lst.entries, tuple(entries)) if lst.exceptions else None
+        # every exception in one context: the whole list with all its exceptions; a probe
+        # another exception catches is decided in the exception's own context (see
+        # ``_exception_decisions``)
+        shared = self._list_context(trusted, tuple(lst.entries), tuple(lst.exceptions),
+                                    tuple(entries))
         for p in lst.exceptions:
             origin = self.origin(f"{kind}.exception", p.stored, p.span)
             reqs = self._url_probes([p], decrypted=True)
-            # the exception against the entries its probes reach, not the whole list
             assert near is not None
-            src_entries, tgt_entries = near.around(reqs)
-            src, tgt = self._list_context(trusted, src_entries, (p,), tgt_entries)
-            cmp = compare(src, tgt, reqs)
+            cmp = collect(self._exception_decisions(p, reqs, shared, near, trusted),
+                          differences)
             reason = ("ZTSA allow/deny lists have no exceptions; add a matching rule by hand "
                       "or narrow the list entries")
             self.record(origin, "dropped", cmp, [], [reason], p.span, dropped=True)
@@ -499,6 +504,25 @@ class Lowering:
             self.add(url_allow_list=tuple(entries))
         else:
             self.add(url_deny_list=tuple(entries))
+
+    def _exception_decisions(self, p: UrlPattern, reqs: list[WebRequest],
+                             shared: tuple[WebPolicy, ZtsaPolicy], near: _Near, trusted: bool
+                             ) -> Iterator[tuple[WebRequest, Decision, Decision]]:
+        """Each probe of exception ``p`` decided as in a context of the list and ``p``
+        alone (decision 154). In the shared context of the list with all its exceptions a
+        probe ``p`` matches is decided the same way: ``p`` lets it through in both. One
+        ``p`` does not match is decided the same way unless another exception matches it;
+        only those are decided in ``p``'s own context, with the entries they reach."""
+        src, tgt = shared
+        exceptions = iwsva.WebIndex.of(src).exception_of(trusted)
+        for req in reqs:
+            url = req.parsed
+            if not iwsva_matches(p, url) and exceptions(url) is not None:
+                src_entries, tgt_entries = near.around([req])
+                own = self._list_context(trusted, src_entries, (p,), tgt_entries)
+                yield req, iwsva.decide(own[0], req), ztsa.decide(own[1], req)
+            else:
+                yield req, iwsva.decide(src, req), ztsa.decide(tgt, req)
 
     def _list_context(self, trusted: bool, entries: tuple[UrlPattern, ...],
                       exceptions: tuple[UrlPattern, ...], target: tuple[ListEntry, ...]

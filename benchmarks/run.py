@@ -8,6 +8,8 @@ Usage::
     python benchmarks/run.py --input examples/iwsva-sakura/export.tar.gz
     python benchmarks/run.py --product mail --preset small    # IMSVA rule set -> ems
     python benchmarks/run.py --product mail --input examples/imsva-kaede/export
+    python benchmarks/run.py --preset tiny --verify            # also time isc.verify
+    python benchmarks/run.py --doubling --entries 16000       # 2,000 -> 4,000 -> ... -> 16,000
 
 Unless ``--input`` is given, the export is written by ``benchmarks/generate.py`` (in a
 subprocess, so its memory does not count) into a temporary directory, or into ``--outdir``.
@@ -18,11 +20,23 @@ Then the four public stages run in order, each timed on its own with ``time.perf
     output = isc.compile(optimized, "ztsa-ia")
     text = isc.dumps(output)          # deterministic, schema-validated JSON
 
+``--verify`` adds a fifth stage, ``isc.verify(export, OUTDIR, samples=N)`` against the
+documents just written (writing them into OUTDIR is not timed): what ``isc verify`` does
+after loading its input, a fresh compile included.
+
 ``--repeat R`` runs the whole pipeline R times (fresh each time; the best and the median are
 reported). One more run under ``tracemalloc`` measures each stage's peak of Python-allocated
 memory; the process high-water mark (``resource.getrusage(...).ru_maxrss``) is sampled after
 each stage of the first, untraced run. Earlier results stay alive while later stages run (as
 in ``isc compile``), so a stage's "peak MiB" includes what the stages before it hold.
+The web rates are entries/s (URL list entries), policies/s and MB/s (input bytes, 10^6 per
+MB), each per stage over its best time.
+
+``--doubling`` runs a series of sizes instead, each in its own ``run.py`` process (so each
+size has its own maxrss): the requested size (``--preset`` or the size options), halved
+until the next half would be smaller than ``--doubling-from`` (default: the tiny preset),
+every size scaled alike. It prints the best seconds per stage at each size and the ratio to
+the size before (the target is at most 2.3x per doubling).
 
 ``--product mail`` does the same for an IMSVA rule set (``generate.py --product mail``) and
 the ``ems`` target; ``optimize`` is a no-op there (the passes are web passes). Its rates are
@@ -37,6 +51,7 @@ import argparse
 import cProfile
 import gc
 import json
+import math
 import os
 import platform
 import pstats
@@ -69,6 +84,10 @@ PRESETS: dict[str, tuple[int, int]] = {
     "large": (2_000, 500_000),
 }
 STAGES: tuple[str, ...] = ("load", "optimize", "compile", "dumps")
+#: The optional stage after dumps (``--verify``); not part of the total.
+VERIFY = "verify"
+#: The largest acceptable growth of a stage's time per doubling of the input.
+DOUBLING_TARGET = 2.3
 MIB = 1024 * 1024
 MB = 1_000_000
 #: Preset and target when none is given, per product.
@@ -168,16 +187,46 @@ def _import_isc() -> ModuleType:
     return isc
 
 
-def _pipeline(isc: ModuleType, target: str) -> list[tuple[str, Callable[[Any], Any]]]:
-    return [
-        ("load", lambda path: isc.load(path)),
-        ("optimize", lambda export: isc.optimize(export)),
-        ("compile", lambda export: isc.compile(export, target)),
-        ("dumps", lambda output: isc.dumps(output)),
+@dataclass(frozen=True)
+class Stage:
+    """One timed step of the pipeline."""
+
+    name: str
+    fn: Callable[[Any], Any]
+    #: Untimed preparation: given the results of every stage before, the value ``fn`` gets
+    #: (without it, ``fn`` gets the result of the stage before).
+    setup: Callable[[list[Any]], Any] | None = None
+
+
+def _pipeline(isc: ModuleType, target: str, *, verify_samples: int | None = None,
+              workdir: Path | None = None) -> list[Stage]:
+    stages = [
+        Stage("load", lambda path: isc.load(path)),
+        Stage("optimize", lambda export: isc.optimize(export)),
+        Stage("compile", lambda export: isc.compile(export, target)),
+        Stage("dumps", lambda output: isc.dumps(output)),
     ]
+    if verify_samples is not None:
+        assert workdir is not None
+        samples = verify_samples
+        from isc.api import FILENAMES
+
+        def write_outdir(kept: list[Any]) -> tuple[Any, Path]:
+            """``isc compile -o OUTDIR``: the document and report.json, for verify."""
+            export, _, output, text = kept[:4]
+            outdir = workdir / "verify-against"
+            outdir.mkdir(parents=True, exist_ok=True)
+            (outdir / FILENAMES[target]).write_text(text, encoding="utf-8")
+            (outdir / "report.json").write_text(isc.dumps_report(output), encoding="utf-8")
+            return export, outdir
+
+        stages.append(Stage(VERIFY, lambda given: isc.verify(given[0], str(given[1]),
+                                                             samples=samples),
+                            setup=write_outdir))
+    return stages
 
 
-def _run(stages: list[tuple[str, Callable[[Any], Any]]], path: str, results: dict[str, StageResult],
+def _run(stages: list[Stage], path: str, results: dict[str, StageResult],
          *, trace: bool, sample_rss: bool, label: str,
          profile: tuple[str, cProfile.Profile] | None = None) -> list[Any]:
     """One pass through the pipeline; returns every stage's result (kept alive throughout).
@@ -188,8 +237,14 @@ def _run(stages: list[tuple[str, Callable[[Any], Any]]], path: str, results: dic
     kept: list[Any] = []
     value: Any = path
     print(f"  {label}:", end="", file=sys.stderr, flush=True)
-    for name, fn in stages:
+    for stage in stages:
+        name, fn = stage.name, stage.fn
         res = results[name]
+        if stage.setup is not None:
+            try:
+                value = stage.setup(kept)
+            except Exception as exc:
+                raise StageFailed(name, exc) from exc
         gc.collect()
         if trace:
             tracemalloc.reset_peak()
@@ -253,9 +308,12 @@ def _mib(value: float | None) -> str:
 
 
 def table(results: dict[str, StageResult], totals: list[float], policies: int,
-          entries: int) -> str:
-    """The web table: entries/s and policies/s."""
-    return rate_table(results, totals, [("entries/s", entries), ("policies/s", policies)])
+          entries: int, input_bytes: int | None = None) -> str:
+    """The web table: entries/s, policies/s and (given the input's size) MB/s."""
+    rates: list[tuple[str, float]] = [("entries/s", entries), ("policies/s", policies)]
+    if input_bytes is not None:
+        rates.append(("MB/s", input_bytes / MB))
+    return rate_table(results, totals, rates)
 
 
 def rate_table(results: dict[str, StageResult], totals: list[float],
@@ -269,8 +327,9 @@ def rate_table(results: dict[str, StageResult], totals: list[float],
                      *(_rate(n, r.best) for _, n in rates), _mib(r.peak_mib),
                      _mib(r.added_mib), _mib(r.maxrss_mib)))
     best, median = min(totals), statistics.median(totals)
-    peaks = [r.peak_mib for r in results.values() if r.peak_mib is not None]
-    rss = [r.maxrss_mib for r in results.values() if r.maxrss_mib is not None]
+    counted = [r for r in results.values() if r.name in STAGES]  # verify is not in the total
+    peaks = [r.peak_mib for r in counted if r.peak_mib is not None]
+    rss = [r.maxrss_mib for r in counted if r.maxrss_mib is not None]
     rows.append(("total", f"{best:.3f}", f"{median:.3f}", *(_rate(n, best) for _, n in rates),
                  _mib(max(peaks) if peaks else None), "", _mib(max(rss) if rss else None)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -350,6 +409,160 @@ def _print_profile(profiler: cProfile.Profile, path: Path, stage: str, top: int 
         stats.strip_dirs().sort_stats(key).print_stats(top)
 
 
+def _verify_summary(verifications: Any) -> list[dict[str, Any]]:
+    return [{"document": getattr(v, "document", "?"), "probes": getattr(v, "probes", 0),
+             "findings": len(getattr(v, "findings", ())),
+             "undeclared": len(getattr(v, "undeclared", ()))} for v in verifications or ()]
+
+
+# ---------------------------------------------------------------------------- doubling
+
+#: Below this many seconds a stage's time is too short for a meaningful ratio.
+RATIO_FLOOR = 0.005
+#: The doubling verdict only judges steps whose smaller size took at least this long.
+JUDGE_FLOOR = 0.1
+
+
+def _half(value: int, divisor: int) -> int:
+    return 0 if value <= 0 else max(1, round(value / divisor))
+
+
+def doubling_sizes(size: tuple[int, ...], entries: int, start: int) -> list[tuple[int, ...]]:
+    """``size`` and its halves, quarters, ..., smallest first: halved while the half still
+    holds at least ``start`` of its ``entries`` (every number in ``size`` is scaled alike,
+    rounded, never below 1 unless it is 0)."""
+    halvings = 0
+    while start > 0 and entries / 2 ** (halvings + 1) >= start:
+        halvings += 1
+    return [tuple(_half(v, 2 ** j) for v in size) for j in range(halvings, -1, -1)]
+
+
+def _ratio(now: float, before: float, growth: float) -> float | None:
+    """How much ``now`` grew from ``before`` per doubling of the input (``growth`` = the
+    input's own growth, 2 for an exact doubling)."""
+    if before < RATIO_FLOOR or growth <= 1:
+        return None
+    return float((now / before) ** (math.log(2) / math.log(growth)))
+
+
+def doubling_table(docs: list[dict[str, Any]], mail: bool) -> tuple[str, list[str]]:
+    """The series table (one row per size) and the steps over :data:`DOUBLING_TARGET`."""
+    names = [st["name"] for st in docs[0]["stages"]]
+    head = ["entries", "rules" if mail else "policies", "MB"]
+    for name in [*names, "total"]:
+        head += [f"{name} s", "x"]
+    head.append("maxrss MiB")
+    rows = [head]
+    over: list[str] = []
+    previous: dict[str, Any] | None = None
+    for doc in docs:
+        best = {st["name"]: st["best"] for st in doc["stages"]}
+        best["total"] = doc["total_best"]
+        count = doc["counts"]["rules"] if mail else doc["policies"]
+        row = [f"{doc['entries']:,}", f"{count:,}", f"{doc['input_bytes'] / MB:,.2f}"]
+        for name in [*names, "total"]:
+            cell = "-"
+            if previous is not None:
+                before = {st["name"]: st["best"] for st in previous["stages"]}
+                before["total"] = previous["total_best"]
+                growth = doc["entries"] / previous["entries"] if previous["entries"] else 0
+                ratio = _ratio(best[name], before[name], growth)
+                if ratio is not None:
+                    flagged = ratio > DOUBLING_TARGET and before[name] >= JUDGE_FLOOR
+                    cell = f"{ratio:.2f}" + ("!" if flagged else "")
+                    if flagged:
+                        over.append(f"{name} {ratio:.2f}x from {previous['entries']:,} to "
+                                    f"{doc['entries']:,} entries")
+            row += [f"{best[name]:.3f}", cell]
+        rss = [st["maxrss_mib"] for st in doc["stages"] if st.get("maxrss_mib") is not None]
+        row.append(_mib(max(rss) if rss else None))
+        rows.append(row)
+        previous = doc
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines), over
+
+
+def doubling(args: argparse.Namespace, web_size: tuple[int, int],
+             mail_size: tuple[int, int, int, int] | None) -> int:
+    """``--doubling``: run.py once per size of the series, in a subprocess, then the table."""
+    mail = mail_size is not None
+    flags: tuple[str, ...]
+    if mail_size is not None:
+        size: tuple[int, ...] = mail_size
+        entries = sum(mail_size[1:])
+        tiny = sum(MAIL_PRESETS["tiny"][1:])
+        flags = ("--rules", "--addresses", "--expressions", "--senders")
+    else:
+        size = web_size
+        entries = web_size[1]
+        tiny = PRESETS["tiny"][1]
+        flags = ("--policies", "--entries")
+    start = args.doubling_from if args.doubling_from is not None else tiny
+    sizes = doubling_sizes(size, entries, start)
+    print(f"doubling series ({args.product}): {len(sizes)} size(s), best of {args.repeat} "
+          f"run(s) each, one process per size; target <= {DOUBLING_TARGET}x per doubling")
+    print(f"  {_machine()}")
+    docs: list[dict[str, Any]] = []
+    stopped = ""
+    with tempfile.TemporaryDirectory(prefix="isc-doubling-") as tmp:
+        for k, one in enumerate(sizes):
+            out = Path(tmp) / f"size-{k}.json"
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--product", args.product,
+                   "--seed", str(args.seed), "--repeat", str(args.repeat), "--no-trace",
+                   "--until", args.until, "--json", str(out)]
+            for flag, value in zip(flags, one, strict=True):
+                cmd += [flag, str(value)]
+            if args.target:
+                cmd += ["--target", args.target]
+            if args.tar:
+                cmd.append("--tar")
+            if args.verify:
+                cmd += ["--verify", "--samples", str(args.samples)]
+            print(f"size {k + 1}/{len(sizes)}: " + ", ".join(
+                f"{flag[2:]} {value:,}" for flag, value in zip(flags, one, strict=True)),
+                file=sys.stderr, flush=True)
+            start_time = time.perf_counter()
+            try:
+                done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+                                      timeout=args.size_timeout, check=False)
+            except subprocess.TimeoutExpired:
+                stopped = (f"stopped: size {k + 1} did not finish in {args.size_timeout:g} s "
+                           f"(--size-timeout)")
+                break
+            if done.returncode != 0:
+                print(done.stdout, end="")
+                print(f"run.py: size {k + 1} failed (exit {done.returncode}): "
+                      + " ".join(cmd[1:]), file=sys.stderr)
+                return done.returncode
+            doc = json.loads(out.read_text(encoding="utf-8"))
+            doc["wall_seconds"] = time.perf_counter() - start_time
+            docs.append(doc)
+    print()
+    if docs:
+        text, over = doubling_table(docs, mail)
+        print(text)
+        print()
+        print("x: growth of the best time per doubling of the entries (\"-\" under "
+              f"{RATIO_FLOOR} s); \"!\": over {DOUBLING_TARGET}x, where the smaller size "
+              f"took at least {JUDGE_FLOOR} s.")
+        print(f"total: {', '.join(STAGES[: STAGES.index(args.until) + 1])}"
+              + (" (verify not included)" if args.verify else "")
+              + "; maxrss: each size's own process.")
+        if len(docs) > 1:
+            print("over the target: " + "; ".join(over) if over
+                  else f"every stage within {DOUBLING_TARGET}x per doubling")
+    if stopped:
+        print(stopped)
+    if args.json is not None:
+        args.json.write_text(json.dumps({
+            "machine": _machine(), "date": time.strftime("%Y-%m-%d"),
+            "product": args.product, "target_ratio": DOUBLING_TARGET, "stopped": stopped,
+            "doubling": docs}, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="run.py", description=__doc__.splitlines()[0] if __doc__
                                  else None)
@@ -382,9 +595,33 @@ def main(argv: list[str] | None = None) -> int:
                     help="one more run with the compile stage under cProfile; save the "
                          "statistics to FILE and print the top functions")
     ap.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    ap.add_argument("--verify", action="store_true",
+                    help="add a verify stage: isc.verify against the documents just compiled "
+                         "(writing them is not timed; not part of the total)")
+    ap.add_argument("--samples", type=int, default=4000,
+                    help="verify: probes per target (default 4000, as isc verify)")
+    ap.add_argument("--doubling", action="store_true",
+                    help="run a doubling series up to the requested size (each size in its "
+                         "own process) and print the growth per doubling of every stage")
+    ap.add_argument("--doubling-from", type=int, metavar="ENTRIES", default=None,
+                    help="doubling: the smallest size, in entries (default: the tiny "
+                         "preset's: 2,000 web, 290 mail)")
+    ap.add_argument("--size-timeout", type=float, metavar="SECONDS", default=None,
+                    help="doubling: stop the series when one size takes longer than this")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
+    if args.samples < 1:
+        ap.error("--samples must be >= 1")
+    if args.verify and args.until != "dumps":
+        ap.error("--verify needs every stage: do not combine it with --until")
+    if args.doubling:
+        for flag, value in (("--input", args.input), ("--outdir", args.outdir),
+                            ("--profile", args.profile)):
+            if value is not None:
+                ap.error(f"--doubling generates its exports: {flag} cannot be used with it")
+    elif args.doubling_from is not None or args.size_timeout is not None:
+        ap.error("--doubling-from and --size-timeout are for --doubling")
     product: str = args.product
     mail = product == "mail"
     preset = args.preset or DEFAULT_PRESET[product]
@@ -407,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
                 a0 if args.addresses is None else args.addresses,
                 e0 if args.expressions is None else args.expressions,
                 n0 if args.senders is None else args.senders)
+    if args.doubling:
+        return doubling(args, (policies, entries), mail_req if mail else None)
 
     try:
         isc = _import_isc()
@@ -452,9 +691,11 @@ def main(argv: list[str] | None = None) -> int:
         if gen_seconds is not None:
             print(f"  generate.py: {gen_seconds:.2f} s (subprocess, not part of isc)")
 
-        stages = _pipeline(isc, target)
-        stages = stages[: STAGES.index(args.until) + 1]
-        results = {name: StageResult(name) for name, _ in stages}
+        stages = _pipeline(isc, target, verify_samples=args.samples if args.verify else None,
+                           workdir=Path(tmp))
+        if not args.verify:
+            stages = stages[: STAGES.index(args.until) + 1]
+        results = {stage.name: StageResult(stage.name) for stage in stages}
         totals: list[float] = []
         summary: dict[str, Any] = {}
         counts = MailCounts()
@@ -462,13 +703,16 @@ def main(argv: list[str] | None = None) -> int:
             for k in range(args.repeat):
                 kept = _run(stages, str(path), results, trace=False, sample_rss=k == 0,
                             label=f"run {k + 1}/{args.repeat}")
-                totals.append(sum(r.seconds[-1] for r in results.values()))
+                totals.append(sum(r.seconds[-1] for r in results.values()
+                                  if r.name in STAGES))
                 if k == 0:
-                    text = kept[-1]
+                    text = kept[min(3, len(kept) - 1)]
                     summary = {
                         "output_bytes": len(text.encode("utf-8")) if isinstance(text, str) else 0,
                         "diagnostics": _diagnostic_counts(kept[min(2, len(kept) - 1)]),
                     }
+                    if args.verify:
+                        summary["verify"] = _verify_summary(kept[-1])
                     if mail:
                         counts = count_mail(kept[0])
                 del kept
@@ -499,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
                                            ("entries/s", counts.entries),
                                            ("MB/s", size / MB)]))
     else:
-        print(table(results, totals, policies, entries))
+        print(table(results, totals, policies, entries, size))
     print()
     if mail:
         print(f"input: {counts.rules:,} rules; {counts.entries:,} entries = {counts.addresses:,} "
@@ -509,6 +753,12 @@ def main(argv: list[str] | None = None) -> int:
     what = f"{summary.get('output_bytes', 0):,} bytes of JSON" if args.until == "dumps" else (
         f"stopped after {args.until}")
     print(f"output: {what}; diagnostics: {diags or 'none'}")
+    if args.verify:
+        found = summary.get("verify", [])
+        print("verify: " + "; ".join(
+            f"{v['document']}: {v['probes']:,} probes, {v['findings']:,} differences "
+            f"({v['undeclared']:,} undeclared)" for v in found)
+              + f" (--samples {args.samples}; the total does not include verify)")
     print("peak MiB / +MiB: tracemalloc peak during the stage / above the stage's start "
           "(one extra traced run);\nmaxrss MiB: process high-water RSS after the stage "
           "(first untraced run).")
@@ -519,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": _machine(),
             "date": time.strftime("%Y-%m-%d"),
             "input": str(path),
+            "input_bytes": size,
             "policies": policies,
             "entries": entries,
             "repeat": args.repeat,
@@ -526,11 +777,13 @@ def main(argv: list[str] | None = None) -> int:
             "stages": [asdict(r) | {"best": r.best, "median": r.median}
                        for r in results.values()],
             "total_best": min(totals),
+            "product": product,
+            "target": target,
             **summary,
         }
         if mail:
             doc.update(product="mail", target=target, entries=counts.entries,
-                       counts=asdict(counts), input_bytes=size)
+                       counts=asdict(counts))
             doc.pop("policies")
         args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -270,6 +270,13 @@ class WebIndex:
         lid = next((exc for k, _, exc, _ in self._globals if k == kind), None)
         return lambda url: None if lid is None else self.matches(url, False).get(lid)
 
+    def entry_of(self, trusted: bool) -> Callable[[Url], UrlPattern | None]:
+        """The first entry of the global trusted (or blocking) list matching a URL as a
+        decrypted request shows it (None: no list, no match)."""
+        kind = "global-trusted-urls" if trusted else "global-url-blocking"
+        lid = next((entries for k, entries, _, _ in self._globals if k == kind), None)
+        return lambda url: None if lid is None else self.matches(url, False).get(lid)
+
     def approved(self, names: Iterable[str], url: Url, host_only: bool) -> str | None:
         found = self.matches(url, host_only)
         for name in names:

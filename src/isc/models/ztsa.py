@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 from isc.ir import categories
@@ -234,6 +234,12 @@ class ZtsaIndex:
         if not rule_sources.empty and not self.sources_match(rule_sources, req, ident):
             return False
         return excludes.empty or not self.sources_match(excludes, req, ident)
+
+    def list_hit(self, allow: bool) -> Callable[[Url], bool]:
+        """Does an entry of the URL Allow (or Deny) List match a URL as a decrypted request
+        shows it?"""
+        lid = self._allow if allow else self._deny
+        return lambda url: lid in self._first(url, False)
 
     def matching_categories(self, url: Url, host_only: bool) -> list[str]:
         """The custom categories some entry of which matches."""

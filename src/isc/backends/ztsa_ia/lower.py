@@ -512,11 +512,17 @@ class Lowering:
         alone (decision 154). In the shared context of the list with all its exceptions a
         probe ``p`` matches is decided the same way: ``p`` lets it through in both. One
         ``p`` does not match is decided the same way unless another exception matches it;
-        only those are decided in ``p``'s own context, with the entries they reach."""
+        only those are decided in ``p``'s own context, with the entries they reach. A probe
+        no entry matches on either side is decided by the sentinel on both, the same way: it
+        is left out (it shows no difference)."""
         src, tgt = shared
-        exceptions = iwsva.WebIndex.of(src).exception_of(trusted)
+        source = iwsva.WebIndex.of(src)
+        exceptions, entry = source.exception_of(trusted), source.entry_of(trusted)
+        target = ztsa.ZtsaIndex.of(tgt).list_hit(trusted)
         for req in reqs:
             url = req.parsed
+            if entry(url) is None and not target(url):
+                continue
             if not iwsva_matches(p, url) and exceptions(url) is not None:
                 src_entries, tgt_entries = near.around([req])
                 own = self._list_context(trusted, src_entries, (p,), tgt_entries)

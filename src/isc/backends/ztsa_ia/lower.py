@@ -1185,19 +1185,24 @@ class _Near:
                  ) -> None:
         self.entries = entries
         self.translated = translated
-        self._source = iwsva.WebIndex(WebPolicy(custom_categories=tuple(
-            CustomCategory(str(i), (p,)) for i, p in enumerate(entries))))
-        self._target = ztsa.ZtsaIndex(ZtsaPolicy(custom_url_categories=tuple(
-            CustomUrlCategory(str(i), e.mode, (e.value,)) for i, e in enumerate(translated))))
+        self._indexes: tuple[iwsva.WebIndex, ztsa.ZtsaIndex] | None = None
 
     def around(self, reqs: Iterable[WebRequest]
                ) -> tuple[tuple[UrlPattern, ...], tuple[ListEntry, ...]]:
+        if self._indexes is None:  # built when first needed: most lists never need it
+            self._indexes = (
+                iwsva.WebIndex(WebPolicy(custom_categories=tuple(
+                    CustomCategory(str(i), (p,)) for i, p in enumerate(self.entries)))),
+                ztsa.ZtsaIndex(ZtsaPolicy(custom_url_categories=tuple(
+                    CustomUrlCategory(str(i), e.mode, (e.value,))
+                    for i, e in enumerate(self.translated)))))
+        source, target = self._indexes
         found: set[int] = set()
         for req in reqs:  # decrypted probes: the whole URL is seen
             url = req.parsed
             host_only = req.decrypted is False
-            found.update(self._source.matches(url, host_only))
-            found.update(int(n) for n in self._target.matching_categories(url, host_only))
+            found.update(source.matches(url, host_only))
+            found.update(int(n) for n in target.matching_categories(url, host_only))
         keep = sorted(found)
         return (tuple(self.entries[i] for i in keep if i < len(self.entries)),
                 tuple(self.translated[i] for i in keep if i < len(self.translated)))

@@ -29,6 +29,8 @@ from isc.diagnostics import Span
 #: their exact positions. Read at call time, so tests can compare both paths
 #: (:func:`lark_only`). Not thread-safe to change while another thread parses.
 FAST_PATH = True
+# The mail front-end takes it too: addresses and domains (mail_addresses.py), and plain
+# literal keyword expressions, tree-less Lark parses and remembered texts (keywords.py).
 
 
 @contextlib.contextmanager

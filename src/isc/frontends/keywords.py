@@ -12,19 +12,34 @@ Before the parse, an expression over the size limits below is refused (``ISC4005
 that a huge text never reaches Lark (whose tree costs about 2 KB per character); after it,
 every operand is compiled for RE2, the linear-time engine the models search with, and one
 RE2 cannot run is refused (``ISC4006``) instead of being run by a backtracking engine.
+
+Fast path (see :data:`isc.frontends._grammar.FAST_PATH`). A plain literal (no
+metacharacter, hence no operator, escape, shorthand or quote) is a :class:`Char` per
+character, built without Lark. Any other expression is parsed by Lark, first without
+building a parse tree (the transformer runs as the parser reduces); if that raises anything
+at all, the expression is parsed again the usual way, which gives the diagnostic at its
+exact position. Within :func:`remembering` (one rule set), the AST of an expression read
+without error is remembered by its text, since it depends on the text alone (the span only
+places errors): keyword lists repeat expressions, and the same text again costs a look-up.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import re
 import unicodedata
+from collections.abc import Iterator
+from typing import cast
 
-from lark import Token, Transformer, UnexpectedCharacters, UnexpectedInput, v_args
+from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import IscError, LimitError, ParseError
-from isc.frontends._grammar import locate, parser, shift
+from isc.frontends import _grammar
+from isc.frontends._grammar import grammar_text, locate, parser, shift
 from isc.ir.keyword_expr import (
     POSIX_CLASSES,
     Alternation,
@@ -55,7 +70,8 @@ from isc.ir.keyword_expr import (
 )
 from isc.ir.keyword_re2 import Unrunnable, compile_search, operand_pattern, wildcard_pattern
 
-__all__ = ["MAX_EXPRESSION_LENGTH", "MAX_OPERANDS", "MAX_REPEATS", "parse_expression"]
+__all__ = ["MAX_EXPRESSION_LENGTH", "MAX_OPERANDS", "MAX_REPEATS", "parse_expression",
+           "remembering"]
 
 #: Longest expression text read: real keywords are a few dozen characters, and a 4 KB text
 #: costs Lark about 8 MB and a few tens of milliseconds.
@@ -99,7 +115,37 @@ def parse_expression(text: str, span: Span | None = None, *,
     # One grammar reads both (module docstring). EmS text may be isc's own rewrite of an
     # IMSVA expression (POSIX classes spelt out), so it may be longer: isc must read back
     # what it wrote.
-    _limits(text, where, EMS_LENGTH_FACTOR if dialect is Dialect.EMS else 1)
+    factor = EMS_LENGTH_FACTOR if dialect is Dialect.EMS else 1
+    if not _grammar.FAST_PATH:
+        return _parse(text, where, factor)
+    memo = _MEMO.get()
+    if memo is None or len(text) > _MEMO_LONGEST:
+        return _fast_parse(text, where, factor)
+    key = (text, factor)
+    known = memo.nodes.get(key)
+    if known is None:
+        known = _fast_parse(text, where, factor)
+        if len(memo.nodes) >= _MEMO_MAX:
+            memo.nodes.clear()  # a bound, not an LRU: a rule set rarely holds this many
+        memo.nodes[key] = known
+    return known
+
+
+@contextlib.contextmanager
+def remembering() -> Iterator[None]:
+    """Within the block (in this thread or task), :func:`parse_expression` remembers the
+    expressions it read without error, and RE2's verdict on their operands, while the fast
+    path is on. The block's end forgets them."""
+    token = _MEMO.set(_Memo())
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _parse(text: str, where: Span, factor: int) -> Node:
+    """The full path: limits, Lark, the transformer, RE2; every diagnostic is raised here."""
+    _limits(text, where, factor)
     _precheck(text, where)
     try:
         tree = parser("keyword_expr", "expression").parse(text)
@@ -115,6 +161,66 @@ def parse_expression(text: str, span: Span | None = None, *,
         raise _error("expression nested too deeply", where, 1) from None
     _runnable(node, where)
     return node
+
+
+# ---------------------------------------------------------------- fast path
+
+
+class _Memo:
+    """What :func:`remembering` keeps. Nodes are frozen, so one node may be shared by every
+    expression with that text."""
+
+    __slots__ = ("nodes", "runnable")
+
+    def __init__(self) -> None:
+        #: Expressions read without error, by (text, length factor).
+        self.nodes: dict[tuple[str, int], Node] = {}
+        #: Operands RE2 compiled in both case modes (see :func:`_runnable`).
+        self.runnable: set[Node] = set()
+
+
+_MEMO: contextvars.ContextVar[_Memo | None] = contextvars.ContextVar("isc_keyword_memo",
+                                                                      default=None)
+#: Bounds on what one :func:`remembering` block keeps: entries, and the longest text.
+_MEMO_MAX = 65536
+_MEMO_LONGEST = 256
+#: Every character of a plain literal is the grammar's LITERAL, and nothing else can start
+#: there: no metacharacter (``.`` included, so no dotted operator), no ``]`` or ``}`` (LITERAL
+#: too, but left to Lark to stay clear of the bracket and shorthand terminals) and no
+#: control character but the tab (those are refused before parsing).
+_PLAIN_LITERAL = re.compile(r"[^\\|()\[\].^$*+?{}\"\x00-\x08\x0a-\x1f\x7f-\x9f]+")
+#: Parenthesis and .NOT. nesting up to which the tree-less parse is tried. The full path
+#: transforms the tree recursively and says "nested too deeply" on a RecursionError; the
+#: tree-less parse has no recursion, so it is kept far below any depth that could fail.
+_TREELESS_DEPTH = 16
+
+
+def _fast_parse(text: str, where: Span, factor: int) -> Node:
+    """What :func:`_parse` returns, or raises, for ``text``, by the quickest way."""
+    if len(text) <= MAX_EXPRESSION_LENGTH * factor and _PLAIN_LITERAL.fullmatch(text):
+        node: Node = Char(text) if len(text) == 1 else Concat(tuple(map(Char, text)))
+        _runnable(node, where)
+        return node
+    if text.count("(") > _TREELESS_DEPTH or text.count(".NOT.") > _TREELESS_DEPTH:
+        return _parse(text, where, factor)
+    _limits(text, where, factor)
+    _precheck(text, where)
+    try:
+        parsed: object = _treeless().parse(text)  # the transformer's result, not a tree
+    except Exception:  # any failure at all: the full path says what it is
+        return _parse(text, where, factor)
+    node = cast(Node, parsed)
+    _runnable(node, where)
+    return node
+
+
+@functools.cache
+def _treeless() -> Lark:
+    """The grammar's parser with the transformer applied as it reduces: no parse tree, and
+    the transformer's methods are looked up once, not once per node. Its span is a
+    placeholder: an error raised in it is never shown (see :func:`_fast_parse`)."""
+    return Lark(grammar_text("keyword_expr"), parser="lalr", start="expression",
+                maybe_placeholders=False, transformer=_Expression(_DEFAULT_SPAN))
 
 
 # ---------------------------------------------------------------- limits (ISC4005, ISC4006)
@@ -199,6 +305,11 @@ def _runnable(node: Node, span: Span) -> None:
     if isinstance(node, Reg):
         _runnable(node.node, span)
         return
+    # an operand recurs in expressions that differ (`a .AND. b`, `a .AND. c`); building its
+    # patterns costs more than hashing it
+    memo = _MEMO.get() if _grammar.FAST_PATH else None
+    if memo is not None and node in memo.runnable:
+        return
     try:
         for case_sensitive in (True, False):
             if isinstance(node, Wild):
@@ -211,6 +322,10 @@ def _runnable(node: Node, span: Span) -> None:
                          notes=("isc searches keyword expressions with RE2, which never "
                                 "backtracks; rewrite the expression more simply",)) from None
     assert not is_logical(node) or isinstance(node, Wild)
+    if memo is not None:
+        if len(memo.runnable) >= _MEMO_MAX:
+            memo.runnable.clear()
+        memo.runnable.add(node)
 
 
 def _error(message: str, span: Span, column: int, notes: tuple[str, ...] = ()) -> ParseError:

@@ -7,16 +7,23 @@ and lower-cases the domain, so two spellings of one address compare equal; a bar
 ``ISC1011`` at the column of the offending character, and ``ISC4005`` for a pattern over
 :data:`MAX_PATTERN_LENGTH` or :data:`MAX_PATTERN_WILDCARDS`. No Lark object leaves this
 module.
+
+Fast path (see :data:`isc.frontends._grammar.FAST_PATH`): an address or domain the grammar
+accepts, that passes every check, is read with one precompiled ``re`` pattern built from the
+grammar's own terminals; everything else, and every error, goes through Lark.
 """
 
 from __future__ import annotations
+
+import re
 
 from lark import Token, Transformer, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
 from isc.diagnostics import Span
 from isc.errors import IscError, ParseError
-from isc.frontends._grammar import locate, parser, shift
+from isc.frontends import _grammar
+from isc.frontends._grammar import at_column, locate, parser, shift
 
 __all__ = ["looks_like_address_or_domain", "parse_address", "parse_domain"]
 
@@ -32,6 +39,19 @@ MAX_PATTERN_LENGTH = 320
 MAX_PATTERN_WILDCARDS = 8
 _DEFAULT_SPAN = Span("<address>", 1, 1)
 
+# ---------------------------------------------------------------- fast path
+# The grammar's terminals, character for character (LOCAL, LABEL; ``\s`` is Unicode
+# whitespace in both Lark's ``re`` and this one), arranged as its rules arrange them. The
+# grammar is this small, so the patterns accept exactly what it accepts; a text they refuse
+# still goes to Lark, which says why.
+_LOCAL = r"[^\s@*\x00-\x1f\x7f]+"
+_LABELS = r"[^\s@*.\x00-\x1f\x7f]+(?:\.[^\s@*.\x00-\x1f\x7f]+)*"
+#: ``domain``: its three forms, each in a group of its own: ``*``, ``*.labels``, ``labels``.
+_DOMAIN = rf"(\*)|\*\.({_LABELS})|({_LABELS})"
+_FAST_DOMAIN = re.compile(_DOMAIN)
+#: ``address`` but the bare ``*``: the local part, then the groups of :data:`_FAST_DOMAIN`.
+_FAST_ADDRESS = re.compile(rf"(\*|{_LOCAL})@(?:{_DOMAIN})")
+
 
 def parse_address(text: str, span: Span | None = None, *, sender_list: bool = False,
                   wildcards: bool = True) -> str:
@@ -43,6 +63,16 @@ def parse_address(text: str, span: Span | None = None, *, sender_list: bool = Fa
     ``*@*`` rejected); ``wildcards=False`` accepts plain addresses only (change-recipient,
     BCC and notification addresses).
     """
+    if _grammar.FAST_PATH:
+        entry = text.strip()
+        found = _FAST_ADDRESS.fullmatch(entry)
+        # every check the full path makes after Lark, and the limits: any failure goes there
+        if found is not None and len(entry) <= MAX_PATTERN_LENGTH and (
+                "*" not in entry or (wildcards and not (sender_list and entry == "*@*"))):
+            local, _star, sub, exact = found.groups()
+            if exact is not None:
+                return f"{local}@{exact.lower()}"
+            return f"{local}@*" if sub is None else f"{local}@*.{sub.lower()}"
     entry, where = _trim(text, span)
     if not entry:
         raise ParseError("empty address", code=_CODE, span=where)
@@ -74,6 +104,15 @@ def parse_address(text: str, span: Span | None = None, *, sender_list: bool = Fa
 def parse_domain(text: str, span: Span | None = None, *, wildcard: bool = False) -> str:
     """Parse a domain (``example.co.jp``; with ``wildcard`` also ``*`` and ``*.example.com``),
     return it lower-cased."""
+    if _grammar.FAST_PATH:
+        entry = text.strip()
+        found = _FAST_DOMAIN.fullmatch(entry)
+        if found is not None and len(entry) <= MAX_PATTERN_LENGTH and (
+                wildcard or "*" not in entry):
+            _star, sub, exact = found.groups()
+            if exact is not None:
+                return exact.lower()
+            return "*" if sub is None else f"*.{sub.lower()}"
     entry, where = _trim(text, span)
     if not entry:
         raise ParseError("empty domain", code=_CODE, span=where)
@@ -131,7 +170,7 @@ def _check_limits(entry: str, where: Span, what: str) -> None:
 def _trim(text: str, span: Span | None) -> tuple[str, Span]:
     base = span or _DEFAULT_SPAN
     lead = len(text) - len(text.lstrip())
-    return text.strip(), shift(base, lead + 1)
+    return text.strip(), at_column(base, (base.column or 1) + lead)
 
 
 @v_args(inline=True)

@@ -31,7 +31,8 @@ from lxml import etree
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.errors import DecodeError, IscError, LimitError, ParseError
 from isc.frontends import _text
-from isc.frontends.keywords import parse_expression
+from isc.frontends._grammar import at_column, paused_gc
+from isc.frontends.keywords import parse_expression, remembering
 from isc.frontends.mail_addresses import parse_address, parse_domain
 from isc.ir.mail import (
     Action,
@@ -110,6 +111,8 @@ _DECLARATION = re.compile(r"\A\s*<\?xml\b[^>]*?\?>")
 _DECL_ENCODING = re.compile(r"""(\bencoding\s*=\s*)(["'])([^"']*)\2""")
 _MASK = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
 _START_TAG = re.compile(r"<([^\s/>!?][^\s/>]*)")
+#: The rest of a start tag up to its closing ``>``, quoted attribute values skipped.
+_TAG_REST = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
 
 
 @attrs.define
@@ -239,24 +242,17 @@ class _Positions:
         found = list(_START_TAG.finditer(masked))
         if len(found) == len(elements):
             for el, m in zip(elements, found, strict=True):
-                if m.group(1).rpartition(":")[2] != etree.QName(el).localname:
+                # the local name, as etree.QName(el).localname gives it, without the object
+                if m.group(1).rpartition(":")[2] != str(el.tag).rpartition("}")[2]:
                     self.tags.clear()
                     break
                 self.tags[el] = (m.start(), self._tag_end(m.end()))
 
     def _tag_end(self, pos: int) -> int:
-        """The offset just after the ``>`` that closes the start tag at ``pos``."""
-        quote = ""
-        for i in range(pos, len(self.text)):
-            ch = self.text[i]
-            if quote:
-                if ch == quote:
-                    quote = ""
-            elif ch in "\"'":
-                quote = ch
-            elif ch == ">":
-                return i + 1
-        return len(self.text)
+        """The offset just after the ``>`` that closes the start tag at ``pos`` (the end
+        of the text if none does)."""
+        rest = _TAG_REST.match(self.text, pos)
+        return len(self.text) if rest is None else rest.end()
 
     def at(self, offset: int) -> Span:
         line = bisect.bisect_right(self.line_starts, offset)
@@ -296,7 +292,10 @@ def parse_mail_xml(data: bytes, path: str, *, rel: str | None = None,
     bad input: everything is in the result's diagnostics."""
     result = XmlResult()
     try:
-        _parse(data, path, rel, resolve, encoding, result)
+        # a large rule set is hundreds of thousands of acyclic objects; its keyword lists
+        # repeat expressions
+        with paused_gc(), remembering():
+            _parse(data, path, rel, resolve, encoding, result)
     except IscError as exc:
         result.diagnostics.append(exc.diagnostic())
     return result
@@ -352,7 +351,7 @@ def _parse(data: bytes, path: str, rel: str | None, resolve: Resolver | None,
             f"an XML document that is not an IMSVA/IMSS rule set ({what}); not read",
             Span(path), notes))
         return
-    elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    elements = list(root.iter(etree.Element))  # elements only, in document order
     positions = _Positions(text, path, elements)
     if _hostile(tree, root, positions, result.diagnostics):
         return
@@ -427,7 +426,8 @@ def _hostile(tree: etree._ElementTree, root: etree._Element, positions: _Positio
             "no entity", _doctype_span(positions),
             ("remove the <!DOCTYPE ...> declaration",)))
         found = True
-    for node in root.iter():
+    # entity references and XInclude elements only (lxml filters in C), in document order
+    for node in root.iter(etree.Entity, f"{{{_XINCLUDE}}}*"):
         if isinstance(node, etree._Entity):
             diags.append(Diagnostic.at(
                 "ISC4003", Severity.ERROR, f"entity reference {node.text} is not allowed",
@@ -558,7 +558,7 @@ class _Reader:
         offset = 0
         for part in text.split(";"):
             if part.strip():
-                found = self.address(part, attrs.evolve(span, column=span.column + offset),
+                found = self.address(part, at_column(span, span.column + offset),
                                      wildcards=False)
                 if found is not None:
                     out.append(found)
@@ -628,16 +628,21 @@ class _Reader:
             self.error(exc)
             return []
         out: list[tuple[str, Span]] = []
+        # '#' starts a comment in every list file; a keyword that starts with '#' is
+        # written '\#' (the example export's lists carry comment lines). One loop per kind,
+        # as a list may hold hundreds of thousands of lines.
+        if comments:  # entries trimmed, at the column of their first character
+            for number, raw in enumerate(text.split("\n"), start=1):
+                stripped = raw.strip()
+                if stripped and stripped[0] != "#":
+                    column = len(raw) - len(raw.lstrip()) + 1
+                    out.append((stripped, Span(display, number, column)))
+            return out
         for number, raw in enumerate(text.split("\n"), start=1):
-            line = raw.rstrip()
-            stripped = line.strip()
-            # '#' starts a comment in every list file; a keyword that starts with '#' is
-            # written '\#' (the example export's lists carry comment lines)
-            if not stripped or stripped.startswith("#"):
-                continue
-            column = len(line) - len(line.lstrip()) + 1
-            entry = stripped if comments else line
-            out.append((entry, Span(display, number, column if comments else 1)))
+            line = raw.rstrip()  # leading blanks are part of a keyword
+            stripped = line.lstrip()
+            if stripped and stripped[0] != "#":
+                out.append((line, Span(display, number, 1)))
         return out
 
     # ------------------------------------------------------------------ document
@@ -761,13 +766,17 @@ class _Reader:
         return members
 
     def expression(self, text: str, span: Span, *, case_sensitive: bool = False,
-                   score: int = 0, description: str = "") -> KeywordExpression | None:
+                   score: int = 0, description: str = "", at: Span | None = None
+                   ) -> KeywordExpression | None:
+        """The expression ``text`` (which starts at ``span``); the IR node is at ``at``,
+        default ``span``."""
         try:
             node = parse_expression(text, span)
         except IscError as exc:
             self.error(exc)
             return None
-        return KeywordExpression(text, node, case_sensitive, score, description, span=span)
+        return KeywordExpression(text, node, case_sensitive, score, description,
+                                 span=span if at is None else at)
 
     def keyword_list(self, el: etree._Element) -> KeywordList:
         span = self.span(el)
@@ -786,9 +795,10 @@ class _Reader:
             found = self.expression(
                 _text_of(child), self.pos.content(child),
                 case_sensitive=self.boolean(child, "case-sensitive", False),
-                score=0 if score is None else score, description=child.get("description", ""))
+                score=0 if score is None else score, description=child.get("description", ""),
+                at=self.span(child))
             if found is not None:
-                expressions.append(attrs.evolve(found, span=self.span(child)))
+                expressions.append(found)
         for entry, line_span in self.list_file(el, "mail list (keyword list)", comments=False):
             found = self.expression(entry, line_span)
             if found is not None:

@@ -705,6 +705,9 @@ class _EmsRewriter:
                 items.append(item)
         if dash:
             items.append(Char("-"))
+        # a range from "-" written after a character needs "\-", which EmS does not
+        # document; first in the set it needs nothing (order is irrelevant in a set)
+        items.sort(key=lambda it: not (isinstance(it, Range) and it.first.char == "-"))
         if node.negated:
             return Bracket(tuple(items), negated=True) if items else AnyChar()
         options: list[Node] = ([Bracket(tuple(items))] if items else []) + lines

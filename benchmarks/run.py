@@ -198,15 +198,15 @@ class Stage:
     setup: Callable[[list[Any]], Any] | None = None
 
 
-def _pipeline(isc: ModuleType, target: str, *, verify_samples: int | None = None,
-              workdir: Path | None = None) -> list[Stage]:
+def _pipeline(isc: ModuleType, target: str, *, verify: bool = False,
+              verify_samples: int | None = None, workdir: Path | None = None) -> list[Stage]:
     stages = [
         Stage("load", lambda path: isc.load(path)),
         Stage("optimize", lambda export: isc.optimize(export)),
         Stage("compile", lambda export: isc.compile(export, target)),
         Stage("dumps", lambda output: isc.dumps(output)),
     ]
-    if verify_samples is not None:
+    if verify:
         assert workdir is not None
         samples = verify_samples
         from isc.api import FILENAMES
@@ -519,7 +519,9 @@ def doubling(args: argparse.Namespace, web_size: tuple[int, int],
             if args.tar:
                 cmd.append("--tar")
             if args.verify:
-                cmd += ["--verify", "--samples", str(args.samples)]
+                cmd += ["--verify"]
+                if args.samples is not None:
+                    cmd += ["--samples", str(args.samples)]
             print(f"size {k + 1}/{len(sizes)}: " + ", ".join(
                 f"{flag[2:]} {value:,}" for flag, value in zip(flags, one, strict=True)),
                 file=sys.stderr, flush=True)
@@ -598,8 +600,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verify", action="store_true",
                     help="add a verify stage: isc.verify against the documents just compiled "
                          "(writing them is not timed; not part of the total)")
-    ap.add_argument("--samples", type=int, default=4000,
-                    help="verify: probes per target (default 4000, as isc verify)")
+    ap.add_argument("--samples", type=int, default=None,
+                    help="verify: probes per target (default: as isc verify, the sample "
+                         "compile swept)")
     ap.add_argument("--doubling", action="store_true",
                     help="run a doubling series up to the requested size (each size in its "
                          "own process) and print the growth per doubling of every stage")
@@ -611,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
-    if args.samples < 1:
+    if args.samples is not None and args.samples < 1:
         ap.error("--samples must be >= 1")
     if args.verify and args.until != "dumps":
         ap.error("--verify needs every stage: do not combine it with --until")
@@ -691,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         if gen_seconds is not None:
             print(f"  generate.py: {gen_seconds:.2f} s (subprocess, not part of isc)")
 
-        stages = _pipeline(isc, target, verify_samples=args.samples if args.verify else None,
+        stages = _pipeline(isc, target, verify=args.verify, verify_samples=args.samples,
                            workdir=Path(tmp))
         if not args.verify:
             stages = stages[: STAGES.index(args.until) + 1]
@@ -758,7 +761,9 @@ def main(argv: list[str] | None = None) -> int:
         print("verify: " + "; ".join(
             f"{v['document']}: {v['probes']:,} probes, {v['findings']:,} differences "
             f"({v['undeclared']:,} undeclared)" for v in found)
-              + f" (--samples {args.samples}; the total does not include verify)")
+              + (f" (--samples {args.samples}" if args.samples is not None
+                 else " (isc verify's default sample")
+              + "; the total does not include verify)")
     print("peak MiB / +MiB: tracemalloc peak during the stage / above the stage's start "
           "(one extra traced run);\nmaxrss MiB: process high-water RSS after the stage "
           "(first untraced run).")

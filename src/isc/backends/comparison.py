@@ -186,6 +186,9 @@ class Ledger(Generic[P]):
         out: list[Diagnostic] = []
         for i, e in enumerate(self.report):
             cmp = self.found[i]
+            if not cmp.witnesses and not cmp.assumed and e.witness is None and (
+                    fidelity_code(e.fidelity, e.directions) is None):
+                continue  # nothing to show or say (most objects of an estate)
             for w in cmp.witnesses:
                 if w.scope != POLICY:
                     s, t = whole(w.probe)

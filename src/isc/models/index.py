@@ -280,6 +280,13 @@ class PerObject(Generic[Obj, Idx]):
         self._found[key] = (weakref.ref(obj, functools.partial(self._drop, key)), index)
         return index
 
+    def discard(self, obj: Obj) -> None:
+        """Forget the index of ``obj`` (a later use builds it again): the memory of a large
+        policy's index is not kept once the work that needed it is done."""
+        found = self._found.get(id(obj))
+        if found is not None and found[0]() is obj:
+            del self._found[id(obj)]
+
     def _drop(self, key: int, ref: weakref.ref[Obj]) -> None:
         found = self._found.get(key)
         if found is not None and found[0] is ref:

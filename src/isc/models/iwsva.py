@@ -407,5 +407,10 @@ def decrypted(web: WebPolicy, req: WebRequest, url: Url) -> tuple[bool, DecidedB
     return WebIndex.of(web).decrypted(req, url)
 
 
+def release(web: WebPolicy) -> None:
+    """Free the index of ``web`` (the next decision builds it again)."""
+    _INDEXES.discard(web)
+
+
 def decide(web: WebPolicy, req: WebRequest) -> Decision:
     return WebIndex.of(web).decide(req)

@@ -40,7 +40,7 @@ def haystack(url: Url, host_only: bool) -> str:
     return (url.full(host_only=host_only) + "/").lower()
 
 
-@functools.lru_cache(maxsize=1 << 18)
+@functools.lru_cache(maxsize=65536)
 def _segments(pattern: str) -> tuple[str, ...] | None:
     """The literal runs of a glob whose only wildcard is ``*`` and that is all ASCII without
     ``%`` (so no escape either); None for any other glob."""

@@ -371,6 +371,11 @@ def custom_category_matches(category: CustomUrlCategory, url: Url, host_only: bo
                for e in category.entries)
 
 
+def release(policy: ZtsaPolicy) -> None:
+    """Free the index of ``policy`` (the next decision builds it again)."""
+    _INDEXES.discard(policy)
+
+
 def decrypted(policy: ZtsaPolicy, req: WebRequest, url: Url, ident: Identity
               ) -> tuple[bool, DecidedBy | None]:
     return ZtsaIndex.of(policy).decrypted(req, url, ident)

@@ -192,6 +192,10 @@ class Lowering:
         self.identity_map = self._identity_map()
         self.sweep()
         self.finish()
+        # the whole policies' indexes served the sweep and the witnesses; a compile of an
+        # estate should not carry them (and their memos) into writing the documents
+        iwsva.release(self.web)
+        ztsa.release(self.policy)
         return self.policy
 
     # ------------------------------------------------------------------ whole-policy sweep

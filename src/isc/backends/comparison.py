@@ -136,6 +136,48 @@ def fidelity_code(tag: Fidelity, directions: frozenset[Difference]) -> str | Non
             Fidelity.DROPPED: "ISC3004"}.get(tag)
 
 
+@attrs.define
+class Pending(Generic[P]):
+    """A source object lowered, whose fidelity is still to compute (issue 9, step 0):
+    lowering says what it produced and how to compare it; :class:`FidelityStage` compares.
+
+    ``compare`` decides the object's probes with both models (the per-target probe
+    builders live in the back-ends); ``reasons`` gives every reason, knowing the result;
+    ``place`` writes the directions and reasons into the target objects."""
+
+    origin: Origin
+    fate: str
+    targets: tuple[str, ...]
+    span: Span | None
+    compare: Callable[[], Comparison[P]]
+    reasons: Callable[[Comparison[P]], Iterable[str]]
+    place: Callable[[Comparison[P], tuple[str, ...]], None] | None = None
+    dropped: bool = False
+
+
+class FidelityStage(Generic[P]):
+    """The fidelity of every lowered object, computed after the lowering: in the order the
+    objects were lowered (a comparison may use what an earlier one learnt, as a rule uses
+    the directions of the lists it names), each recorded in the :class:`Ledger`."""
+
+    def __init__(self, ledger: Ledger[P]) -> None:
+        self.ledger = ledger
+        self.pending: list[Pending[P]] = []
+
+    def add(self, pending: Pending[P]) -> None:
+        self.pending.append(pending)
+
+    def run(self) -> None:
+        for p in self.pending:
+            cmp = p.compare()
+            reasons = tuple(dict.fromkeys(p.reasons(cmp)))
+            if p.place is not None:
+                p.place(cmp, reasons)
+            self.ledger.record(p.origin, p.fate, cmp, p.targets, reasons, p.span,
+                               dropped=p.dropped)
+        self.pending = []
+
+
 class Ledger(Generic[P]):
     """The report entries of one lowering, with what each entry's comparisons found, so that
     the whole-policy stage can widen them and show their witnesses in the whole policy.

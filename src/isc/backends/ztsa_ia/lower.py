@@ -1,8 +1,11 @@
 """Lowering the web IR to a ZTSA Internet Access policy, one source object at a time.
 
-Each source object becomes zero or more target objects plus a report entry. The fidelity of
-each is computed by running the source and target models on probes around the object
-(:mod:`.probes`, :mod:`.fidelity`), never asserted by hand.
+Each source object becomes zero or more target objects and a :class:`Pending` report entry:
+what it produced and how to compare it. The fidelity stage
+(:class:`~isc.backends.comparison.FidelityStage`) then computes every object's directions
+after the whole lowering, by running the source and target models on probes around the
+object (:mod:`.probes`, :mod:`.fidelity`), never asserted by hand; then the whole-policy
+sweep and the witnesses follow.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import attrs
 from isc.backends.comparison import (
     POLICY,
     Comparison,
+    FidelityStage,
     Ledger,
+    Pending,
     Witness,
     by_rule,
     collect,
@@ -25,7 +30,7 @@ from isc.backends.comparison import (
 )
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.ir import categories
-from isc.ir.common import Difference, Fidelity, Meta, Origin, sorted_directions
+from isc.ir.common import Difference, Meta, Origin, sorted_directions
 from isc.ir.export import ReportEntry
 from isc.ir.requests import Decision, WebRequest
 from isc.ir.web import (
@@ -134,6 +139,7 @@ class Lowering:
         self.options = options
         self.ledger: Ledger[WebRequest] = Ledger(differences)
         self.report = self.ledger.report
+        self.stage: FidelityStage[WebRequest] = FidelityStage(self.ledger)
         self.diagnostics: list[Diagnostic] = []
         self.identities: dict[str, tuple[str, bool]] = {}
         self.policy = ZtsaPolicy()
@@ -163,9 +169,37 @@ class Lowering:
 
     def record(self, origin: Origin, fate: str, cmp: Comparison[WebRequest],
                targets: Iterable[str], reasons: Iterable[str], span: Span | None, *,
-               dropped: bool = False) -> Fidelity:
-        """One report entry per source object (see :class:`Ledger`)."""
-        return self.ledger.record(origin, fate, cmp, targets, reasons, span, dropped=dropped)
+               dropped: bool = False) -> None:
+        """One report entry per source object whose comparison is known by rule (see
+        :class:`Ledger`); it is recorded in its turn by the fidelity stage."""
+        fixed = tuple(reasons)
+        self.stage.add(Pending(origin, fate, tuple(targets), span, lambda: cmp,
+                               lambda _: fixed, dropped=dropped))
+
+    def defer(self, origin: Origin, fate: str, targets: Iterable[str], span: Span | None,
+              compare: Callable[[], Comparison[WebRequest]],
+              reasons: Callable[[Comparison[WebRequest]], Iterable[str]],
+              placed: Iterable[tuple[str, int]] = (), *, dropped: bool = False) -> None:
+        """One report entry per source object, its comparison computed by the fidelity stage
+        after the lowering; ``placed`` are the target objects (field, position) that take
+        its directions and reasons."""
+        where = tuple(placed)
+
+        def place(cmp: Comparison[WebRequest], why: tuple[str, ...]) -> None:
+            meta = Meta.of(origin, cmp.directions, why)
+            for field, i in where:
+                objects = self.parts[field]
+                objects[i] = attrs.evolve(objects[i], meta=meta)
+
+        self.stage.add(Pending(origin, fate, tuple(targets), span, compare, reasons,
+                               place if where else None, dropped=dropped))
+
+    def emit(self, field: str, objects: Iterable[Any]) -> list[tuple[str, int]]:
+        """Add target objects; their places, for :meth:`defer`."""
+        found = self.parts.setdefault(field, [])
+        start = len(found)
+        found.extend(objects)
+        return [(field, i) for i in range(start, len(found))]
 
     # ------------------------------------------------------------------ driver
 
@@ -188,6 +222,7 @@ class Lowering:
             self.lower_url_filtering(policy)
         self.lower_certificates()
         self.lower_rest()
+        self.stage.run()
         self.policy = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
         self.identity_map = self._identity_map()
         self.sweep()
@@ -342,30 +377,37 @@ class Lowering:
         items += [("approved-list", a.name, f"approved: {a.name}", a.entries, a.span)
                   for a in approved]
         uses = self._category_uses()
-        out: list[CustomUrlCategory] = []
         for kind, src_name, name, entries, span in items:
             origin = self.origin(kind, src_name, span)
             cats, notes = self._category_objects(name, entries, origin)
-            blocking = self._category_fidelity(entries)
-            key = f"{kind}:{src_name}"
-            self.match_sets.setdefault(key, blocking)
-            if entries and key not in self.representatives:
-                self.representatives[key] = next(
-                    (p for p in entries
-                     if not self.shapes.get(("category", entry_shape(p.stored)), (True,))[0]),
-                    entries[0])
-            default = "block" if kind == "custom-category" else "allow"
-            cmp, why = _by_use(blocking, uses.get((kind, src_name), {default}))
-            review = tuple(notes)
-            reasons = review + ((why,) if why else ())
-            cats = [attrs.evolve(c, meta=Meta.of(origin, cmp.directions, reasons))
-                    for c in cats]
-            out.extend(cats)
+            placed = self.emit("custom_url_categories", cats)
             for c in cats:
                 self.ztsa_categories.setdefault(c.name, c)
             self.custom[f"{kind}:{src_name}"] = tuple(c.name for c in cats)
-            self.record(origin, "translated", cmp, [c.name for c in cats], reasons, span)
-        self.add(custom_url_categories=tuple(out))
+            default = "block" if kind == "custom-category" else "allow"
+            why: dict[str, str | None] = {}
+
+            def compare(entries: tuple[UrlPattern, ...] = entries, kind: str = kind,
+                        src_name: str = src_name, default: str = default,
+                        why: dict[str, str | None] = why) -> Comparison[WebRequest]:
+                blocking = self._category_fidelity(entries)
+                key = f"{kind}:{src_name}"
+                self.match_sets.setdefault(key, blocking)
+                if entries and key not in self.representatives:
+                    self.representatives[key] = next(
+                        (p for p in entries if not self.shapes.get(
+                            ("category", entry_shape(p.stored)), (True,))[0]),
+                        entries[0])
+                cmp, why["why"] = _by_use(blocking, uses.get((kind, src_name), {default}))
+                return cmp
+
+            def reasons(_: Comparison[WebRequest], notes: list[str] = notes,
+                        why: dict[str, str | None] = why) -> list[str]:
+                found = why.get("why")
+                return notes + ([found] if found else [])
+
+            self.defer(origin, "translated", [c.name for c in cats], span, compare, reasons,
+                       placed)
 
     def _category_uses(self) -> dict[tuple[str, str], set[str]]:
         """How each custom category and approved list is used: ``block`` (a restrictive
@@ -470,44 +512,52 @@ class Lowering:
                         Comparison(), [], ["the list is disabled"], lst.span)
             return
         entries: list[ListEntry] = []
+        field = "url_allow_list" if trusted else "url_deny_list"
+        target = "URL Allow List" if trusted else "URL Deny List"
         for p in lst.entries:
             mode, value, notes = translate_pattern(p)
             origin = self.origin(f"{kind}.entry", p.stored, p.span)
             entry = ListEntry(mode, value, Meta(origin))
+            entries.append(entry)
 
             def on(reqs: list[WebRequest], p: UrlPattern = p, entry: ListEntry = entry
                    ) -> Comparison[WebRequest]:
                 return compare(*self._list_context(trusted, (p,), (), (entry,)), reqs)
 
-            cmp = self._shaped(kind, p, functools.partial(self._url_probes, [p], decrypted=True),
-                               on)
-            reasons = list(notes)
-            if cmp.directions:
-                reasons.append(f"the ZTSA {mode.value} entry {value!r} matches other URLs than "
-                               f"the IWSVA entry {p.stored!r}")
-            entry = attrs.evolve(entry, meta=Meta.of(origin, cmp.directions, reasons))
-            entries.append(entry)
-            target = "URL Allow List" if trusted else "URL Deny List"
-            self.record(origin, f"{target} entry", cmp, [value], reasons, p.span)
+            def shaped(p: UrlPattern = p, on: Callable[[list[WebRequest]],
+                                                       Comparison[WebRequest]] = on
+                       ) -> Comparison[WebRequest]:
+                return self._shaped(kind, p, functools.partial(self._url_probes, [p],
+                                                               decrypted=True), on)
+
+            def reasons(cmp: Comparison[WebRequest], notes: tuple[str, ...] = notes,
+                        mode: MatchMode = mode, value: str = value, p: UrlPattern = p
+                        ) -> list[str]:
+                if not cmp.directions:
+                    return list(notes)
+                return [*notes, f"the ZTSA {mode.value} entry {value!r} matches other URLs "
+                                f"than the IWSVA entry {p.stored!r}"]
+
+            self.defer(origin, f"{target} entry", [value], p.span, shaped, reasons,
+                       self.emit(field, [entry]))
         near = _Near(lst.entries, tuple(entries)) if lst.exceptions else None
         # every exception in one context: the whole list with all its exceptions; a probe
         # another exception catches is decided in the exception's own context (see
         # ``_exception_decisions``)
         shared = self._list_context(trusted, tuple(lst.entries), tuple(lst.exceptions),
                                     tuple(entries))
+        reason = ("ZTSA allow/deny lists have no exceptions; add a matching rule by hand "
+                  "or narrow the list entries")
         for p in lst.exceptions:
-            origin = self.origin(f"{kind}.exception", p.stored, p.span)
-            reqs = self._url_probes([p], decrypted=True)
             assert near is not None
-            cmp = collect(self._exception_decisions(p, reqs, shared, near, trusted),
-                          differences)
-            reason = ("ZTSA allow/deny lists have no exceptions; add a matching rule by hand "
-                      "or narrow the list entries")
-            self.record(origin, "dropped", cmp, [], [reason], p.span, dropped=True)
-        if trusted:
-            self.add(url_allow_list=tuple(entries))
-        else:
-            self.add(url_deny_list=tuple(entries))
+
+            def exception(p: UrlPattern = p, near: _Near = near) -> Comparison[WebRequest]:
+                reqs = self._url_probes([p], decrypted=True)
+                return collect(self._exception_decisions(p, reqs, shared, near, trusted),
+                               differences)
+
+            self.defer(self.origin(f"{kind}.exception", p.stored, p.span), "dropped", [],
+                       p.span, exception, lambda _: [reason], dropped=True)
 
     def _exception_decisions(self, p: UrlPattern, reqs: list[WebRequest],
                              shared: tuple[WebPolicy, ZtsaPolicy], near: _Near, trusted: bool
@@ -555,7 +605,8 @@ class Lowering:
     # ------------------------------------------------------------------ HTTPS
 
     def lower_tunneling(self) -> None:
-        out: list[InspectionException] = []
+        reason = ("a ZTSA inspection exception only skips decryption; URL filtering still "
+                  "applies to the host, where IWSVA tunneling bypassed it")
         for p in self.web.tunneling:
             origin = self.origin("https-tunneling", p.stored, p.span)
             domains = _tunnel_domains(p)
@@ -570,14 +621,9 @@ class Lowering:
                     InternetAccessRule("sentinel", RuleAction.BLOCK),))
                 return compare(src, tgt, reqs)
 
-            cmp = self._shaped("https-tunneling", p, functools.partial(self._https_probes, p), on)
-            reason = ("a ZTSA inspection exception only skips decryption; URL filtering still "
-                      "applies to the host, where IWSVA tunneling bypassed it")
-            excs = [attrs.evolve(e, meta=Meta.of(origin, cmp.directions, (reason,)))
-                    for e in excs]
-            out.extend(excs)
-            self.record(origin, "inspection exceptions", cmp, domains, [reason], p.span)
-        self.add(inspection_exceptions=tuple(out))
+            self.defer(origin, "inspection exceptions", domains, p.span, functools.partial(
+                self._shaped, "https-tunneling", p, functools.partial(self._https_probes, p),
+                on), lambda _: [reason], self.emit("inspection_exceptions", excs))
 
     def lower_decryption(self, d: HttpsDecryptionPolicy) -> None:
         origin = self.origin("https-decryption-policy", d.name, d.span)
@@ -602,15 +648,16 @@ class Lowering:
                                              InspectAction.DO_NOT_INSPECT, d.enabled, sources,
                                              (), (), meta))
             src_notes += [f"category {m!r} has no ZTSA counterpart" for m in missing]
-        cmp = self._decryption_fidelity(d, rules)
-        if cmp.directions:
-            src_notes.append("ZTSA decrypts other requests than this policy did: where less is "
-                             "decrypted, rules on paths and keywords see only the host")
-        review = tuple(src_notes)
-        rules = [attrs.evolve(r, meta=Meta.of(origin, cmp.directions, review)) for r in rules]
-        self.add(https_inspection_rules=tuple(rules))
-        self.record(origin, "HTTPS inspection rules", cmp, [r.name for r in rules], review,
-                    d.span)
+        def reasons(cmp: Comparison[WebRequest]) -> list[str]:
+            if not cmp.directions:
+                return src_notes
+            return [*src_notes, "ZTSA decrypts other requests than this policy did: where "
+                                "less is decrypted, rules on paths and keywords see only the "
+                                "host"]
+
+        self.defer(origin, "HTTPS inspection rules", [r.name for r in rules], d.span,
+                   functools.partial(self._decryption_fidelity, d, rules), reasons,
+                   self.emit("https_inspection_rules", rules))
 
     def _context(self, custom: Iterable[str], approved: Iterable[str]
                   ) -> tuple[tuple[CustomCategory, ...], tuple[ApprovedList, ...],
@@ -835,13 +882,18 @@ class Lowering:
             rules.append(rule("allow", RuleAction.ALLOW, cats + extra, custom))
         if p.has_override_password:
             notes.append("the override password is not emitted")
-        cmp, inherited = self._policy_fidelity(p, rules)
-        cmp = self._with_identity(cmp, p.accounts)
-        notes += _witness_reason(cmp, notes) + inherited
-        review = tuple(dict.fromkeys(notes))
-        rules = [attrs.evolve(r, meta=Meta.of(origin, cmp.directions, review)) for r in rules]
-        self.add(internet_access_rules=tuple(rules))
-        self.record(origin, "Internet Access rules", cmp, [r.name for r in rules], review, p.span)
+        inherited: list[str] = []
+
+        def fidelity() -> Comparison[WebRequest]:
+            cmp, found = self._policy_fidelity(p, rules)
+            inherited.extend(found)
+            return self._with_identity(cmp, p.accounts)
+
+        def reasons(cmp: Comparison[WebRequest]) -> list[str]:
+            return notes + _witness_reason(cmp, notes) + inherited
+
+        self.defer(origin, "Internet Access rules", [r.name for r in rules], p.span, fidelity,
+                   reasons, self.emit("internet_access_rules", rules))
 
     def _policy_fidelity(self, p: UrlFilteringPolicy, rules: list[InternetAccessRule]
                          ) -> tuple[Comparison[WebRequest], list[str]]:
@@ -915,26 +967,24 @@ class Lowering:
 
     def lower_atp(self, a: AtpPolicy) -> None:
         origin = self.origin("atp-policy", a.name, a.span)
-        notes: list[str] = []
+        head: list[str] = []  # the reasons the file profile and rule carry too
+        tail: list[str] = []  # the report's only
         targets: list[str] = []
-        cmp: Comparison[WebRequest] = Comparison()
+        assumed: set[Difference] = set()
+        placed: list[tuple[str, int]] = []
+        base: list[Comparison[WebRequest]] = [Comparison()]
         if a.block_file_types:
-            sources, notes = self.sources(a.name, a.accounts, kind="atp-policy")
+            sources, head = self.sources(a.name, a.accounts, kind="atp-policy")
             profile = FileProfile(f"{a.name}: blocked file types", tuple(a.block_file_types),
                                   meta=Meta(origin))
             rule = InternetAccessRule(f"{a.name}: block file types", RuleAction.BLOCK, a.enabled,
                                       a.notes, sources, file_profiles=(profile.name,),
                                       meta=Meta(origin))
             if a.exceptions:
-                notes.append("ATP URL exceptions do not migrate: ZTSA rules cannot exempt URLs")
-            notes.append("check that ZTSA true-file-type names match the IWSVA ones")
-            cmp = self._with_identity(self._atp_fidelity(a, profile, rule), a.accounts)
-            notes += _witness_reason(cmp, [])
-            review = tuple(notes)
-            self.add(file_profiles=(attrs.evolve(profile, meta=Meta.of(origin, cmp.directions,
-                                                                       review)),),
-                     internet_access_rules=(attrs.evolve(rule, meta=Meta.of(
-                         origin, cmp.directions, review)),))
+                head.append("ATP URL exceptions do not migrate: ZTSA rules cannot exempt URLs")
+            head.append("check that ZTSA true-file-type names match the IWSVA ones")
+            placed = (self.emit("file_profiles", [profile])
+                      + self.emit("internet_access_rules", [rule]))
             targets += [profile.name, rule.name]
         settings = dict(a.settings)
         if a.is_global:
@@ -955,28 +1005,44 @@ class Lowering:
             self.add(threat_protection_rules=(tp,))
             targets.append(tp.name)
         elif any(k.startswith(("wrs", "compressed.", "large-file.")) for k in settings):
-            cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
-            notes.append("the web reputation and scanning settings of a policy other than the "
-                         "Global Policy do not migrate: ZTSA has one threat protection rule, "
-                         "whose settings may protect these accounts more or less (it may let "
-                         "through what the source stopped)")
+            assumed |= {Difference.NARROWED, Difference.BROADENED}
+            tail.append("the web reputation and scanning settings of a policy other than the "
+                        "Global Policy do not migrate: ZTSA has one threat protection rule, "
+                        "whose settings may protect these accounts more or less (it may let "
+                        "through what the source stopped)")
         for key in ("compressed.max-files", "compressed.max-size-mb"):
             if key in settings:
-                cmp = cmp.assume(Difference.BROADENED)
-                notes.append(f"{key} = {settings[key]} has no ZTSA counterpart: archives "
-                             "beyond it that IWSVA stopped are scanned and let through")
+                assumed.add(Difference.BROADENED)
+                tail.append(f"{key} = {settings[key]} has no ZTSA counterpart: archives "
+                            "beyond it that IWSVA stopped are scanned and let through")
         if a.scan != "all" or a.scan_extensions or a.mime_skip:
-            cmp = cmp.assume(Difference.NARROWED)
-            notes.append("scan mode, scanned extensions and skipped MIME types were not "
-                         "migrated: ZTSA scans what IWSVA skipped; set 'do not scan' file "
-                         "profiles in the threat protection rule")
+            assumed.add(Difference.NARROWED)
+            tail.append("scan mode, scanned extensions and skipped MIME types were not "
+                        "migrated: ZTSA scans what IWSVA skipped; set 'do not scan' file "
+                        "profiles in the threat protection rule")
         for key in ("wrs.anti-phishing", "wrs.anti-pharming", "wrs.cc-callback"):
             if key in settings:
-                notes.append(f"{key} = {settings[key]}: ZTSA web reputation covers these at its "
-                             "security level; check it")
-        self.record(origin, "file profile and rules" if targets else "dropped", cmp, targets,
-                    notes or ["nothing in this ATP policy has a ZTSA counterpart"], a.span,
-                    dropped=not targets)
+                tail.append(f"{key} = {settings[key]}: ZTSA web reputation covers these at its "
+                            "security level; check it")
+
+        def fidelity() -> Comparison[WebRequest]:
+            if a.block_file_types:
+                base[0] = self._with_identity(self._atp_fidelity(a, profile, rule), a.accounts)
+            return base[0].assume(*assumed) if assumed else base[0]
+
+        def reasons(_: Comparison[WebRequest]) -> list[str]:
+            found = head + _witness_reason(base[0], []) + tail
+            return found or ["nothing in this ATP policy has a ZTSA counterpart"]
+
+        def place(_: Comparison[WebRequest], __: tuple[str, ...]) -> None:
+            # the file profile and rule carry what their comparison found, not the settings
+            meta = Meta.of(origin, base[0].directions, head + _witness_reason(base[0], []))
+            for field, i in placed:
+                self.parts[field][i] = attrs.evolve(self.parts[field][i], meta=meta)
+
+        self.stage.add(Pending(origin, "file profile and rules" if targets else "dropped",
+                               tuple(targets), a.span, fidelity, reasons,
+                               place if placed else None, dropped=not targets))
 
     def _atp_fidelity(self, a: AtpPolicy, profile: FileProfile, rule: InternetAccessRule
                       ) -> Comparison[WebRequest]:

@@ -107,6 +107,11 @@ def _predefined(cats: tuple[str | int, ...]) -> frozenset[int]:
     return frozenset(ids) if ids else frozenset({UNTESTED})
 
 
+@functools.lru_cache(maxsize=4096)
+def _predefined_refs(cats: tuple[str | int, ...]) -> frozenset[CategoryRef]:
+    return frozenset(CategoryRef(id=i) for i in _predefined(cats))
+
+
 def predefined_ids(req: WebRequest) -> frozenset[int]:
     """The request's predefined categories as TMUFE IDs; none given means Untested."""
     return _predefined(req.categories)
@@ -180,6 +185,7 @@ class WebIndex:
         for al in web.approved_lists:
             if al.name not in self._approved:
                 self._approved[al.name] = self._list(al.entries)
+        self._custom_refs = dict(self._custom)
         self._list_names = {lid: ("custom-category", ref.custom or "")
                             for lid, ref in self._custom}
         self._list_names.update({lid: ("approved-list", name)
@@ -244,10 +250,10 @@ class WebIndex:
     def url_categories(self, req: WebRequest, url: Url, host_only: bool
                        ) -> frozenset[CategoryRef]:
         """Predefined categories from the caller plus the custom categories isc computes."""
-        refs = {CategoryRef(id=i) for i in predefined_ids(req)}
-        found = self.matches(url, host_only)
-        refs.update(ref for lid, ref in self._custom if lid in found)
-        return frozenset(refs)
+        predefined = _predefined_refs(req.categories)
+        custom = self._custom_refs
+        matched = [custom[lid] for lid in self.matches(url, host_only) if lid in custom]
+        return predefined.union(matched) if matched else predefined
 
     def matched_objects(self, url: Url, host_only: bool) -> list[tuple[str, str]]:
         """What matches the URL, as ``(kind, name)``: custom categories and approved lists

@@ -136,6 +136,11 @@ class _Entries:
         return found
 
 
+@functools.lru_cache(maxsize=65536)
+def _lowered(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
+
+
 def _domain_key(value: str) -> str | None:
     """The domain a ZTSA domain entry is filed under (see :func:`domain_matches`): ``d``
     for ``d`` and ``*.d``; None (a candidate for every host) when it holds wildcards
@@ -217,9 +222,10 @@ class ZtsaIndex:
 
     def sources_match(self, src: Sources, req: WebRequest, ident: Identity) -> bool:
         """Exactly ``_sources_match`` of the reference model, with groups looked up by name."""
-        if src.users and req.user and ident.names([req.user]) & {u.lower() for u in src.users}:
+        if src.users and req.user and not ident.names([req.user]).isdisjoint(
+                _lowered(src.users)):
             return True
-        if src.groups and ident.names(req.groups) & {g.lower() for g in src.groups}:
+        if src.groups and not ident.names(req.groups).isdisjoint(_lowered(src.groups)):
             return True
         if src.ip_address_groups and req.client:
             client = client_address(req.client)
@@ -259,7 +265,7 @@ class ZtsaIndex:
                    req_cats: frozenset[str], url: Url, host_only: bool) -> bool:
         if not cats and not custom:
             return True
-        return bool(set(cats) & req_cats) or self.custom_hit(custom, url, host_only)
+        return not req_cats.isdisjoint(cats) or self.custom_hit(custom, url, host_only)
 
     def _selected(self, sel: Selector[str], req: WebRequest, ident: Identity) -> list[int]:
         memo_key = (id(sel), id(ident), req.user, req.groups, req.client)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
 
+from isc.backends import workers
 from isc.backends.comparison import (
     POLICY,
     Comparison,
@@ -246,27 +247,40 @@ class Lowering:
         found: dict[tuple[str, str], dict[Difference, Witness[WebRequest]]] = {}
         pool = probes.policy_pool(self.web)
         index = iwsva.WebIndex.of(self.web)
+        ztsa.ZtsaIndex.of(self.policy)  # built before a split, so that both halves share it
+
+        def run(part: Sequence[WebRequest]) -> tuple[
+                set[tuple[str, str]], list[tuple[int, Decision, Decision]]]:
+            """What the probes exercised, and the decisions of those decided differently
+            (by position in the part)."""
+            keys: set[tuple[str, str]] = set()
+            differing: list[tuple[int, Decision, Decision]] = []
+            for i, req in enumerate(part):
+                s, t = self._whole(req)
+                keys.update((by.kind, by.name) for by in (t.decided_by, s.decided_by)
+                            if by is not None)
+                url = req.parsed
+                keys.update(index.matched_objects(url, not s.decrypted))
+                if url.scheme == "https":
+                    decrypted_by = index.decrypted(req, url)[1]
+                    if decrypted_by is not None:
+                        keys.add((decrypted_by.kind, decrypted_by.name))
+                if differences(s, t):
+                    differing.append((i, s, t))
+            return keys, differing
+
         deciding: set[tuple[str, str]] = set()
-        for req in pool:
-            s, t = self._whole(req)
-            for by in (t.decided_by, s.decided_by):
-                if by is not None:
-                    deciding.add((by.kind, by.name))
-            url = req.parsed
-            deciding.update(index.matched_objects(url, not s.decrypted))
-            if url.scheme == "https":
-                decrypted_by = index.decrypted(req, url)[1]
-                if decrypted_by is not None:
-                    deciding.add((decrypted_by.kind, decrypted_by.name))
-            diffs = differences(s, t)
-            if not diffs:
-                continue
-            for by in (t.decided_by, s.decided_by):
-                if by is None:
-                    continue
-                seen = found.setdefault((by.kind, by.name), {})
-                for d in diffs:
-                    seen.setdefault(d, Witness(req, s, t, d, POLICY))
+        for offset, (part_keys, differing) in workers.split(run, pool):
+            deciding |= part_keys
+            for i, s, t in differing:
+                req = pool[offset + i]
+                diffs = differences(s, t)
+                for by in (t.decided_by, s.decided_by):
+                    if by is None:
+                        continue
+                    seen = found.setdefault((by.kind, by.name), {})
+                    for d in diffs:
+                        seen.setdefault(d, Witness(req, s, t, d, POLICY))
         self.coverage = self._coverage(len(pool), deciding)
         if not found:
             return

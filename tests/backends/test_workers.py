@@ -1,0 +1,72 @@
+"""Deciding on both cores gives exactly what one process gives (issue 9)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+import pytest
+
+import isc
+from isc.backends import workers
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iwsva-sakura" / "export"
+
+
+def _fold(part: list[int] | tuple[int, ...]) -> list[int]:
+    return [x * x for x in part]
+
+
+def test_a_split_returns_both_halves_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "2")
+    items = list(range(101))
+    parts = workers.split(_fold, items, min_split=2)
+    assert [start for start, _ in parts] == [0, 50]
+    assert [x for _, part in parts for x in part] == [x * x for x in items]
+
+
+def test_one_job_or_little_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "1")
+    assert workers.split(_fold, list(range(10)), min_split=2) == [(0, _fold(list(range(10))))]
+    monkeypatch.setenv("ISC_JOBS", "2")
+    assert len(workers.split(_fold, list(range(10)))) == 1  # under MIN_SPLIT
+
+
+def test_a_failing_child_is_done_again_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "2")
+    parent = os.getpid()
+
+    def fold(part: list[int] | tuple[int, ...]) -> list[int]:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return _fold(part)
+
+    parts = workers.split(fold, list(range(20)), min_split=2)
+    assert [x for _, part in parts for x in part] == [x * x for x in range(20)]
+
+
+def test_the_sweep_on_two_cores_writes_the_same_documents(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    export = isc.load(EXAMPLE)
+
+    def documents(jobs: str, min_split: int) -> tuple[str, str]:
+        monkeypatch.setenv("ISC_JOBS", jobs)
+        monkeypatch.setattr(workers, "MIN_SPLIT", min_split)
+        out = isc.compile(export, "ztsa-ia")
+        return isc.dumps(out), isc.dumps_report(out)
+
+    calls: list[int] = []
+    real = workers.split
+
+    def counting(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(len(result))
+        return result
+
+    monkeypatch.setattr(importlib.import_module("isc.backends.ztsa_ia.lower").workers,
+                        "split", counting)
+    one = documents("1", 2)
+    two = documents("2", 2)
+    assert calls == [1, 2]  # the second compile did split its sweep
+    assert one == two

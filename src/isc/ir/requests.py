@@ -46,6 +46,9 @@ class Url:
 
     @classmethod
     def _parse(cls, text: str) -> Url:
+        m = _SIMPLE_URL.match(text)
+        if m is not None:  # the common shape, without urlsplit (a test checks they agree)
+            return cls(m[1].lower(), m[2].lower(), None, m[3] or "/", m[4] or "")
         raw = text.strip()
         if "://" not in raw:
             raw = "http://" + raw
@@ -79,6 +82,14 @@ class Url:
 
     def full(self, *, host_only: bool = False) -> str:
         return f"{self.scheme}://{self.without_scheme(host_only=host_only)}"
+
+
+#: ``http(s)://host/path?query`` with an ASCII host of letters, digits, dots and hyphens (not
+#: ending in a dot), no port, user, fragment, blank or control character: what urlsplit
+#: would split the same way.
+_SIMPLE_URL = re.compile(
+    r"(https?)://([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9-])?)"
+    r"(/[!$-;=@-Z_a-z~\]^`{|}]*)?(?:\?([!$-;=?-Z_a-z~\]^`{|}]*))?\Z", re.IGNORECASE | re.ASCII)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -10,11 +10,12 @@ witness of an object whose tag is only ``approximated``. Directions that no prob
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
 import attrs
 
+from isc.backends import workers
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity, Origin
 from isc.ir.export import ReportEntry
@@ -136,6 +137,10 @@ def fidelity_code(tag: Fidelity, directions: frozenset[Difference]) -> str | Non
             Fidelity.DROPPED: "ISC3004"}.get(tag)
 
 
+#: Comparisons worth a second process (each costs far more than one sweep probe).
+_MIN_SPLIT = 2000
+
+
 @attrs.define
 class Pending(Generic[P]):
     """A source object lowered, whose fidelity is still to compute (issue 9, step 0):
@@ -153,12 +158,23 @@ class Pending(Generic[P]):
     reasons: Callable[[Comparison[P]], Iterable[str]]
     place: Callable[[Comparison[P], tuple[str, ...]], None] | None = None
     dropped: bool = False
+    #: Where it must be computed: ``"first"``, before anything else (later comparisons read
+    #: what it learns, as a rule reads the directions of the lists it names); ``"local"``,
+    #: in this process (its ``place`` reads what its ``compare`` left behind); ``""``,
+    #: anywhere, after the first comparison of its ``key``.
+    where: str = ""
+    #: Comparisons of one key share what the first of them learns (an entry shape).
+    key: Hashable | None = None
 
 
 class FidelityStage(Generic[P]):
-    """The fidelity of every lowered object, computed after the lowering: in the order the
-    objects were lowered (a comparison may use what an earlier one learnt, as a rule uses
-    the directions of the lists it names), each recorded in the :class:`Ledger`."""
+    """The fidelity of every lowered object, computed after the lowering, each recorded in
+    the :class:`Ledger` in the order the objects were lowered.
+
+    What later comparisons read is computed first, in order, in this process: the
+    ``"first"`` and ``"local"`` ones and the first comparison of each key. The rest read
+    only that, so they may run on both cores (:func:`~isc.backends.workers.split`): the
+    results, and so the documents, are those of one process."""
 
     def __init__(self, ledger: Ledger[P]) -> None:
         self.ledger = ledger
@@ -168,9 +184,32 @@ class FidelityStage(Generic[P]):
         self.pending.append(pending)
 
     def run(self) -> None:
-        for p in self.pending:
+        pending = self.pending
+        results: list[tuple[Comparison[P], tuple[str, ...]] | None] = [None] * len(pending)
+
+        def compute(i: int) -> tuple[Comparison[P], tuple[str, ...]]:
+            p = pending[i]
             cmp = p.compare()
-            reasons = tuple(dict.fromkeys(p.reasons(cmp)))
+            return cmp, tuple(dict.fromkeys(p.reasons(cmp)))
+
+        keys: set[Hashable] = set()
+        rest: list[int] = []
+        for i, p in enumerate(pending):
+            if p.where or (p.key is not None and p.key not in keys):
+                if p.key is not None:
+                    keys.add(p.key)
+                results[i] = compute(i)
+            else:
+                rest.append(i)
+        # alternate positions to each process: expensive kinds come in runs
+        order = rest[0::2] + rest[1::2]
+        for start, found in workers.split(lambda part: [compute(i) for i in part], order,
+                                          min_split=_MIN_SPLIT):
+            for j, computed in enumerate(found):
+                results[order[start + j]] = computed
+        for p, result in zip(pending, results, strict=True):
+            assert result is not None
+            cmp, reasons = result
             if p.place is not None:
                 p.place(cmp, reasons)
             self.ledger.record(p.origin, p.fate, cmp, p.targets, reasons, p.span,

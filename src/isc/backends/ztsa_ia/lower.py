@@ -175,25 +175,27 @@ class Lowering:
         :class:`Ledger`); it is recorded in its turn by the fidelity stage."""
         fixed = tuple(reasons)
         self.stage.add(Pending(origin, fate, tuple(targets), span, lambda: cmp,
-                               lambda _: fixed, dropped=dropped))
+                               lambda _: fixed, dropped=dropped, where="local"))
 
     def defer(self, origin: Origin, fate: str, targets: Iterable[str], span: Span | None,
               compare: Callable[[], Comparison[WebRequest]],
               reasons: Callable[[Comparison[WebRequest]], Iterable[str]],
-              placed: Iterable[tuple[str, int]] = (), *, dropped: bool = False) -> None:
+              placed: Iterable[tuple[str, int]] = (), *, dropped: bool = False,
+              where: str = "", key: tuple[str, str] | None = None) -> None:
         """One report entry per source object, its comparison computed by the fidelity stage
         after the lowering; ``placed`` are the target objects (field, position) that take
-        its directions and reasons."""
-        where = tuple(placed)
+        its directions and reasons. ``where`` and ``key``: see :class:`Pending`."""
+        spots = tuple(placed)
 
         def place(cmp: Comparison[WebRequest], why: tuple[str, ...]) -> None:
             meta = Meta.of(origin, cmp.directions, why)
-            for field, i in where:
+            for field, i in spots:
                 objects = self.parts[field]
                 objects[i] = attrs.evolve(objects[i], meta=meta)
 
         self.stage.add(Pending(origin, fate, tuple(targets), span, compare, reasons,
-                               place if where else None, dropped=dropped))
+                               place if spots else None, dropped=dropped, where=where,
+                               key=key))
 
     def emit(self, field: str, objects: Iterable[Any]) -> list[tuple[str, int]]:
         """Add target objects; their places, for :meth:`defer`."""
@@ -249,13 +251,14 @@ class Lowering:
         index = iwsva.WebIndex.of(self.web)
         ztsa.ZtsaIndex.of(self.policy)  # built before a split, so that both halves share it
 
-        def run(part: Sequence[WebRequest]) -> tuple[
+        def run(part: Sequence[int]) -> tuple[
                 set[tuple[str, str]], list[tuple[int, Decision, Decision]]]:
             """What the probes exercised, and the decisions of those decided differently
-            (by position in the part)."""
+            (by position in the pool)."""
             keys: set[tuple[str, str]] = set()
             differing: list[tuple[int, Decision, Decision]] = []
-            for i, req in enumerate(part):
+            for i in part:
+                req = pool[i]
                 s, t = self._whole(req)
                 keys.update((by.kind, by.name) for by in (t.decided_by, s.decided_by)
                             if by is not None)
@@ -270,17 +273,23 @@ class Lowering:
             return keys, differing
 
         deciding: set[tuple[str, str]] = set()
-        for offset, (part_keys, differing) in workers.split(run, pool):
+        differing: list[tuple[int, Decision, Decision]] = []
+        positions = list(range(len(pool)))
+        # alternate probes to each process (the pool comes in runs of one kind), then take
+        # the differences in pool order, as one process would
+        for _, (part_keys, part_differing) in workers.split(
+                run, positions[0::2] + positions[1::2]):
             deciding |= part_keys
-            for i, s, t in differing:
-                req = pool[offset + i]
-                diffs = differences(s, t)
-                for by in (t.decided_by, s.decided_by):
-                    if by is None:
-                        continue
-                    seen = found.setdefault((by.kind, by.name), {})
-                    for d in diffs:
-                        seen.setdefault(d, Witness(req, s, t, d, POLICY))
+            differing += part_differing
+        for i, s, t in sorted(differing, key=lambda found: found[0]):
+            req = pool[i]
+            diffs = differences(s, t)
+            for by in (t.decided_by, s.decided_by):
+                if by is None:
+                    continue
+                seen = found.setdefault((by.kind, by.name), {})
+                for d in diffs:
+                    seen.setdefault(d, Witness(req, s, t, d, POLICY))
         self.coverage = self._coverage(len(pool), deciding)
         if not found:
             return
@@ -421,7 +430,7 @@ class Lowering:
                 return notes + ([found] if found else [])
 
             self.defer(origin, "translated", [c.name for c in cats], span, compare, reasons,
-                       placed)
+                       placed, where="first")
 
     def _category_uses(self) -> dict[tuple[str, str], set[str]]:
         """How each custom category and approved list is used: ``block`` (a restrictive
@@ -553,7 +562,7 @@ class Lowering:
                                 f"than the IWSVA entry {p.stored!r}"]
 
             self.defer(origin, f"{target} entry", [value], p.span, shaped, reasons,
-                       self.emit(field, [entry]))
+                       self.emit(field, [entry]), key=(kind, entry_shape(p.stored)))
         near = _Near(lst.entries, tuple(entries)) if lst.exceptions else None
         # every exception in one context: the whole list with all its exceptions; a probe
         # another exception catches is decided in the exception's own context (see
@@ -637,7 +646,8 @@ class Lowering:
 
             self.defer(origin, "inspection exceptions", domains, p.span, functools.partial(
                 self._shaped, "https-tunneling", p, functools.partial(self._https_probes, p),
-                on), lambda _: [reason], self.emit("inspection_exceptions", excs))
+                on), lambda _: [reason], self.emit("inspection_exceptions", excs),
+                key=("https-tunneling", entry_shape(p.stored)))
 
     def lower_decryption(self, d: HttpsDecryptionPolicy) -> None:
         origin = self.origin("https-decryption-policy", d.name, d.span)
@@ -1056,7 +1066,8 @@ class Lowering:
 
         self.stage.add(Pending(origin, "file profile and rules" if targets else "dropped",
                                tuple(targets), a.span, fidelity, reasons,
-                               place if placed else None, dropped=not targets))
+                               place if placed else None, dropped=not targets,
+                               where="local"))
 
     def _atp_fidelity(self, a: AtpPolicy, profile: FileProfile, rule: InternetAccessRule
                       ) -> Comparison[WebRequest]:

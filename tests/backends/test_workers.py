@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import isc
-from isc.backends import workers
+from isc.backends import comparison, workers
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iwsva-sakura" / "export"
 
@@ -53,6 +53,7 @@ def test_two_cores_write_the_same_documents(
     def documents(jobs: str, min_split: int) -> tuple[str, str]:
         monkeypatch.setenv("ISC_JOBS", jobs)
         monkeypatch.setattr(workers, "MIN_SPLIT", min_split)
+        monkeypatch.setattr(comparison, "_MIN_SPLIT", min_split)
         out = isc.compile(export, "ztsa-ia")
         return isc.dumps(out), isc.dumps_report(out)
 

@@ -73,3 +73,20 @@ def test_two_cores_write_the_same_documents(
     two = documents("2", 2)
     assert len(calls) == 2 and set(calls) == {2}  # the fidelity stage and the sweep split
     assert one == two
+
+
+def test_verify_on_two_cores_finds_the_same(monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    export = isc.load(EXAMPLE)
+    out = isc.compile(export, "ztsa-ia")
+    (tmp_path / "ztsa-ia.json").write_text(isc.dumps(out), encoding="utf-8")
+    (tmp_path / "report.json").write_text(isc.dumps_report(out), encoding="utf-8")
+    monkeypatch.setattr(workers, "MIN_SPLIT", 2)
+
+    def findings(jobs: str) -> list[object]:
+        monkeypatch.setenv("ISC_JOBS", jobs)
+        (result,) = isc.verify(export, str(tmp_path))
+        return [(f.probe, f.source, f.target, f.directions, f.declared) for f in result.findings]
+
+    one, two = findings("1"), findings("2")
+    assert one and one == two

@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic
 
 import attrs
 
+from isc.backends import workers
 from isc.backends.comparison import P
 from isc.ir.common import DIRECTION_ORDER, Difference
 from isc.ir.requests import DecidedBy, Decision
@@ -119,16 +120,26 @@ def check(probes: Iterable[P], source: Callable[[P], Decision], given: Callable[
           edits: Edits) -> list[Finding[P]]:
     """Every probe decided differently by the source and the given output, with what is
     declared of it. ``declared(probe, source, compiled)`` reads the compiled output's tags."""
-    out: list[Finding[P]] = []
-    for p in probes:
-        s, t = source(p), given(p)
-        found = differences(s, t)
-        if not found:
-            continue
-        o = compiled(p)
-        if _same(o, t):
-            out.append(Finding(p, s, t, found, found & declared(p, s, o)))
-        else:
-            touched = edits.touching(t.decided_by, o.decided_by) or edits.keys
-            out.append(Finding(p, s, t, found, frozenset(), o, touched))
-    return out
+    items = list(probes)
+
+    def run(part: Sequence[int]) -> list[tuple[int, Finding[P]]]:
+        out: list[tuple[int, Finding[P]]] = []
+        for i in part:
+            p = items[i]
+            s, t = source(p), given(p)
+            found = differences(s, t)
+            if not found:
+                continue
+            o = compiled(p)
+            if _same(o, t):
+                out.append((i, Finding(p, s, t, found, found & declared(p, s, o))))
+            else:
+                touched = edits.touching(t.decided_by, o.decided_by) or edits.keys
+                out.append((i, Finding(p, s, t, found, frozenset(), o, touched)))
+        return out
+
+    # every other probe on the second core (workers.split), the findings in probe order
+    positions = list(range(len(items)))
+    found_all = [f for _, part in workers.split(run, positions[0::2] + positions[1::2])
+                 for f in part]
+    return [f for _, f in sorted(found_all, key=lambda x: x[0])]

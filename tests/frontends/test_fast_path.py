@@ -11,19 +11,20 @@ lines the fast paths must refuse and lines with errors.
 
 from __future__ import annotations
 
-import enum
+import functools
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+import fastpaths
 import isc
+from fastpaths import deep, joined, same_on_both_paths
 from isc.diagnostics import Span
 from isc.errors import IscError
 from isc.frontends import _grammar, accounts, ini, urls
@@ -38,40 +39,6 @@ MANY = settings(max_examples=400, deadline=None)
 
 
 # ---------------------------------------------------------------- comparing both paths
-
-
-def deep(value: Any) -> Any:
-    """``value`` as nested tuples with *every* attrs field, spans included."""
-    if attrs.has(type(value)):
-        fields = attrs.fields(type(value))
-        return (type(value).__name__,
-                tuple((f.name, deep(getattr(value, f.name))) for f in fields))
-    if isinstance(value, (tuple, list)):
-        return tuple(deep(v) for v in value)
-    if isinstance(value, (set, frozenset)):
-        return ("set", tuple(sorted(repr(deep(v)) for v in value)))
-    if isinstance(value, dict):
-        return ("dict", tuple((k, deep(v)) for k, v in value.items()))
-    if isinstance(value, enum.Enum):
-        return (type(value).__name__, value.value)
-    return value
-
-
-def outcome(parse: Callable[..., Any], *args: Any) -> tuple[str, Any]:
-    try:
-        return ("ok", deep(parse(*args)))
-    except IscError as exc:
-        return ("error", deep(exc.diagnostic()), deep(exc.diagnostics))  # type: ignore[return-value]
-
-
-def same_on_both_paths(parse: Callable[..., Any], *args: Any) -> tuple[str, Any]:
-    assert _grammar.FAST_PATH
-    fast = outcome(parse, *args)
-    with lark_only():
-        slow = outcome(parse, *args)
-    assert _grammar.FAST_PATH
-    assert fast == slow
-    return fast
 
 
 def test_the_fast_path_is_on_by_default_and_lark_only_restores_it() -> None:
@@ -101,25 +68,7 @@ NASTY = st.sampled_from([
 ])
 
 
-def joined(parts: st.SearchStrategy[str], max_size: int) -> st.SearchStrategy[str]:
-    """Texts of up to ``max_size`` pieces (``st.text`` takes single characters only)."""
-    return st.lists(parts, max_size=max_size).map("".join)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
-    """``base``, often as it is, else with a few characters inserted, replaced or cut."""
-    text = draw(base)
-    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 1, 2]))):
-        at = draw(st.integers(0, len(text)))
-        how = draw(st.sampled_from(["insert", "replace", "cut"]))
-        if how == "insert":
-            text = text[:at] + draw(NASTY) + text[at:]
-        elif how == "replace":
-            text = text[:at] + draw(NASTY) + text[at + 1:]
-        else:
-            text = text[:at] + text[at + 1:]
-    return text
+mutated = functools.partial(fastpaths.mutated, nasty=NASTY)
 
 
 # ---------------------------------------------------------------- URL entries (formats.md §2)

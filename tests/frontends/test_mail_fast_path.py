@@ -12,23 +12,24 @@ texts the fast paths must refuse and texts with errors.
 
 from __future__ import annotations
 
-import enum
+import functools
 import itertools
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import attrs
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+import fastpaths
 import isc
+from fastpaths import deep, joined, same_on_both_paths
 from isc.diagnostics import Span
 from isc.errors import IscError
 from isc.frontends import _grammar, keywords, mail_addresses
@@ -59,41 +60,6 @@ MANY = settings(max_examples=400, deadline=None)
 # ---------------------------------------------------------------- comparing both paths
 
 
-def deep(value: Any) -> Any:
-    """``value`` as nested tuples with *every* attrs field, spans included."""
-    if attrs.has(type(value)):
-        fields = attrs.fields(type(value))
-        return (type(value).__name__,
-                tuple((f.name, deep(getattr(value, f.name))) for f in fields))
-    if isinstance(value, (tuple, list)):
-        return tuple(deep(v) for v in value)
-    if isinstance(value, (set, frozenset)):
-        return ("set", tuple(sorted(repr(deep(v)) for v in value)))
-    if isinstance(value, dict):
-        return ("dict", tuple((k, deep(v)) for k, v in value.items()))
-    if isinstance(value, enum.Enum):
-        return (type(value).__name__, value.value)
-    return value
-
-
-def outcome(parse: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, ...]:
-    try:
-        return ("ok", deep(parse(*args, **kwargs)))
-    except IscError as exc:
-        return ("error", deep(exc.diagnostic()), deep(exc.diagnostics))
-
-
-def same_on_both_paths(parse: Callable[..., Any], *args: Any, **kwargs: Any
-                       ) -> tuple[Any, ...]:
-    assert _grammar.FAST_PATH
-    fast = outcome(parse, *args, **kwargs)
-    with lark_only():
-        slow = outcome(parse, *args, **kwargs)
-    assert _grammar.FAST_PATH
-    assert fast == slow
-    return fast
-
-
 SPANS = st.builds(Span, st.sampled_from(["Policy.xml", "lists/送信者.txt"]),
                   st.integers(1, 99_999), st.integers(1, 40))
 
@@ -111,24 +77,7 @@ NASTY = st.sampled_from([
 ])
 
 
-def joined(parts: st.SearchStrategy[str], max_size: int) -> st.SearchStrategy[str]:
-    return st.lists(parts, max_size=max_size).map("".join)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: st.SearchStrategy[str]) -> str:
-    """``base``, often as it is, else with a few pieces inserted, replaced or cut."""
-    text = draw(base)
-    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 1, 2]))):
-        at = draw(st.integers(0, len(text)))
-        how = draw(st.sampled_from(["insert", "replace", "cut"]))
-        if how == "insert":
-            text = text[:at] + draw(NASTY) + text[at:]
-        elif how == "replace":
-            text = text[:at] + draw(NASTY) + text[at + 1:]
-        else:
-            text = text[:at] + text[at + 1:]
-    return text
+mutated = functools.partial(fastpaths.mutated, nasty=NASTY)
 
 
 def test_the_fast_path_is_on_by_default() -> None:

@@ -208,6 +208,21 @@ def _flags(case_sensitive: bool) -> str:
     return "(?m)" if case_sensitive else "(?mi)"
 
 
+@functools.lru_cache(maxsize=64)
+def _shorthand(name: Shorthand, folded: bool) -> str:
+    """A shorthand's RE2 text, written once (its character classes are costly to write)."""
+    if name in _PLUS_SHORTHAND:
+        return _positive(_PLUS_SHORTHAND[name], folded) + "+"
+    if name is Shorthand.D:
+        return _positive(_ranges("0-9"), folded)
+    if name is Shorthand.L:
+        return _positive(_ranges("A-Za-z"), folded)
+    if name is Shorthand.SP:
+        return _positive(_ranges("(),;.\\<>@[]:"), folded)
+    return {Shorthand.CR: "\\r", Shorthand.LF: "\\n", Shorthand.LWSP: "[\\t ]",
+            Shorthand.CRLF: "\\r\\n", Shorthand.ALLC: "[^\\n]"}[name]
+
+
 class _Translator:
     def __init__(self, folded: bool) -> None:
         self.folded = folded
@@ -265,19 +280,7 @@ class _Translator:
         raise ValueError(f"dotted operator {type(node).__name__} inside a regular expression")
 
     def shorthand(self, name: Shorthand) -> str:
-        if name in _PLUS_SHORTHAND:
-            return _positive(_PLUS_SHORTHAND[name], self.folded) + "+"
-        table = {
-            Shorthand.D: _positive(_ranges("0-9"), self.folded),
-            Shorthand.L: _positive(_ranges("A-Za-z"), self.folded),
-            Shorthand.SP: _positive(_ranges("(),;.\\<>@[]:"), self.folded),
-            Shorthand.CR: "\\r",
-            Shorthand.LF: "\\n",
-            Shorthand.LWSP: "[\\t ]",
-            Shorthand.CRLF: "\\r\\n",
-            Shorthand.ALLC: "[^\\n]",
-        }
-        return table[name]
+        return _shorthand(name, self.folded)
 
     def repeat(self, node: Repeat) -> str:
         # Nested quantifiers collapse ((x+)* = x*), as the Python reading did (decision 43):

@@ -4,7 +4,8 @@ attrs field, spans included) or the same diagnostics, on texts that are often br
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -48,6 +49,26 @@ def same_on_both_paths(parse: Callable[..., Any], *args: Any, **kwargs: Any
     assert _grammar.FAST_PATH
     assert fast == slow
     return fast
+
+
+def count_lark_calls(monkeypatch: Any, modules: Iterable[ModuleType]) -> dict[str, int]:
+    """Make each module's ``parser`` count the texts every Lark parser is given (by
+    ``grammar:start``); returns the counts, filled as the test runs."""
+    calls: dict[str, int] = {}
+
+    def counting(name: str, start: str) -> Any:
+        real = _grammar.parser(name, start)
+
+        class Counting:
+            def parse(self, text: str) -> Any:
+                calls[f"{name}:{start}"] = calls.get(f"{name}:{start}", 0) + 1
+                return real.parse(text)
+
+        return Counting()
+
+    for module in modules:
+        monkeypatch.setattr(module, "parser", counting)
+    return calls
 
 
 def joined(parts: st.SearchStrategy[str], max_size: int) -> st.SearchStrategy[str]:

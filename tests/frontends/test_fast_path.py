@@ -434,21 +434,7 @@ def test_a_broken_benchmark_export_same_on_both_paths(benchmark_export: Path,
 @pytest.fixture
 def lark_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """How many texts each grammar's Lark parser was given."""
-    calls: dict[str, int] = {}
-
-    def counting(name: str, start: str) -> Any:
-        real = _grammar.parser(name, start)
-
-        class Counting:
-            def parse(self, text: str) -> Any:
-                calls[f"{name}:{start}"] = calls.get(f"{name}:{start}", 0) + 1
-                return real.parse(text)
-
-        return Counting()
-
-    for module in (ini, urls, accounts):
-        monkeypatch.setattr(module, "parser", counting)
-    yield calls
+    yield fastpaths.count_lark_calls(monkeypatch, (ini, urls, accounts))
 
 
 def test_a_generated_export_needs_lark_only_for_schedules(benchmark_export: Path,

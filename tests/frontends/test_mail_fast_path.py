@@ -428,21 +428,7 @@ def test_generated_rule_sets_same_on_both_paths(text: str) -> None:
 @pytest.fixture
 def lark_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     """How many texts each grammar's Lark tree parser was given."""
-    calls: dict[str, int] = {}
-
-    def counting(name: str, start: str) -> Any:
-        real = _grammar.parser(name, start)
-
-        class Counting:
-            def parse(self, text: str) -> Any:
-                calls[f"{name}:{start}"] = calls.get(f"{name}:{start}", 0) + 1
-                return real.parse(text)
-
-        return Counting()
-
-    for module in (mail_addresses, keywords):
-        monkeypatch.setattr(module, "parser", counting)
-    yield calls
+    yield fastpaths.count_lark_calls(monkeypatch, (mail_addresses, keywords))
 
 
 def test_a_generated_mail_export_needs_no_lark_tree(mail_export: Path,

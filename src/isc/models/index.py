@@ -24,6 +24,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Final, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 #: The lengths of a gram: a literal of at least :data:`LONG` characters is filed under one
 #: of that length, a shorter one of at least :data:`GRAM` under one of four. Eight
@@ -291,3 +292,18 @@ class PerObject(Generic[Obj, Idx]):
         found = self._found.get(key)
         if found is not None and found[0] is ref:
             del self._found[key]
+
+
+class Memo(dict[K, V]):
+    """A memo that forgets everything when it is full: a probe sweep asks the same URLs and
+    identities again and again, but an estate's sweep must not keep them all."""
+
+    def __init__(self, bound: int = 65536) -> None:
+        super().__init__()
+        self.bound = bound
+
+    def put(self, key: K, value: V) -> V:
+        if len(self) >= self.bound:
+            self.clear()
+        self[key] = value
+        return value

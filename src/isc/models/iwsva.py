@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final
 
 from isc.ir import categories
 from isc.ir.common import Span
@@ -29,7 +28,7 @@ from isc.ir.web import (
     WebAction,
     WebPolicy,
 )
-from isc.models.index import LiteralIndex, PerObject, Selector
+from isc.models.index import LiteralIndex, Memo, PerObject, Selector
 from isc.models.urlmatch import haystack, iwsva_matches, required_literal
 
 UNTESTED = 90
@@ -168,8 +167,6 @@ def request_keys(req: WebRequest) -> list[str]:
     return keys
 
 
-#: Bound on the per-index memo of URL matches (probe sweeps reuse URLs a lot).
-_MEMO: Final = 65536
 
 
 class WebIndex:
@@ -213,8 +210,9 @@ class WebIndex:
         self._sel_decryption = account_selector([(i, p.accounts)
                                                  for i, p in enumerate(self._decryption)])
         self._sel_atp = account_selector([(i, p.accounts) for i, p in enumerate(self._atp)])
-        self._memo: dict[tuple[Url, bool], dict[int, UrlPattern]] = {}
-        self._selections: dict[tuple[int, str | None, tuple[str, ...], str | None], list[int]] = {}
+        self._memo: Memo[tuple[Url, bool], dict[int, UrlPattern]] = Memo()
+        self._selections: Memo[tuple[int, str | None, tuple[str, ...], str | None],
+                               list[int]] = Memo()
 
     def _list(self, entries: tuple[UrlPattern, ...]) -> int:
         lid = len(self._lists)
@@ -242,10 +240,7 @@ class WebIndex:
             if lid not in found and literal in hay and iwsva_matches(p, url,
                                                                      host_only=host_only):
                 found[lid] = p
-        if len(self._memo) >= _MEMO:
-            self._memo.clear()
-        self._memo[key] = found
-        return found
+        return self._memo.put(key, found)
 
     def url_categories(self, req: WebRequest, url: Url, host_only: bool
                        ) -> frozenset[CategoryRef]:
@@ -297,10 +292,8 @@ class WebIndex:
         key = (id(sel), req.user, req.groups, req.client)
         found = self._selections.get(key)
         if found is None:
-            found = sel.select(request_keys(req), client_address(req.client))
-            if len(self._selections) >= _MEMO:
-                self._selections.clear()
-            self._selections[key] = found
+            found = self._selections.put(key, sel.select(request_keys(req),
+                                                         client_address(req.client)))
         return found
 
     def decrypted(self, req: WebRequest, url: Url) -> tuple[bool, DecidedBy | None]:

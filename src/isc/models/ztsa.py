@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final
 
 from isc.ir import categories
 from isc.ir.common import Meta
@@ -29,7 +28,7 @@ from isc.ir.ztsa import (
     Sources,
     ZtsaPolicy,
 )
-from isc.models.index import DomainIndex, LiteralIndex, PerObject, Selector
+from isc.models.index import DomainIndex, LiteralIndex, Memo, PerObject, Selector
 from isc.models.iwsva import client_address, file_type_matches, ldap_name, predefined_ids
 from isc.models.urlmatch import domain_matches, haystack, required_literal, ztsa_matches
 
@@ -94,8 +93,6 @@ def address_holds(address: str, client: tuple[int, int] | None) -> bool:
         bounds[1] <= client[1] <= bounds[2])
 
 
-#: Bound on the per-index memo of URL matches.
-_MEMO: Final = 65536
 
 
 class _Entries:
@@ -186,10 +183,10 @@ class ZtsaIndex:
         self._rules = [r for r in policy.internet_access_rules
                        if r.enabled and not r.cloud_apps]
         self._sel_rules = self._selector(r.sources for r in self._rules)
-        self._memo: dict[tuple[Url, bool], dict[int, int]] = {}
+        self._memo: Memo[tuple[Url, bool], dict[int, int]] = Memo()
         self._identity: tuple[Mapping[str, str] | None, Identity] | None = None
-        self._selections: dict[tuple[int, int, str | None, tuple[str, ...], str | None],
-                        list[int]] = {}
+        self._selections: Memo[tuple[int, int, str | None, tuple[str, ...], str | None],
+                               list[int]] = Memo()
 
     def _selector(self, sources: Iterable[Sources]) -> Selector[str]:
         sel: Selector[str] = Selector()
@@ -215,9 +212,7 @@ class ZtsaIndex:
         found = self._memo.get(key)
         if found is None:
             found = self._entries.first_by_list(url, host_only)
-            if len(self._memo) >= _MEMO:
-                self._memo.clear()
-            self._memo[key] = found
+            self._memo.put(key, found)
         return found
 
     def sources_match(self, src: Sources, req: WebRequest, ident: Identity) -> bool:
@@ -274,9 +269,7 @@ class ZtsaIndex:
             keys = ["u:" + n for n in ident.names([req.user])] if req.user else []
             keys += ["g:" + n for n in ident.names(req.groups)]
             found = sel.select(keys, client_address(req.client) if req.client else None)
-            if len(self._selections) >= _MEMO:
-                self._selections.clear()
-            self._selections[memo_key] = found
+            self._selections.put(memo_key, found)
         return found
 
     # ---------------------------------------------------------------- decisions

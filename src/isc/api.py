@@ -452,7 +452,8 @@ def verify(export: Export, against: str, *, samples: int | None = None, seed: in
         if not isinstance(given, Output) or given.target != target:
             raise IscError(f"{path} is not an isc {target} document", code="ISC1007")
         compiled = compile(base, target, identity_map=identity)
-        fresh = object_fingerprints(to_json(compiled))
+        compiled_json = to_json(compiled)
+        fresh = object_fingerprints(compiled_json)
         edits = Edits.between(object_fingerprints(raw), fresh)
         doc_notes = list(notes)
         recorded_doc = (report or {}).get("documents", {}).get(name)
@@ -460,25 +461,35 @@ def verify(export: Export, against: str, *, samples: int | None = None, seed: in
             doc_notes.append(f"isc {_version()} does not compile this input into the {name} "
                              "that report.json records (another isc version or edited "
                              "options): differences are judged against what it compiles now")
+        # the same JSON: by load ∘ emit = id, the given document is the compiled one
         out.append(_verify_target(base, target, given, compiled, edits, samples, seed,
-                                  requests, name, doc_notes, progress))
+                                  requests, name, doc_notes, progress, raw == compiled_json))
     return out
 
 
 def _verify_target(base: Export, target: str, given: Output, compiled: Output, edits: Edits,
                    samples: int | None, seed: int,
                    requests: tuple[WebRequest, ...] | list[WebRequest],
-                   name: str, notes: list[str], progress: Callable[[str, int], None] | None
-                   ) -> Verification:
+                   name: str, notes: list[str], progress: Callable[[str, int], None] | None,
+                   unchanged: bool) -> Verification:
     findings: list[Any]
     if target == ztsa_ia.NAME:
         assert base.web is not None
-        web_probes = web_pool(base.web, limit=samples, seed=seed)
-        web_probes += web_verify.edit_probes(given, compiled, edits) + list(requests)
-        count = len(web_probes)
-        if progress is not None:
-            progress(target, count)
-        findings = list(web_verify.verify(base.web, given, compiled, edits, web_probes))
+        # the default pool is the one compile swept: an unedited document's findings there
+        # are what the sweep found (see ``verify_swept``)
+        reused = (web_verify.verify_swept(base.web, given, compiled, edits, requests)
+                  if unchanged and samples is None and seed == 0 else None)
+        if reused is not None:
+            count, findings = reused
+            if progress is not None:
+                progress(target, count)
+        else:
+            web_probes = web_pool(base.web, limit=samples, seed=seed)
+            web_probes += web_verify.edit_probes(given, compiled, edits) + list(requests)
+            count = len(web_probes)
+            if progress is not None:
+                progress(target, count)
+            findings = list(web_verify.verify(base.web, given, compiled, edits, web_probes))
     else:
         assert base.mail is not None and isinstance(compiled.document, EmsPolicy)
         messages = mail_pool(base.mail, compiled.document,

@@ -27,7 +27,7 @@ _ENTRIES = st.lists(st.sampled_from([
 
 def _tags(web: WebPolicy, reuse: bool) -> list[tuple[str, str, str, frozenset[object]]]:
     with mock.patch.object(lowering, "REUSE_SHAPES", reuse):
-        _, report, _, _, _ = lowering.lower(web, lambda s: s, lowering.Options())
+        _, report, _, _, _, _ = lowering.lower(web, lambda s: s, lowering.Options())
     return [(e.source.kind, e.source.name, e.fidelity.value, frozenset(e.directions))
             for e in report]
 

@@ -96,6 +96,16 @@ class ReportEntry:
 
 
 @attrs.frozen
+class Swept:
+    """The whole-policy sweep of a compile: how many probes of the default pool it decided,
+    and those the source and the compiled document decided differently, in pool order, as
+    ``(probe, source decision, target decision)``."""
+
+    probes: int
+    differing: tuple[tuple[Any, Any, Any], ...]
+
+
+@attrs.frozen
 class Output:
     """A compiled target document plus the report of every source object's fate."""
 
@@ -115,3 +125,6 @@ class Output:
     #: What the whole-policy sweep rests on: ``probes`` decided, report ``objects``, and
     #: how many of them a probe ``exercised`` (report.json ``sweep``).
     sweep: tuple[tuple[str, int], ...] = attrs.field(default=(), eq=False)
+    #: What the sweep decided, kept in memory only (never written): ``verify`` of a document
+    #: that equals this one reuses it instead of deciding the same probes again.
+    swept: Swept | None = attrs.field(default=None, eq=False, repr=False)

@@ -17,8 +17,8 @@ __all__ = ["FILENAME", "NAME", "Options", "compile_web", "translate_pattern"]
 
 def compile_web(web: WebPolicy, rel: Callable[[str], str], options: Options | None = None
                 ) -> Output:
-    policy, report, diagnostics, identities, coverage = lower(web, rel, options or Options())
+    policy, report, diagnostics, identities, coverage, swept = lower(web, rel, options or Options())
     product = " ".join(x for x in (web.product, web.version) if x) or None
     return Output(NAME, policy, tuple(report), tuple(diagnostics), product, tuple(
         (dn, name, confirmed) for dn, (name, confirmed) in sorted(identities.items())),
-        sweep=tuple(sorted(coverage.items())))
+        sweep=tuple(sorted(coverage.items())), swept=swept)

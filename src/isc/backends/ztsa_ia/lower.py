@@ -32,7 +32,7 @@ from isc.backends.comparison import (
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.ir import categories
 from isc.ir.common import Difference, Meta, Origin, sorted_directions
-from isc.ir.export import ReportEntry
+from isc.ir.export import ReportEntry, Swept
 from isc.ir.requests import Decision, WebRequest
 from isc.ir.web import (
     Account,
@@ -146,6 +146,7 @@ class Lowering:
         self.policy = ZtsaPolicy()
         self.parts: dict[str, list[Any]] = {}  # the target objects, by field, as lowered
         self.coverage: dict[str, int] = {}
+        self.swept: Swept | None = None
         self.identity_map: dict[str, str] = {}
         self.custom: dict[str, tuple[str, ...]] = {}  # source custom/approved name → ZTSA names
         self.extra_categories: list[CustomUrlCategory] = []
@@ -291,6 +292,8 @@ class Lowering:
                 for d in diffs:
                     seen.setdefault(d, Witness(req, s, t, d, POLICY))
         self.coverage = self._coverage(len(pool), deciding)
+        self.swept = Swept(len(pool), tuple((pool[i], s, t) for i, s, t in sorted(
+            differing, key=lambda found: found[0])))
         if not found:
             return
         context = "decides differently in the context of the whole policy"
@@ -1305,7 +1308,7 @@ class _Near:
 
 def lower(web: WebPolicy, rel: Callable[[str], str], options: Options
           ) -> tuple[ZtsaPolicy, list[ReportEntry], list[Diagnostic],
-                     dict[str, tuple[str, bool]], dict[str, int]]:
+                     dict[str, tuple[str, bool]], dict[str, int], Swept | None]:
     low = Lowering(web, rel, options)
     policy = low.run()
-    return policy, low.report, low.diagnostics, low.identities, low.coverage
+    return policy, low.report, low.diagnostics, low.identities, low.coverage, low.swept

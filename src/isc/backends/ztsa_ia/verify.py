@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from isc.backends.verification import Edits, Finding, check
 from isc.ir.common import Difference, Meta
@@ -50,14 +50,11 @@ def _identities(output: Output) -> Mapping[str, str]:
     return {dn: name for dn, name, _ in output.identities}
 
 
-def verify(web: WebPolicy, given: Output, compiled: Output, edits: Edits,
-           requests: Iterable[WebRequest]) -> list[Finding[WebRequest]]:
-    """Every request the source and the given output decide differently, with what the
-    compiled output declares of it."""
-    given_doc, compiled_doc = _document(given), _document(compiled)
-    by_target = target_directions(compiled_doc)
+def _declared(compiled: Output) -> Callable[[WebRequest, Decision, Decision],
+                                            frozenset[Difference]]:
+    """What the compiled output declares of a probe, from the objects that decided it."""
+    by_target = target_directions(_document(compiled))
     by_source = source_directions(compiled.report)
-    given_ids, compiled_ids = _identities(given), _identities(compiled)
 
     def declared(_: WebRequest, s: Decision, o: Decision) -> frozenset[Difference]:
         out: frozenset[Difference] = frozenset()
@@ -67,10 +64,39 @@ def verify(web: WebPolicy, given: Output, compiled: Output, edits: Edits,
             out |= by_source.get((s.decided_by.kind, s.decided_by.name), frozenset())
         return out
 
+    return declared
+
+
+def verify(web: WebPolicy, given: Output, compiled: Output, edits: Edits,
+           requests: Iterable[WebRequest]) -> list[Finding[WebRequest]]:
+    """Every request the source and the given output decide differently, with what the
+    compiled output declares of it."""
+    given_doc, compiled_doc = _document(given), _document(compiled)
+    given_ids, compiled_ids = _identities(given), _identities(compiled)
     return check(requests, lambda r: iwsva.decide(web, r),
                  lambda r: ztsa.decide(given_doc, r, given_ids),
                  lambda r: ztsa.decide(compiled_doc, r, compiled_ids),
-                 differences, declared, edits)
+                 differences, _declared(compiled), edits)
+
+
+def verify_swept(web: WebPolicy, given: Output, compiled: Output, edits: Edits,
+                 requests: Iterable[WebRequest]) -> tuple[int, list[Finding[WebRequest]]] | None:
+    """:func:`verify` of compile's own probe pool followed by ``requests``, without deciding
+    the pool again, where that is exact: the caller has found the given document equal to
+    the compiled one (so it decides every request as the compiled one did), and the compile
+    kept what its sweep decided. The pool's findings are then the probes the sweep found
+    differing. None where it is not exact (the caller decides everything). Returns how
+    many probes the findings rest on, and the findings in probe order."""
+    swept = compiled.swept
+    if swept is None or edits or given.identities != compiled.identities:
+        return None
+    declared = _declared(compiled)
+    found = []
+    for probe, s, t in swept.differing:
+        directions = differences(s, t)
+        found.append(Finding(probe, s, t, directions, directions & declared(probe, s, t)))
+    extra = list(requests)
+    return swept.probes + len(extra), found + verify(web, given, compiled, edits, extra)
 
 
 def edit_probes(given: Output, compiled: Output, edits: Edits) -> list[WebRequest]:

@@ -1,0 +1,114 @@
+"""``verify`` of an unedited document reuses what compile's sweep decided (issue 9): the
+findings are exactly those of deciding the whole pool again, and any edit, of a value or of a
+tag alone, makes verify decide everything."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import isc
+from isc.backends.ztsa_ia import verify as web_verify
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "iwsva-sakura" / "export"
+api = importlib.import_module("isc.api")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated export of 12 policies and 1,500 entries (the benchmark's generator)."""
+    out = tmp_path_factory.mktemp("gen") / "export"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), str(out),
+                    "--policies", "12", "--entries", "1500", "--seed", "5"], check=True,
+                   capture_output=True)
+    return out
+
+
+def _outdir(export: isc.Export, where: Path) -> Path:
+    out = isc.compile(isc.optimize(export), "ztsa-ia")
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "ztsa-ia.json").write_text(isc.dumps(out), encoding="utf-8")
+    (where / "report.json").write_text(isc.dumps_report(out), encoding="utf-8")
+    return where
+
+
+def _findings(export: isc.Export, outdir: Path, **kwargs: Any
+              ) -> tuple[int, list[tuple[Any, ...]]]:
+    (result,) = isc.verify(export, str(outdir), **kwargs)
+    return result.probes, [(f.probe, f.source, f.target, f.directions, f.declared, f.compiled,
+                            f.edited) for f in result.findings]
+
+
+def _recount(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Each time verify asks for the reuse: whether it got it."""
+    calls: list[int] = []
+    real = web_verify.verify_swept
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(api.web_verify, "verify_swept", counting)
+    return calls
+
+
+@pytest.mark.parametrize("which", ["example", "generated"])
+def test_reused_findings_equal_deciding_the_pool_again(
+        which: str, generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    export = isc.load(EXAMPLE if which == "example" else generated)
+    outdir = _outdir(export, tmp_path / "out")
+    calls = _recount(monkeypatch)
+    extra = [isc.WebRequest("http://www.example.com/", client="10.1.2.3")]
+    fast = _findings(export, outdir, requests=extra)
+    assert calls == [True]
+    monkeypatch.setattr(api.web_verify, "verify_swept", lambda *a, **k: None)
+    slow = _findings(export, outdir, requests=extra)
+    assert fast == slow
+    assert fast[1], "the example and the generated export both have declared differences"
+    # the premise of the reuse: the document read back is the compiled one
+    given = isc.load(str(outdir / "ztsa-ia.json"))
+    assert isinstance(given, isc.Output)
+    assert given.document == isc.compile(isc.optimize(export), "ztsa-ia").document
+
+
+def test_reordered_rules_make_verify_decide_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two rules swapped: no object changed (no edit), but the document decides otherwise."""
+    export = isc.load(EXAMPLE)
+    outdir = _outdir(export, tmp_path / "out")
+    path = outdir / "ztsa-ia.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    rules = doc["internetAccessRules"]
+    rules[0], rules[-1] = rules[-1], rules[0]
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    calls = _recount(monkeypatch)
+    (result,) = isc.verify(export, str(outdir))
+    assert calls == [] and not result.edits
+    assert any(f.compiled is not None for f in result.findings)
+
+
+def test_an_edited_tag_alone_makes_verify_decide_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    export = isc.load(EXAMPLE)
+    outdir = _outdir(export, tmp_path / "out")
+    path = outdir / "ztsa-ia.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    rules = doc["internetAccessRules"]
+    tagged = next(r for r in rules if r.get("fidelity") not in (None, "exact"))
+    tagged["fidelity"] = "exact"
+    tagged.pop("directions", None)
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    calls = _recount(monkeypatch)
+    (result,) = isc.verify(export, str(outdir))
+    assert calls == []  # not even asked: the documents differ
+    assert result.edits.changed == (f"internet-access-rule:{tagged['name']}",)
+    # the whole pool was decided again with the given document
+    assert result.probes > len(result.findings) > 0

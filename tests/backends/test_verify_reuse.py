@@ -8,6 +8,7 @@ import importlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,36 +80,43 @@ def test_reused_findings_equal_deciding_the_pool_again(
     assert given.document == isc.compile(isc.optimize(export), "ztsa-ia").document
 
 
-def test_reordered_rules_make_verify_decide_everything(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two rules swapped: no object changed (no edit), but the document decides otherwise."""
+def _verify_edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                   edit: Callable[[list[dict[str, Any]]], object]) -> tuple[Any, list[bool]]:
+    """verify of the example's compiled OUTDIR after ``edit(internetAccessRules)``."""
     export = isc.load(EXAMPLE)
     outdir = _outdir(export, tmp_path / "out")
     path = outdir / "ztsa-ia.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
-    rules = doc["internetAccessRules"]
-    rules[0], rules[-1] = rules[-1], rules[0]
+    edit(doc["internetAccessRules"])
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     calls = _recount(monkeypatch)
     (result,) = isc.verify(export, str(outdir))
-    assert calls == [] and not result.edits
+    return result, calls
+
+
+def test_reordered_rules_make_verify_decide_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two rules swapped: no object changed (no edit), but the document decides otherwise."""
+    def swap(rules: list[dict[str, Any]]) -> None:
+        rules[0], rules[-1] = rules[-1], rules[0]
+
+    result, calls = _verify_edited(tmp_path, monkeypatch, swap)
+    assert calls == [] and not result.edits  # not even asked: the documents differ
     assert any(f.compiled is not None for f in result.findings)
 
 
 def test_an_edited_tag_alone_makes_verify_decide_everything(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    export = isc.load(EXAMPLE)
-    outdir = _outdir(export, tmp_path / "out")
-    path = outdir / "ztsa-ia.json"
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    rules = doc["internetAccessRules"]
-    tagged = next(r for r in rules if r.get("fidelity") not in (None, "exact"))
-    tagged["fidelity"] = "exact"
-    tagged.pop("directions", None)
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
-    calls = _recount(monkeypatch)
-    (result,) = isc.verify(export, str(outdir))
-    assert calls == []  # not even asked: the documents differ
-    assert result.edits.changed == (f"internet-access-rule:{tagged['name']}",)
+    names: list[str] = []
+
+    def retag(rules: list[dict[str, Any]]) -> None:
+        tagged = next(r for r in rules if r.get("fidelity") not in (None, "exact"))
+        tagged["fidelity"] = "exact"
+        tagged.pop("directions", None)
+        names.append(tagged["name"])
+
+    result, calls = _verify_edited(tmp_path, monkeypatch, retag)
+    assert calls == []
+    assert result.edits.changed == (f"internet-access-rule:{names[0]}",)
     # the whole pool was decided again with the given document
     assert result.probes > len(result.findings) > 0

@@ -27,15 +27,14 @@ from isc.ir.requests import DecidedBy, Decision, MailMessage
 from isc.models.imsva import (
     Effects,
     Env,
+    Lookups,
     authentication_action,
     criteria_match,
     dmarc_result,
-    keyword_lookup,
-    matcher,
 )
+from isc.models.mailindex import MailIndex
 from isc.models.mailmatch import (
     PartyMatcher,
-    address_matches,
     direction_of,
     domain_matches,
     domain_of,
@@ -71,6 +70,11 @@ def _header_domains(message: MailMessage) -> set[str]:
 
 def decide(policy: EmsPolicy, message: MailMessage) -> Decision:
     """The EmS decision for ``message`` (module doc for the order)."""
+    return decide_with(policy, message, MailIndex.of(policy))
+
+
+def decide_with(policy: EmsPolicy, message: MailMessage, look: Lookups) -> Decision:
+    """:func:`decide` with the look-ups given."""
     direction = direction_of(message, policy.managed_domains)
     trace: list[str] = [f"direction={direction.value}"]
     effects = Effects()
@@ -86,12 +90,12 @@ def decide(policy: EmsPolicy, message: MailMessage) -> Decision:
                 if ip_in(ip.value, message.client_ip):
                     trace.append(f"blocked IP {ip.value}")
                     return done("delete", _by("blocked-ip", ip.value, ip.meta))
-        for entry in policy.blocked_senders:
-            if address_matches(entry.address, message.sender):
-                trace.append(f"blocked sender {entry.address}")
-                return done("delete", _by("blocked-sender", entry.address, entry.meta))
-        approved = any(address_matches(e.address, message.sender)
-                       for e in policy.approved_senders)
+        blocked = look.ems_sender(True, message.sender)
+        if blocked is not None:
+            entry = policy.blocked_senders[blocked]
+            trace.append(f"blocked sender {entry.address}")
+            return done("delete", _by("blocked-sender", entry.address, entry.meta))
+        approved = look.ems_sender(False, message.sender) is not None
         if approved:
             trace.append("approved sender: spam-type criteria skipped")
         dkim = policy.dkim_verification
@@ -109,10 +113,10 @@ def decide(policy: EmsPolicy, message: MailMessage) -> Decision:
             result = dmarc_result(dmarc.actions, message.dmarc, effects, trace)
             if result is not None:
                 return done(result, _by("dmarc", message.dmarc, dmarc.meta))
-    env = Env(keyword_lookup(policy), reaches=True, skip_spam_types=approved)
-    parties = matcher(policy)
+    env = Env(look.keyword_list, reaches=True, skip_spam_types=approved)
+    parties = look.matcher
     for kind in KIND_ORDER:
-        for rule in policy.rules_of(direction, kind):
+        for rule in look.ems_rules(direction, kind, message):
             if not rule_applies(rule, message, parties, env):
                 continue
             effects.actions(rule.actions)
@@ -125,4 +129,4 @@ def decide(policy: EmsPolicy, message: MailMessage) -> Decision:
     return done("deliver", None)
 
 
-__all__ = ["KIND_ORDER", "decide", "rule_applies"]
+__all__ = ["KIND_ORDER", "decide", "decide_with", "rule_applies"]

@@ -20,13 +20,14 @@ so that both answer in one vocabulary.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from email.utils import parseaddr
+from typing import Protocol
 
 import attrs
 
 from isc.ir.common import Span
-from isc.ir.ems import EmsPolicy
+from isc.ir.ems import EmsRule, RuleKind
 from isc.ir.mail import (
     Action,
     Archive,
@@ -54,11 +55,8 @@ from isc.ir.mail import (
     MessagePart,
     MimeType,
     Notify,
-    Party,
-    PartyKind,
     Postpone,
     ReceivedTime,
-    Route,
     RouteType,
     RuleType,
     SizeCondition,
@@ -70,13 +68,14 @@ from isc.ir.mail import (
 )
 from isc.ir.requests import Attachment, DecidedBy, Decision, MailMessage
 from isc.models.keywords import keyword_list_matches
+from isc.models.mailindex import MailIndex
 from isc.models.mailmatch import (
     PartyMatcher,
-    address_matches,
     direction_of,
     domain_matches,
     domain_of,
     ip_in,
+    users_of,
 )
 
 # ---------------------------------------------------------------------- verdict scales
@@ -413,33 +412,31 @@ def route_applies(route_type: RouteType, direction: Direction) -> bool:
     return True
 
 
-def matcher(policy: MailPolicy | EmsPolicy) -> PartyMatcher:
-    """Party matching against a policy's address groups and its own domains (IMSVA's
-    Internal Addresses, EmS's managed domains)."""
-    def resolve(name: str) -> tuple[Party, ...] | None:
-        group = policy.address_group(name)
-        return None if group is None else group.addresses
+class Lookups(Protocol):
+    """What a mail decision looks up in its policy: over indexes
+    (:class:`~isc.models.mailindex.MailIndex`, the models) or by scanning everything
+    (:class:`isc.models.reference.mail.Plain`, their oracle)."""
 
-    domains = (policy.internal_domains if isinstance(policy, MailPolicy)
-               else policy.managed_domains)
-    return PartyMatcher(domains, resolve)
+    @property
+    def matcher(self) -> PartyMatcher: ...
 
+    def keyword_list(self, name: str) -> tuple[KeywordMatch, int | None,
+                                               Sequence[KeywordExpression]] | None: ...
 
-def keyword_lookup(policy: MailPolicy | EmsPolicy) -> KeywordLookup:
-    def lookup(name: str) -> tuple[KeywordMatch, int | None,
-                                   Sequence[KeywordExpression]] | None:
-        kl = policy.keyword_list(name)
-        return None if kl is None else (kl.match, kl.threshold, kl.expressions)
+    def mail_rules(self, message: MailMessage) -> Iterable[MailRule]:
+        """Rules in order; at least every one whose route may match the message."""
+        ...
 
-    return lookup
+    def mail_sender_listed(self, blocked: bool, sender: str) -> bool: ...
 
+    def ems_rules(self, direction: Direction, kind: RuleKind, message: MailMessage
+                  ) -> Iterable[EmsRule]:
+        """Rules of a direction and type in order; at least every one that may match."""
+        ...
 
-def users_of(route: Route) -> tuple[Party, ...]:
-    """The single "Users" list of a ``both`` route: its senders and recipients together.
-    ``anyone`` entries add nothing (empty: everyone), so ``<senders><anyone/></senders>``
-    beside a recipients list does not widen it."""
-    users = (p for p in route.senders + route.recipients if p.kind is not PartyKind.ANYONE)
-    return tuple(dict.fromkeys(users))
+    def ems_sender(self, blocked: bool, sender: str) -> int | None:
+        """The position of the first blocked (approved) sender entry matching ``sender``."""
+        ...
 
 
 def rule_applies(rule: MailRule, message: MailMessage, direction: Direction,
@@ -457,14 +454,10 @@ def rule_applies(rule: MailRule, message: MailMessage, direction: Direction,
                           virus=rule.type is RuleType.ANTIVIRUS)
 
 
-def _sender_verdict(policy: MailPolicy, message: MailMessage) -> bool | None:
-    def listed(parties: Sequence[Party]) -> bool:
-        return any(p.kind is PartyKind.ADDRESS and address_matches(p.value, message.sender)
-                   for p in parties)
-
-    if listed(policy.blocked_senders):
+def _sender_verdict(look: Lookups, message: MailMessage) -> bool | None:
+    if look.mail_sender_listed(True, message.sender):
         return True
-    if listed(policy.approved_senders):
+    if look.mail_sender_listed(False, message.sender):
         return False
     return None
 
@@ -480,6 +473,11 @@ def header_from_domain(message: MailMessage) -> str:
 
 def decide(policy: MailPolicy, message: MailMessage) -> Decision:
     """The IMSVA decision for ``message`` (module doc for the order)."""
+    return decide_with(policy, message, MailIndex.of(policy))
+
+
+def decide_with(policy: MailPolicy, message: MailMessage, look: Lookups) -> Decision:
+    """:func:`decide` with the look-ups given."""
     direction = direction_of(message, policy.internal_domains)
     trace: list[str] = [f"direction={direction.value}"]
     effects = Effects()
@@ -512,12 +510,12 @@ def decide(policy: MailPolicy, message: MailMessage) -> Decision:
             result = dmarc_result(dmarc.actions, message.dmarc, effects, trace)
             if result is not None:
                 return done(result, _by("dmarc", message.dmarc, dmarc.span))
-    verdict_ = _sender_verdict(policy, message)
+    verdict_ = _sender_verdict(look, message)
     if verdict_ is not None:
         trace.append("blocked sender: spam" if verdict_ else "approved sender: not spam")
-    env = Env(keyword_lookup(policy), spam_verdict=verdict_)
-    parties = matcher(policy)
-    for rule in policy.rules_in_order():
+    env = Env(look.keyword_list, spam_verdict=verdict_)
+    parties = look.matcher
+    for rule in look.mail_rules(message):
         if not rule_applies(rule, message, direction, parties, env):
             continue
         effects.actions(rule.actions)

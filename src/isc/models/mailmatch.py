@@ -22,7 +22,7 @@ import ipaddress
 from collections.abc import Callable, Collection, Iterable, Sequence
 
 from isc.errors import IscError
-from isc.ir.mail import Direction, Party, PartyKind, RouteException
+from isc.ir.mail import Direction, Party, PartyKind, Route, RouteException
 from isc.ir.requests import MailMessage
 from isc.models.globs import Glob, translate
 
@@ -139,6 +139,14 @@ def ldap_matches(wanted: str, have: Iterable[str]) -> bool:
         if ("=" not in w) != ("=" not in n) and _first_rdn(w) == _first_rdn(n):
             return True
     return False
+
+
+def users_of(route: Route) -> tuple[Party, ...]:
+    """The single "Users" list of a ``both`` route: its senders and recipients together.
+    ``anyone`` entries add nothing (empty: everyone), so ``<senders><anyone/></senders>``
+    beside a recipients list does not widen it."""
+    users = (p for p in route.senders + route.recipients if p.kind is not PartyKind.ANYONE)
+    return tuple(dict.fromkeys(users))
 
 
 class PartyMatcher:

@@ -84,6 +84,7 @@ from isc.ir.mail import (
 from isc.ir.requests import DecidedBy, Decision, MailMessage
 from isc.models import ems as ems_model
 from isc.models import imsva as imsva_model
+from isc.models import mailindex
 
 from . import probes
 from .fidelity import compare, differences, witness_json, witness_text
@@ -291,6 +292,9 @@ class Lowering:
         self.lower_settings()
         self.sweep()
         self.finish()
+        # the whole policies' indexes served fidelity, the sweep and the witnesses
+        mailindex.release(self.mail)
+        mailindex.release(self.policy)
         return self.policy
 
     # ------------------------------------------------------------------ objects

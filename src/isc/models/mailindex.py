@@ -1,0 +1,396 @@
+"""Indexes the fast mail models decide over (issue 10: a decision must not scan group
+members, sender lists or every rule, only what can match the message).
+
+Every index here narrows a question to *candidates*; the exact test of
+:mod:`isc.models.mailmatch` still decides each one. An index is sound exactly when it never
+leaves out a party the exact test would accept; each key below argues it, and
+``tests/models/test_indexed_mail_models.py`` checks the models against the plain lookups of
+:mod:`isc.models.reference.mail`.
+
+A *leaf* is a party that is not an address group. Groups are flattened once (nested groups
+resolved, a group met again on the way cut: it adds nothing, as in the plain matcher) and
+their leaves filed under keys an address and its LDAP names are looked up by:
+
+- ``E:`` + a normalised address: an LDAP user written as an address (string equality);
+- ``A:`` + local part ``@`` domain: a pattern without ``*`` (the address must equal it);
+- ``D:`` + a domain: a pattern whose domain part has no ``*`` (the address's domain must
+  equal it);
+- ``S:`` + a domain: ``*.domain`` patterns (the address's domain ends in ``.domain``, so
+  ``domain`` is one of its parent domains);
+- ``L:`` + a local part: ``name@*``-like patterns with a literal local part;
+- ``R:`` + the first RDN's value of an LDAP name (equal names and a bare name against a DN
+  both agree on it);
+- everything else (``*@*``, anyone, the organisation, other globs) is a candidate for every
+  address, and so is every leaf for an address outside ASCII: RE2 folds case there as a
+  dictionary would not.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, Generic, TypeVar, cast
+
+from isc.ir.ems import EmsPolicy, EmsRule, RuleKind
+from isc.ir.mail import (
+    Direction,
+    KeywordExpression,
+    KeywordMatch,
+    MailPolicy,
+    MailRule,
+    Party,
+    PartyKind,
+    RouteType,
+)
+from isc.ir.requests import MailMessage
+from isc.models.index import Memo, PerObject, parent_domains
+from isc.models.mailmatch import (
+    PartyMatcher,
+    Resolver,
+    _first_rdn,
+    address_matches,
+    ldap_name,
+    normalize,
+    split,
+    users_of,
+)
+
+V = TypeVar("V")
+R = TypeVar("R", MailRule, EmsRule)
+
+
+def _canon(domain: str) -> str:
+    """A domain as :func:`~isc.models.mailmatch.domain_matches` compares it."""
+    return domain.strip().lower().rstrip(".")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def pattern_keys(pattern: str) -> tuple[str, ...] | None:
+    """The keys of an address pattern (None: a candidate for every address)."""
+    pat = normalize(pattern)
+    if not pat.isascii() or pat in ("*", "*@*"):
+        return None
+    if "@" in pat:
+        local, domain = split(pat)
+    else:
+        local, domain = "*", pat
+    dom = _canon(domain)
+    if dom.startswith("@"):
+        dom = dom[1:]
+    if "*" not in dom:
+        # a whole address by itself: the members of one domain do not crowd one key
+        return (f"A:{local}@{dom}",) if "@" in pat and "*" not in local else (f"D:{dom}",)
+    if dom.startswith("*.") and "*" not in dom[2:]:
+        return (f"S:{dom[2:]}",)
+    if "@" in pat and "*" not in local:
+        return (f"L:{local}",)
+    return None
+
+
+def leaf_keys(leaf: Party) -> tuple[str, ...] | None:
+    """The keys of a leaf party (None: every address; ``()``: no address at all)."""
+    kind = leaf.kind
+    if kind is PartyKind.ADDRESS:
+        return pattern_keys(leaf.value)
+    if kind is PartyKind.LDAP_USER and "@" in leaf.value and "=" not in leaf.value:
+        return (f"E:{normalize(leaf.value)}",)
+    if kind in (PartyKind.LDAP_GROUP, PartyKind.LDAP_USER):
+        return (f"R:{_first_rdn(ldap_name(leaf.value))}",)
+    if kind in (PartyKind.ANYONE, PartyKind.MY_ORGANIZATION):
+        return None
+    return ()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def address_keys(address: str, ldap: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The keys an address and its side's LDAP names are looked up by (None: every leaf)."""
+    a = normalize(address)
+    if not a.isascii():
+        return None
+    local, domain = split(address)
+    dom = _canon(domain)
+    keys = [f"E:{a}", f"A:{local}@{dom}", f"D:{dom}", f"L:{local}"]
+    keys += [f"S:{d}" for d in parent_domains(dom) if d != dom]
+    keys += [f"R:{_first_rdn(ldap_name(h))}" for h in ldap]
+    return tuple(keys)
+
+
+def flatten(parties: Iterable[Party], resolve: Resolver) -> list[Party]:
+    """The leaves of ``parties``, groups resolved (each group once: one met again adds
+    nothing, and a missing group nothing)."""
+    out: list[Party] = []
+    seen: set[str] = set()
+    stack = list(reversed(tuple(parties)))
+    while stack:
+        p = stack.pop()
+        if p.kind is PartyKind.ADDRESS_GROUP:
+            if p.value in seen:
+                continue
+            seen.add(p.value)
+            members = resolve(p.value)
+            if members is not None:
+                stack.extend(reversed(tuple(members)))
+        else:
+            out.append(p)
+    return out
+
+
+class PartyIndex:
+    """Items (ints) filed under the keys of the leaves they stand for."""
+
+    __slots__ = ("_all", "_always", "_keys")
+
+    def __init__(self) -> None:
+        self._keys: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        self._all: list[int] = []
+
+    def add(self, item: int, keys: tuple[str, ...] | None) -> None:
+        if keys == ():
+            return
+        self._all.append(item)
+        if keys is None:
+            self._always.append(item)
+        else:
+            for k in keys:
+                self._keys.setdefault(k, []).append(item)
+
+    def candidates(self, keys: tuple[str, ...] | None) -> set[int]:
+        if keys is None:
+            return set(self._all)
+        out = set(self._always)
+        found = self._keys
+        for k in keys:
+            items = found.get(k)
+            if items is not None:
+                out.update(items)
+        return out
+
+
+def _side_keys(address: str, ldap: Collection[str]) -> tuple[str, ...] | None:
+    return address_keys(address, tuple(ldap))
+
+
+class IndexedPartyMatcher(PartyMatcher):
+    """:class:`PartyMatcher` with each address group flattened and indexed once."""
+
+    def __init__(self, domains: Sequence[str], resolve: Resolver) -> None:
+        super().__init__(domains, resolve)
+        self._groups: dict[str, tuple[PartyIndex, list[Party]] | None] = {}
+
+    def group(self, name: str) -> tuple[PartyIndex, list[Party]] | None:
+        if name not in self._groups:
+            members = self.resolve(name)
+            if members is None:
+                self._groups[name] = None
+            else:
+                leaves = flatten([Party(PartyKind.ADDRESS_GROUP, name)], self.resolve)
+                index = PartyIndex()
+                for i, leaf in enumerate(leaves):
+                    index.add(i, leaf_keys(leaf))
+                self._groups[name] = (index, leaves)
+        return self._groups[name]
+
+    def matches(self, party: Party, address: str, ldap: Collection[str],
+                _seen: frozenset[str] = frozenset()) -> bool:
+        if party.kind is not PartyKind.ADDRESS_GROUP:
+            return super().matches(party, address, ldap)
+        found = self.group(party.value)
+        if found is None:
+            return False
+        index, leaves = found
+        plain = super().matches
+        return any(plain(leaves[i], address, ldap)
+                   for i in sorted(index.candidates(_side_keys(address, ldap))))
+
+
+class RuleSelector:
+    """Rules (by position) that a message's sender and recipient may reach: a rule whose
+    senders cannot match the sender (or recipients the recipient) is never a candidate.
+    A ``both`` route's one Users list is reached by either side."""
+
+    def __init__(self, routes: Sequence[tuple[Sequence[Party], Sequence[Party], bool]],
+                 resolve: Resolver) -> None:
+        self._senders, self._recipients, self._users = PartyIndex(), PartyIndex(), PartyIndex()
+        for i, (senders, recipients, both) in enumerate(routes):
+            sides = ((self._users, senders),) if both else (
+                (self._senders, senders), (self._recipients, recipients))
+            for index, parties in sides:
+                if not parties:  # an empty side means anyone
+                    index.add(i, None)
+                for leaf in flatten(parties, resolve):
+                    index.add(i, leaf_keys(leaf))
+
+    def candidates(self, message: MailMessage) -> list[int]:
+        sender = _side_keys(message.sender, message.sender_groups)
+        recipient = _side_keys(message.recipient, message.recipient_groups)
+        found = (self._senders.candidates(sender) & self._recipients.candidates(recipient))
+        found |= self._users.candidates(sender) | self._users.candidates(recipient)
+        return sorted(found)
+
+
+class AddressList:
+    """Address patterns (a sender list) by position: the first that matches an address."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._patterns = tuple(patterns)
+        self._index = PartyIndex()
+        for i, p in enumerate(self._patterns):
+            self._index.add(i, pattern_keys(p))
+
+    def first(self, address: str) -> int | None:
+        pats = self._patterns
+        for i in sorted(self._index.candidates(address_keys(address, ()))):
+            if address_matches(pats[i], address):
+                return i
+        return None
+
+
+class _Shared:
+    """Parts of an index shared by policies that hold the very same tuples: fidelity
+    compares thousands of policies made with ``attrs.evolve`` from one (a sender entry
+    added to the whole rule set), and their rules and groups need not be indexed again.
+    Bounded; an entry keeps its tuples alive, so an ``id`` is never reused while in it."""
+
+    def __init__(self, bound: int = 64) -> None:
+        self._found: Memo[tuple[object, ...], tuple[tuple[object, ...], Any]] = Memo(bound)
+
+    def get(self, name: str, parts: tuple[object, ...], build: Callable[[], V]) -> V:
+        key = (name, *map(id, parts))
+        found = self._found.get(key)
+        if found is not None and all(a is b for a, b in zip(found[0], parts, strict=True)):
+            return cast(V, found[1])
+        return self._found.put(key, (parts, build()))[1]  # type: ignore[no-any-return]
+
+    def clear(self) -> None:
+        self._found.clear()
+
+
+_SHARED = _Shared()
+
+
+class _Rules(Generic[R]):
+    """Rules in order, and the selector of those a message may reach (built on first use)."""
+
+    def __init__(self, rules: tuple[R, ...],
+                 routes: Callable[[R], tuple[Sequence[Party], Sequence[Party], bool]],
+                 resolve: Resolver) -> None:
+        self.rules: tuple[R, ...] = rules
+        self._routes: Callable[[R], tuple[Sequence[Party], Sequence[Party], bool]] = routes
+        self._resolve = resolve
+        self._selector: RuleSelector | None = None
+
+    def reached(self, message: MailMessage) -> list[R]:
+        if not self.rules:
+            return []
+        if self._selector is None:
+            self._selector = RuleSelector([self._routes(r) for r in self.rules], self._resolve)
+        rules = self.rules
+        return [rules[i] for i in self._selector.candidates(message)]
+
+
+def _mail_route(r: MailRule) -> tuple[Sequence[Party], Sequence[Party], bool]:
+    if r.route.type is RouteType.BOTH:
+        return users_of(r.route), (), True
+    return r.route.senders, r.route.recipients, False
+
+
+def _ems_route(r: EmsRule) -> tuple[Sequence[Party], Sequence[Party], bool]:
+    return r.senders, r.recipients, False
+
+
+class MailIndex:
+    """What one decision on a :class:`MailPolicy` or :class:`EmsPolicy` looks up, built
+    once per policy (parts lazily, and shared with policies holding the same tuples)."""
+
+    def __init__(self, policy: MailPolicy | EmsPolicy) -> None:
+        domains = (policy.internal_domains if isinstance(policy, MailPolicy)
+                   else policy.managed_domains)
+        groups_of = policy.address_groups
+
+        def groups() -> Resolver:
+            found: dict[str, tuple[Party, ...]] = {}
+            for g in groups_of:
+                found.setdefault(g.name, g.addresses)
+            return found.get
+
+        resolve = _SHARED.get("groups", (groups_of,), groups)
+        self.matcher = _SHARED.get("matcher", (groups_of, domains),
+                                   lambda: IndexedPartyMatcher(domains, resolve))
+        lists = policy.keyword_lists
+
+        def keywords() -> dict[str, tuple[KeywordMatch, int | None,
+                                          Sequence[KeywordExpression]]]:
+            found: dict[str, tuple[KeywordMatch, int | None,
+                                   Sequence[KeywordExpression]]] = {}
+            for k in lists:
+                found.setdefault(k.name, (k.match, k.threshold, k.expressions))
+            return found
+
+        self._keywords = _SHARED.get("keywords", (lists,), keywords)
+        if isinstance(policy, MailPolicy):
+            mail = policy
+            self._mail = _SHARED.get("mail-rules", (mail.rules, groups_of), lambda: _Rules(
+                mail.rules_in_order(), _mail_route, resolve))
+            self._mail_lists = (
+                AddressList([p.value for p in mail.blocked_senders
+                             if p.kind is PartyKind.ADDRESS]),
+                AddressList([p.value for p in mail.approved_senders
+                             if p.kind is PartyKind.ADDRESS]))
+        else:
+            ems = policy
+
+            def by_kind() -> dict[tuple[Direction, RuleKind], _Rules[EmsRule]]:
+                return {(d, k): _Rules(_sorted_ems(ems.rules, d, k), _ems_route, resolve)
+                        for d in Direction for k in RuleKind}
+
+            self._ems = _SHARED.get("ems-rules", (ems.rules, groups_of), by_kind)
+            self._ems_lists = (AddressList([e.address for e in ems.blocked_senders]),
+                               AddressList([e.address for e in ems.approved_senders]))
+
+    def keyword_list(self, name: str) -> tuple[KeywordMatch, int | None,
+                                               Sequence[KeywordExpression]] | None:
+        return self._keywords.get(name)
+
+    # ---------------------------------------------------------------- IMSVA
+
+    def mail_rules(self, message: MailMessage) -> Iterable[MailRule]:
+        """The rules, in order, that the message's parties may reach."""
+        return self._mail.reached(message)
+
+    def mail_sender_listed(self, blocked: bool, sender: str) -> bool:
+        return self._mail_lists[0 if blocked else 1].first(sender) is not None
+
+    # ---------------------------------------------------------------- EmS
+
+    def ems_rules(self, direction: Direction, kind: RuleKind, message: MailMessage
+                  ) -> Iterable[EmsRule]:
+        return self._ems[(direction, kind)].reached(message)
+
+    def ems_sender(self, blocked: bool, sender: str) -> int | None:
+        """The position of the first blocked (approved) sender entry matching ``sender``."""
+        return self._ems_lists[0 if blocked else 1].first(sender)
+
+    @classmethod
+    def of(cls, policy: MailPolicy | EmsPolicy) -> MailIndex:
+        return _INDEXES.get(policy, cls)
+
+
+def _sorted_ems(rules: Iterable[EmsRule], direction: Direction, kind: RuleKind
+                ) -> tuple[EmsRule, ...]:
+    return tuple(sorted((r for r in rules if r.direction is direction and r.kind is kind),
+                        key=lambda r: r.order))
+
+
+_INDEXES: PerObject[MailPolicy | EmsPolicy, MailIndex] = PerObject()
+
+
+def release(policy: MailPolicy | EmsPolicy) -> None:
+    """Free the index of ``policy`` and every shared part (the next decision builds them
+    again)."""
+    _INDEXES.discard(policy)
+    _SHARED.clear()
+
+
+__all__ = ["AddressList", "IndexedPartyMatcher", "MailIndex", "PartyIndex", "RuleSelector",
+           "address_keys", "flatten", "leaf_keys", "pattern_keys", "release"]

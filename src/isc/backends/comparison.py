@@ -121,6 +121,39 @@ def collect(decided: Iterable[tuple[P, Decision, Decision]],
     return Comparison(tuple(first[d] for d in DIRECTION_ORDER if d in first), count)
 
 
+class Shapes(Generic[P]):
+    """Comparisons shared by the objects of one *shape*: a key under which every object
+    compares the same way (web entries, decision 152; mail sender entries, 161).
+
+    The first object of a key is compared in full. Another one whose key showed no
+    direction is exact without a probe; one whose key showed directions is compared on the
+    probes at the positions that showed them, so that its witnesses are its own (on all
+    its probes when those show less). A key of None is never shared."""
+
+    def __init__(self) -> None:
+        self.known: dict[Hashable, tuple[frozenset[Difference], tuple[int, ...]]] = {}
+
+    def compare(self, key: Hashable | None, make: Callable[[], list[P]],
+                compare_on: Callable[[list[P]], Comparison[P]], *, reuse: bool = True
+                ) -> Comparison[P]:
+        known = self.known.get(key) if reuse and key is not None else None
+        if known is not None:
+            directions, hints = known
+            if not directions:
+                return Comparison()
+            probes = make()
+            cmp = compare_on([probes[i] for i in hints if i < len(probes)])
+            if cmp.directions == directions:
+                return cmp
+        else:
+            probes = make()
+        cmp = compare_on(probes)
+        if known is None and key is not None:
+            self.known[key] = (cmp.directions,
+                               tuple(probes.index(w.probe) for w in cmp.witnesses))
+        return cmp
+
+
 def mirror(directions: Iterable[Difference]) -> frozenset[Difference]:
     """The directions of a match set used to allow rather than to block: matching more
     lets more through, matching less withholds more."""

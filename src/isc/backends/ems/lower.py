@@ -10,6 +10,7 @@ docs/targets/ems.md.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +21,7 @@ from isc.backends.comparison import (
     POLICY,
     Comparison,
     Ledger,
+    Shapes,
     Witness,
     by_rule,
 )
@@ -88,6 +90,11 @@ from isc.models import mailindex
 
 from . import probes
 from .fidelity import compare, differences, witness_json, witness_text
+from .shapes import SenderSlots, sender_key
+
+#: Whether sender entries that compare alike share one comparison (decision 161); tests
+#: turn it off to compare every entry in full.
+REUSE_SHAPES = True
 
 #: EmS runs its rule types in this order (semantics.md §4).
 KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
@@ -758,6 +765,9 @@ class Lowering:
         src0, tgt0 = self.objects_only()
         src0 = attrs.evolve(src0, rules=self.mail.rules)
         tgt0 = attrs.evolve(tgt0, rules=self.policy.rules)
+        # entries whose probe senders reach the same rules compare alike (decision 161)
+        slots = (SenderSlots(src0), SenderSlots(tgt0))
+        shapes: Shapes[MailMessage] = Shapes()
         out = []
         for p in entries:
             origin = self.origin(kind, p.value, p.span)
@@ -778,7 +788,15 @@ class Lowering:
                 src1 = attrs.evolve(src0, blocked_senders=(p,))
                 tgt1 = attrs.evolve(tgt0, blocked_senders=kept)
             msgs = probes.sender_probes(self.mail, [p.value])
-            cmp = compare(src1, tgt1, msgs, baseline=(src0, tgt0))
+            key = sender_key(p, list(dict.fromkeys(m.sender for m in msgs)), slots,
+                             entry is not None)
+
+            def compare_on(ms: list[MailMessage], src1: MailPolicy = src1,
+                           tgt1: EmsPolicy = tgt1) -> Comparison[MailMessage]:
+                return compare(src1, tgt1, ms, baseline=(src0, tgt0))
+
+            cmp = shapes.compare(key, functools.partial(list, msgs), compare_on,
+                                 reuse=REUSE_SHAPES)
             if approved:
                 notes.append("EmS approved senders skip spam, phishing, web reputation, "
                              "graymail and SEA criteria (IMSVA: the spam criterion only)")

@@ -24,6 +24,7 @@ from isc.backends.comparison import (
     FidelityStage,
     Ledger,
     Pending,
+    Shapes,
     Witness,
     by_rule,
     collect,
@@ -152,7 +153,7 @@ class Lowering:
         self.extra_categories: list[CustomUrlCategory] = []
         #: Directions computed once per (role, entry shape), with the positions of the probes
         #: that showed them (issue 9: entries of one shape share their directions).
-        self.shapes: dict[tuple[str, str], tuple[frozenset[Difference], tuple[int, ...]]] = {}
+        self.shapes: Shapes[WebRequest] = Shapes()
         #: Each custom category's and approved list's blocking comparison, and the entry
         #: that stands for it where a rule names it (see ``_standins``).
         self.match_sets: dict[str, Comparison[WebRequest]] = {}
@@ -421,7 +422,7 @@ class Lowering:
                 self.match_sets.setdefault(key, blocking)
                 if entries and key not in self.representatives:
                     self.representatives[key] = next(
-                        (p for p in entries if not self.shapes.get(
+                        (p for p in entries if not self.shapes.known.get(
                             ("category", entry_shape(p.stored)), (True,))[0]),
                         entries[0])
                 cmp, why["why"] = _by_use(blocking, uses.get((kind, src_name), {default}))
@@ -494,28 +495,10 @@ class Lowering:
     def _shaped(self, role: str, p: UrlPattern, make: Callable[[], list[WebRequest]],
                 compare_on: Callable[[list[WebRequest]], Comparison[WebRequest]]
                 ) -> Comparison[WebRequest]:
-        """``compare_on(reqs)`` for entry ``p``, computed in full once per (role, shape).
-
-        Another entry of a shape already seen is exact when the shape is; otherwise the
-        probes at the positions that showed the shape's directions are decided for this
-        entry, so that its witnesses are its own (all its probes when they show less)."""
-        key = (role, entry_shape(p.stored))
-        known = self.shapes.get(key) if REUSE_SHAPES else None
-        if known is not None:
-            directions, hints = known
-            if not directions:
-                return Comparison()
-            reqs = make()
-            cmp = compare_on([reqs[i] for i in hints if i < len(reqs)])
-            if cmp.directions == directions:
-                return cmp
-        else:
-            reqs = make()
-        cmp = compare_on(reqs)
-        if known is None:
-            hints = tuple(reqs.index(w.probe) for w in cmp.witnesses)
-            self.shapes[key] = (cmp.directions, hints)
-        return cmp
+        """``compare_on(reqs)`` for entry ``p``, computed in full once per (role, shape)
+        (:class:`Shapes`)."""
+        return self.shapes.compare((role, entry_shape(p.stored)), make, compare_on,
+                                   reuse=REUSE_SHAPES)
 
     def _https_probes(self, p: UrlPattern) -> list[WebRequest]:
         return [r for r in self._url_probes([p]) if r.url.startswith("https://")]

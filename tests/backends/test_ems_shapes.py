@@ -1,0 +1,90 @@
+"""Sender entries that compare alike share one comparison (issue 10, decision 161): the
+tags and directions of a compile that reuses them equal those of a compile that compares
+every entry in full, on generated rule sets."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import isc
+from isc.ir.mail import MailPolicy, Party, PartyKind
+from strategies_mail import mail_policies
+
+#: the module (the package exports a function of the same name)
+lowering = importlib.import_module("isc.backends.ems.lower")
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import generate  # noqa: E402
+
+
+def _tags(mail: MailPolicy, reuse: bool) -> tuple[list[tuple[Any, ...]], int]:
+    """Every report entry's tag and directions, and how many probe messages the sender
+    entries' comparisons decided."""
+    calls = [0]
+    real = lowering.compare
+
+    def counting(source: Any, target: Any, probes: list[Any], **kwargs: Any) -> Any:
+        if len(source.approved_senders) + len(source.blocked_senders) == 1:
+            calls[0] += len(probes)
+        return real(source, target, probes, **kwargs)
+
+    with mock.patch.object(lowering, "REUSE_SHAPES", reuse), \
+            mock.patch.object(lowering, "compare", counting):
+        _, report, _ = lowering.lower(mail, lambda s: s, lowering.Options())
+    return [(e.source.kind, e.source.name, e.source.line, e.fidelity.value,
+             frozenset(e.directions)) for e in report], calls[0]
+
+
+def _party_values(mail: MailPolicy) -> list[str]:
+    """The address patterns a rule or group names: sender entries drawn from them reach
+    those rules, so that entries differ in what they reach."""
+    found = [p.value for r in mail.rules for p in (*r.route.senders, *r.route.recipients)
+             if p.kind is PartyKind.ADDRESS]
+    found += [e.sender.value for r in mail.rules for e in r.route.exceptions
+              if e.sender.kind is PartyKind.ADDRESS]
+    found += [p.value for g in mail.address_groups for p in g.addresses
+              if p.kind is PartyKind.ADDRESS]
+    return found
+
+
+@st.composite
+def _with_reaching_senders(draw: Any) -> MailPolicy:
+    mail = draw(mail_policies())
+    pool = [*_party_values(mail), "a@x.example", "*@x.example", "*@*.example", "b@*",
+            "user@corp.example.co.jp", "*@sub.x.example"]
+    pick = st.lists(st.sampled_from(pool), max_size=6, unique=True)
+    return attrs.evolve(
+        mail,
+        approved_senders=tuple(Party(PartyKind.ADDRESS, v) for v in draw(pick)),
+        blocked_senders=tuple(Party(PartyKind.ADDRESS, v) for v in draw(pick)))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_with_reaching_senders())
+def test_shared_sender_comparisons_give_the_tags_of_comparing_every_entry(
+        mail: MailPolicy) -> None:
+    assert _tags(mail, True)[0] == _tags(mail, False)[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_on_generated_exports_and_with_fewer_comparisons(seed: int, tmp_path: Path) -> None:
+    generate.generate_mail(tmp_path, rules=20, addresses=400, expressions=60, senders=120,
+                           seed=seed)
+    mail = isc.load(tmp_path).mail
+    assert mail is not None and len(mail.approved_senders) + len(mail.blocked_senders) == 120
+    shared, fewer = _tags(mail, True)
+    every, all_calls = _tags(mail, False)
+    assert shared == every
+    assert all_calls > 1000 and fewer < all_calls / 4  # most entries were not compared

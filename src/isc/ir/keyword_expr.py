@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import attrs
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Char:
     """One literal character. ``escape`` keeps how it was written when that matters
     (``"x"`` for ``\\x41``, ``"o"`` for octal, ``"c"`` for ``\\n``-style controls, ``"\\\\"``
@@ -30,7 +30,7 @@ class Char:
     escape: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class AnyChar:
     """``.``: any character but a newline."""
 
@@ -46,7 +46,7 @@ class Meta(enum.Enum):
     NOT_WORD = "W"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class MetaClass:
     meta: Meta
 
@@ -67,12 +67,12 @@ class Shorthand(enum.Enum):
     ALLC = "ALLC"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ShorthandRef:
     name: Shorthand
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Range:
     """``a-z`` inside a bracket expression."""
 
@@ -80,7 +80,7 @@ class Range:
     last: Char
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PosixClass:
     """``[:alpha:]`` inside a bracket expression."""
 
@@ -90,7 +90,7 @@ class PosixClass:
 BracketItem = Char | Range | PosixClass | MetaClass
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Bracket:
     """``[...]`` or ``[^...]``."""
 
@@ -104,19 +104,19 @@ class Anchor(enum.Enum):
     WORD_BOUNDARY = "\\b"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class AnchorNode:
     anchor: Anchor
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Quoted:
     """A double-quoted run: literal text in which shorthand is not expanded."""
 
     text: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Repeat:
     """``*`` (0, None), ``+`` (1, None), ``?`` (0, 1)."""
 
@@ -125,19 +125,19 @@ class Repeat:
     max: int | None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Group:
     """``( ... )``."""
 
     node: Node
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Concat:
     items: tuple[Node, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Alternation:
     options: tuple[Node, ...]
 
@@ -146,36 +146,36 @@ class Alternation:
 # them, so the front-end accepts them and the back-end re-emits them.
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class And:
     operands: tuple[Node, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Or:
     operands: tuple[Node, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Not:
     operand: Node
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Wild:
     """``.WILD.`` pattern: ``*`` any run, ``?`` one character, everything else literal."""
 
     pattern: str
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Reg:
     """``.REG.`` expression: an explicitly regular sub-expression."""
 
     node: Node
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Empty:
     """The empty expression (matches everywhere)."""
 

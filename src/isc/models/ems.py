@@ -36,9 +36,7 @@ from isc.models.mailindex import MailIndex
 from isc.models.mailmatch import (
     PartyMatcher,
     direction_of,
-    domain_matches,
     domain_of,
-    ip_in,
 )
 
 #: EmS runs its rule types in this order (semantics.md §4).
@@ -85,11 +83,12 @@ def decide_with(policy: EmsPolicy, message: MailMessage, look: Lookups) -> Decis
     incoming = direction is Direction.INCOMING
     approved = False
     if incoming:
-        if not any(ip_in(e.value, message.client_ip) for e in policy.approved_ips):
-            for ip in policy.blocked_ips:
-                if ip_in(ip.value, message.client_ip):
-                    trace.append(f"blocked IP {ip.value}")
-                    return done("delete", _by("blocked-ip", ip.value, ip.meta))
+        if look.first_ip(policy.approved_ips, message.client_ip) is None:
+            found = look.first_ip(policy.blocked_ips, message.client_ip)
+            if found is not None:
+                ip = policy.blocked_ips[found]
+                trace.append(f"blocked IP {ip.value}")
+                return done("delete", _by("blocked-ip", ip.value, ip.meta))
         blocked = look.ems_sender(True, message.sender)
         if blocked is not None:
             entry = policy.blocked_senders[blocked]
@@ -101,7 +100,7 @@ def decide_with(policy: EmsPolicy, message: MailMessage, look: Lookups) -> Decis
         dkim = policy.dkim_verification
         if dkim is not None and dkim.enabled and message.dkim_pass is not True:
             hit = sorted(d for d in _header_domains(message)
-                         if any(domain_matches(e, d) for e in dkim.enforced_domains))
+                         if look.domain_listed(dkim.enforced_domains, d))
             if hit:
                 trace.append(f"DKIM verification: {hit[0]} without a passing signature")
                 verdict = authentication_action(dkim.action)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable, Sequence
 from email.utils import parseaddr
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -72,9 +72,7 @@ from isc.models.mailindex import MailIndex
 from isc.models.mailmatch import (
     PartyMatcher,
     direction_of,
-    domain_matches,
     domain_of,
-    ip_in,
     users_of,
 )
 
@@ -438,6 +436,16 @@ class Lookups(Protocol):
         """The position of the first blocked (approved) sender entry matching ``sender``."""
         ...
 
+    def first_ip(self, entries: tuple[Any, ...], client: str | None) -> int | None:
+        """The position of the first entry (an IP text, or an object with a ``value``)
+        holding the client (:func:`~isc.models.mailmatch.ip_in`)."""
+        ...
+
+    def domain_listed(self, patterns: tuple[str, ...], domain: str) -> bool:
+        """Whether a pattern matches ``domain``
+        (:func:`~isc.models.mailmatch.domain_matches`)."""
+        ...
+
 
 def rule_applies(rule: MailRule, message: MailMessage, direction: Direction,
                  parties: PartyMatcher, env: Env) -> bool:
@@ -487,16 +495,17 @@ def decide_with(policy: MailPolicy, message: MailMessage, look: Lookups) -> Deci
 
     incoming = direction is Direction.INCOMING
     sf = policy.sender_filtering
-    if incoming and sf is not None and not any(
-            ip_in(e.value, message.client_ip) for e in sf.approved_ips):
-        for entry in sf.blocked_ips:
-            if ip_in(entry.value, message.client_ip):
-                trace.append(f"blocked IP {entry.value}")
-                return done("delete", _by("blocked-ip", entry.value, entry.span))
+    if (incoming and sf is not None
+            and look.first_ip(sf.approved_ips, message.client_ip) is None):
+        blocked = look.first_ip(sf.blocked_ips, message.client_ip)
+        if blocked is not None:
+            entry = sf.blocked_ips[blocked]
+            trace.append(f"blocked IP {entry.value}")
+            return done("delete", _by("blocked-ip", entry.value, entry.span))
     dkim = policy.dkim_enforcement
     if incoming and dkim is not None and dkim.enabled and message.dkim_pass is not True:
         domain = header_from_domain(message)
-        if any(domain_matches(d, domain) for d in dkim.domains):
+        if look.domain_listed(dkim.domains, domain):
             trace.append(f"DKIM enforcement: {domain} without a passing signature")
             verdict = authentication_action(dkim.action)
             if verdict is not None:
@@ -504,9 +513,9 @@ def decide_with(policy: MailPolicy, message: MailMessage, look: Lookups) -> Deci
             effects.add(f"dkim-enforcement:{dkim.action}")
     dmarc = policy.dmarc
     if (incoming and dmarc is not None and dmarc.enabled and message.dmarc is not None
-            and not any(ip_in(ip, message.client_ip) for ip in dmarc.exception_ips)):
+            and look.first_ip(dmarc.exception_ips, message.client_ip) is None):
         domain = header_from_domain(message)
-        if not dmarc.domains or any(domain_matches(d, domain) for d in dmarc.domains):
+        if not dmarc.domains or look.domain_listed(dmarc.domains, domain):
             result = dmarc_result(dmarc.actions, message.dmarc, effects, trace)
             if result is not None:
                 return done(result, _by("dmarc", message.dmarc, dmarc.span))

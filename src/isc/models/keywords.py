@@ -129,13 +129,17 @@ def keyword_list_matches(
     scores of those present exceeds ``threshold`` (IMSVA, "exceeds") or, with
     ``reaches=True``, reaches it (EmS, "reaches"); no threshold counts as 0.
     """
-    present = [any(expression_matches(e, t) for t in texts) for e in expressions]
+    def found(e: KeywordExpression) -> bool:
+        return any(expression_matches(e, t) for t in texts)
+
+    # any, all and not stop at the first expression that settles them
     if match is KeywordMatch.ANY:
-        return any(present)
+        return any(map(found, expressions))
     if match is KeywordMatch.ALL:
-        return bool(present) and all(present)
+        return bool(expressions) and all(map(found, expressions))
     if match is KeywordMatch.NOT:
-        return not any(present)
+        return not any(map(found, expressions))
+    present = [found(e) for e in expressions]
     if not any(present):
         return False
     total = sum(e.score for e, hit in zip(expressions, present, strict=True) if hit)
@@ -143,7 +147,7 @@ def keyword_list_matches(
     return total >= limit if reaches else total > limit
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 16)
 def compile_expression(node: Node, case_sensitive: bool) -> Callable[[str], bool]:
     """A predicate telling whether the expression occurs in a text (RE2, linear time).
 

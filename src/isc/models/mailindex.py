@@ -28,6 +28,7 @@ their leaves filed under keys an address and its LDAP names are looked up by:
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Generic, TypeVar, cast
 
@@ -43,12 +44,13 @@ from isc.ir.mail import (
     RouteType,
 )
 from isc.ir.requests import MailMessage
-from isc.models.index import Memo, PerObject, parent_domains
+from isc.models.index import IntervalIndex, Memo, PerObject, parent_domains
 from isc.models.mailmatch import (
     PartyMatcher,
     Resolver,
     _first_rdn,
     address_matches,
+    domain_matches,
     ldap_name,
     normalize,
     split,
@@ -246,13 +248,81 @@ class AddressList:
         return None
 
 
+class DomainSet:
+    """Domain patterns (DKIM and DMARC domain lists): whether one matches a domain, as
+    :func:`~isc.models.mailmatch.domain_matches` decides, by set look-ups: a literal by
+    equality, ``*.domain`` by the domain's parent domains; any other pattern, and any
+    domain outside ASCII, by the exact test."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._patterns = tuple(patterns)
+        self._literal: set[str] = set()
+        self._suffix: set[str] = set()
+        self._other: list[str] = []
+        for p in self._patterns:
+            pat = _canon(p)
+            if pat.startswith("@"):
+                pat = pat[1:]
+            if not pat.isascii():
+                self._other.append(p)
+            elif "*" not in pat:
+                self._literal.add(pat)
+            elif pat.startswith("*.") and "*" not in pat[2:]:
+                self._suffix.add(pat[2:])
+            else:
+                self._other.append(p)
+
+    def matches(self, domain: str) -> bool:
+        dom = _canon(domain)
+        if not dom.isascii():
+            return any(domain_matches(p, domain) for p in self._patterns)
+        if dom in self._literal:
+            return True
+        if dom and self._suffix and any(d in self._suffix for d in parent_domains(dom)
+                                        if d != dom):
+            return True
+        return any(domain_matches(p, domain) for p in self._other)
+
+
+def _ip_key(version: int, value: int) -> int:
+    """One integer line for both versions: IPv4 below IPv6."""
+    return value if version == 4 else (1 << 33) + value
+
+
+class IpSet:
+    """IP entries (addresses and networks) by position: the first holding a client, as
+    :func:`~isc.models.mailmatch.ip_in` decides (an entry that is no IP holds nothing)."""
+
+    def __init__(self, entries: Sequence[str]) -> None:
+        intervals = []
+        for i, e in enumerate(entries):
+            try:
+                net = ipaddress.ip_network(e.strip(), strict=False)
+            except ValueError:
+                continue
+            lo = int(net.network_address)
+            intervals.append((i, _ip_key(net.version, lo),
+                              _ip_key(net.version, lo + net.num_addresses - 1)))
+        self._index = IntervalIndex(intervals)
+
+    def first(self, client: str | None) -> int | None:
+        if not client:
+            return None
+        try:
+            addr = ipaddress.ip_address(client.strip())
+        except ValueError:
+            return None
+        found = self._index.stab(_ip_key(addr.version, int(addr)))
+        return min(found) if found else None
+
+
 class _Shared:
     """Parts of an index shared by policies that hold the very same tuples: fidelity
     compares thousands of policies made with ``attrs.evolve`` from one (a sender entry
     added to the whole rule set), and their rules and groups need not be indexed again.
     Bounded; an entry keeps its tuples alive, so an ``id`` is never reused while in it."""
 
-    def __init__(self, bound: int = 64) -> None:
+    def __init__(self, bound: int = 256) -> None:
         self._found: Memo[tuple[object, ...], tuple[tuple[object, ...], Any]] = Memo(bound)
 
     def get(self, name: str, parts: tuple[object, ...], build: Callable[[], V]) -> V:
@@ -371,6 +441,19 @@ class MailIndex:
         """The position of the first blocked (approved) sender entry matching ``sender``."""
         return self._ems_lists[0 if blocked else 1].first(sender)
 
+    # ---------------------------------------------------------------- both
+
+    def first_ip(self, entries: tuple[Any, ...], client: str | None) -> int | None:
+        """The position of the first entry (an IP text, or an object with a ``value``)
+        holding the client."""
+        ips = _SHARED.get("ips", (entries,), lambda: IpSet(
+            [e if isinstance(e, str) else e.value for e in entries]))
+        return ips.first(client)
+
+    def domain_listed(self, patterns: tuple[str, ...], domain: str) -> bool:
+        """Whether a pattern of a DKIM or DMARC domain list matches ``domain``."""
+        return _SHARED.get("domains", (patterns,), lambda: DomainSet(patterns)).matches(domain)
+
     @classmethod
     def of(cls, policy: MailPolicy | EmsPolicy) -> MailIndex:
         return _INDEXES.get(policy, cls)
@@ -392,5 +475,6 @@ def release(policy: MailPolicy | EmsPolicy) -> None:
     _SHARED.clear()
 
 
-__all__ = ["AddressList", "IndexedPartyMatcher", "MailIndex", "PartyIndex", "RuleSelector",
-           "address_keys", "flatten", "leaf_keys", "pattern_keys", "release"]
+__all__ = ["AddressList", "DomainSet", "IndexedPartyMatcher", "IpSet", "MailIndex",
+           "PartyIndex", "RuleSelector", "address_keys", "flatten", "leaf_keys",
+           "pattern_keys", "release"]

@@ -96,6 +96,12 @@ from .shapes import SenderSlots, sender_key
 #: turn it off to compare every entry in full.
 REUSE_SHAPES = True
 
+#: The report kind of each list object a decision names (``DecidedBy.kind``).
+_LIST_KINDS = {"blocked-ip": "sender-filtering.blocked-ip",
+               "blocked-sender": "blocked-senders.entry",
+               "dkim-enforcement": "dkim-enforcement",
+               "dkim-verification": "dkim-enforcement", "dmarc": "dmarc"}
+
 #: EmS runs its rule types in this order (semantics.md §4).
 KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
               RuleKind.DLP)
@@ -234,6 +240,7 @@ class Lowering:
         self.plans: list[Plan] = []
         self.names: dict[tuple[Direction, RuleKind], set[str]] = {}
         self.counters: dict[tuple[Direction, RuleKind], int] = {}
+        self._list_keys: dict[tuple[str, str | None], tuple[str, str, int]] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -978,16 +985,22 @@ class Lowering:
         return self._list_key(by)
 
     def _list_key(self, by: DecidedBy) -> tuple[str, str, int] | None:
-        kinds = {"blocked-ip": "sender-filtering.blocked-ip",
-                 "blocked-sender": "blocked-senders.entry",
-                 "dkim-enforcement": "dkim-enforcement", "dkim-verification": "dkim-enforcement",
-                 "dmarc": "dmarc"}
-        kind = kinds.get(by.kind)
-        for e in self.report:
-            if e.source.kind == kind and (kind in ("dkim-enforcement", "dmarc")
-                                          or e.source.name == by.name):
-                return (e.source.kind, e.source.name, e.source.line)
-        return None
+        """The first report entry of the list object that decided (by kind and name; DKIM
+        and DMARC by kind alone), from a table built on first use."""
+        if self._list_keys is None:
+            self._list_keys = {}
+            wanted = set(_LIST_KINDS.values())
+            for e in self.report:
+                kind = e.source.kind
+                if kind in wanted:
+                    key = (kind, e.source.name, e.source.line)
+                    self._list_keys.setdefault((kind, e.source.name), key)
+                    self._list_keys.setdefault((kind, None), key)
+        found = _LIST_KINDS.get(by.kind)
+        if found is None:
+            return None
+        return self._list_keys.get(
+            (found, None if found in ("dkim-enforcement", "dmarc") else by.name))
 
     def sweep(self) -> None:
         """Compare the whole policies; every object that decides a message differently in

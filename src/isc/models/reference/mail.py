@@ -6,6 +6,7 @@ the decision itself is shared: what the indexes replace is what is checked)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from isc.ir.ems import EmsPolicy, EmsRule, RuleKind
 from isc.ir.mail import (
@@ -19,7 +20,7 @@ from isc.ir.mail import (
 )
 from isc.ir.requests import Decision, MailMessage
 from isc.models import ems, imsva
-from isc.models.mailmatch import PartyMatcher, address_matches
+from isc.models.mailmatch import PartyMatcher, address_matches, domain_matches, ip_in
 
 
 class Plain:
@@ -61,6 +62,14 @@ class Plain:
         entries = self.policy.blocked_senders if blocked else self.policy.approved_senders
         return next((i for i, e in enumerate(entries) if address_matches(e.address, sender)),
                     None)
+
+
+    def first_ip(self, entries: tuple[Any, ...], client: str | None) -> int | None:
+        return next((i for i, e in enumerate(entries)
+                     if ip_in(e if isinstance(e, str) else e.value, client)), None)
+
+    def domain_listed(self, patterns: tuple[str, ...], domain: str) -> bool:
+        return any(domain_matches(p, domain) for p in patterns)
 
 
 def imsva_decide(policy: MailPolicy, message: MailMessage) -> Decision:

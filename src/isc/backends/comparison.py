@@ -127,14 +127,16 @@ class Shapes(Generic[P]):
 
     The first object of a key is compared in full. Another one whose key showed no
     direction is exact without a probe; one whose key showed directions is compared on the
-    probes at the positions that showed them, so that its witnesses are its own (on all
-    its probes when those show less). A key of None is never shared."""
+    probes at the positions that showed them (with ``compare_hints`` where given: what the
+    key already settles need not be decided again), so that its witnesses are its own (in
+    full when those show less). A key of None is never shared."""
 
     def __init__(self) -> None:
         self.known: dict[Hashable, tuple[frozenset[Difference], tuple[int, ...]]] = {}
 
     def compare(self, key: Hashable | None, make: Callable[[], list[P]],
-                compare_on: Callable[[list[P]], Comparison[P]], *, reuse: bool = True
+                compare_on: Callable[[list[P]], Comparison[P]], *, reuse: bool = True,
+                compare_hints: Callable[[list[P]], Comparison[P]] | None = None
                 ) -> Comparison[P]:
         known = self.known.get(key) if reuse and key is not None else None
         if known is not None:
@@ -142,7 +144,7 @@ class Shapes(Generic[P]):
             if not directions:
                 return Comparison()
             probes = make()
-            cmp = compare_on([probes[i] for i in hints if i < len(probes)])
+            cmp = (compare_hints or compare_on)([probes[i] for i in hints if i < len(probes)])
             if cmp.directions == directions:
                 return cmp
         else:

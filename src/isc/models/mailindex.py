@@ -206,22 +206,91 @@ class IndexedPartyMatcher(PartyMatcher):
                    for i in sorted(index.candidates(_side_keys(address, ldap))))
 
 
+def universal(leaf: Party) -> bool:
+    """A leaf every address matches."""
+    return leaf.kind is PartyKind.ANYONE or (
+        leaf.kind is PartyKind.ADDRESS and normalize(leaf.value) in ("*", "*@*"))
+
+
+class GroupKeys:
+    """Address groups by the keys of their leaves (the inverse of a group's own index):
+    the groups an address may be a member of. Each group is flattened once, when a slot
+    first names it."""
+
+    def __init__(self, resolve: Resolver) -> None:
+        self._resolve = resolve
+        self._ids: dict[str, int] = {}
+        self._names: list[str] = []
+        self._index = PartyIndex()
+        self.universal: set[str] = set()
+
+    def need(self, name: str) -> None:
+        if name in self._ids:
+            return
+        i = self._ids[name] = len(self._names)
+        self._names.append(name)
+        for leaf in flatten([Party(PartyKind.ADDRESS_GROUP, name)], self._resolve):
+            self._index.add(i, leaf_keys(leaf))
+            if universal(leaf):
+                self.universal.add(name)
+
+    def candidates(self, keys: tuple[str, ...] | None) -> list[str]:
+        names = self._names
+        return [names[i] for i in self._index.candidates(keys)]
+
+
+class SlotIndex:
+    """Lists of parties (*slots*: a rule's senders, an exception's sender) by position,
+    found by address: a slot is a candidate when one of its parties, or a leaf of a group
+    it names, may match. Groups are keyed once (:class:`GroupKeys`), however many slots
+    name them. An empty slot, or one with a party every address matches, is *universal*."""
+
+    def __init__(self, groups: GroupKeys) -> None:
+        self._groups = groups
+        self._direct = PartyIndex()
+        self._by_group: dict[str, list[int]] = {}
+
+    def add(self, item: int, parties: Sequence[Party]) -> None:
+        if not parties:
+            self._direct.add(item, None)
+            return
+        for p in parties:
+            if p.kind is PartyKind.ADDRESS_GROUP:
+                self._groups.need(p.value)
+                self._by_group.setdefault(p.value, []).append(item)
+            else:
+                self._direct.add(item, leaf_keys(p))
+
+    def universal(self, parties: Sequence[Party]) -> bool:
+        return not parties or any(
+            universal(p) or (p.kind is PartyKind.ADDRESS_GROUP
+                             and p.value in self._groups.universal) for p in parties)
+
+    def candidates(self, keys: tuple[str, ...] | None) -> set[int]:
+        out = self._direct.candidates(keys)
+        by_group = self._by_group
+        for name in self._groups.candidates(keys):
+            items = by_group.get(name)
+            if items is not None:
+                out.update(items)
+        return out
+
+
 class RuleSelector:
     """Rules (by position) that a message's sender and recipient may reach: a rule whose
     senders cannot match the sender (or recipients the recipient) is never a candidate.
     A ``both`` route's one Users list is reached by either side."""
 
     def __init__(self, routes: Sequence[tuple[Sequence[Party], Sequence[Party], bool]],
-                 resolve: Resolver) -> None:
-        self._senders, self._recipients, self._users = PartyIndex(), PartyIndex(), PartyIndex()
+                 groups: GroupKeys) -> None:
+        self._senders, self._recipients, self._users = (
+            SlotIndex(groups), SlotIndex(groups), SlotIndex(groups))
         for i, (senders, recipients, both) in enumerate(routes):
-            sides = ((self._users, senders),) if both else (
-                (self._senders, senders), (self._recipients, recipients))
-            for index, parties in sides:
-                if not parties:  # an empty side means anyone
-                    index.add(i, None)
-                for leaf in flatten(parties, resolve):
-                    index.add(i, leaf_keys(leaf))
+            if both:
+                self._users.add(i, senders)
+            else:
+                self._senders.add(i, senders)
+                self._recipients.add(i, recipients)
 
     def candidates(self, message: MailMessage) -> list[int]:
         sender = _side_keys(message.sender, message.sender_groups)
@@ -344,17 +413,17 @@ class _Rules(Generic[R]):
 
     def __init__(self, rules: tuple[R, ...],
                  routes: Callable[[R], tuple[Sequence[Party], Sequence[Party], bool]],
-                 resolve: Resolver) -> None:
+                 groups: GroupKeys) -> None:
         self.rules: tuple[R, ...] = rules
         self._routes: Callable[[R], tuple[Sequence[Party], Sequence[Party], bool]] = routes
-        self._resolve = resolve
+        self._groups = groups
         self._selector: RuleSelector | None = None
 
     def reached(self, message: MailMessage) -> list[R]:
         if not self.rules:
             return []
         if self._selector is None:
-            self._selector = RuleSelector([self._routes(r) for r in self.rules], self._resolve)
+            self._selector = RuleSelector([self._routes(r) for r in self.rules], self._groups)
         rules = self.rules
         return [rules[i] for i in self._selector.candidates(message)]
 
@@ -387,6 +456,8 @@ class MailIndex:
         resolve = _SHARED.get("groups", (groups_of,), groups)
         self.matcher = _SHARED.get("matcher", (groups_of, domains),
                                    lambda: IndexedPartyMatcher(domains, resolve))
+        self.group_keys = groups_keys = _SHARED.get("group-keys", (groups_of,),
+                                                    lambda: GroupKeys(resolve))
         lists = policy.keyword_lists
 
         def keywords() -> dict[str, tuple[KeywordMatch, int | None,
@@ -401,7 +472,7 @@ class MailIndex:
         if isinstance(policy, MailPolicy):
             mail = policy
             self._mail = _SHARED.get("mail-rules", (mail.rules, groups_of), lambda: _Rules(
-                mail.rules_in_order(), _mail_route, resolve))
+                mail.rules_in_order(), _mail_route, groups_keys))
             self._mail_lists = (
                 AddressList([p.value for p in mail.blocked_senders
                              if p.kind is PartyKind.ADDRESS]),
@@ -411,7 +482,7 @@ class MailIndex:
             ems = policy
 
             def by_kind() -> dict[tuple[Direction, RuleKind], _Rules[EmsRule]]:
-                return {(d, k): _Rules(_sorted_ems(ems.rules, d, k), _ems_route, resolve)
+                return {(d, k): _Rules(_sorted_ems(ems.rules, d, k), _ems_route, groups_keys)
                         for d in Direction for k in RuleKind}
 
             self._ems = _SHARED.get("ems-rules", (ems.rules, groups_of), by_kind)
@@ -475,6 +546,20 @@ def release(policy: MailPolicy | EmsPolicy) -> None:
     _SHARED.clear()
 
 
-__all__ = ["AddressList", "DomainSet", "IndexedPartyMatcher", "IpSet", "MailIndex",
-           "PartyIndex", "RuleSelector", "address_keys", "flatten", "leaf_keys",
-           "pattern_keys", "release"]
+__all__ = [
+    "AddressList",
+    "DomainSet",
+    "GroupKeys",
+    "IndexedPartyMatcher",
+    "IpSet",
+    "MailIndex",
+    "PartyIndex",
+    "RuleSelector",
+    "SlotIndex",
+    "address_keys",
+    "flatten",
+    "leaf_keys",
+    "pattern_keys",
+    "release",
+    "universal",
+]

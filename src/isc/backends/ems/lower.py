@@ -802,8 +802,11 @@ class Lowering:
                            tgt1: EmsPolicy = tgt1) -> Comparison[MailMessage]:
                 return compare(src1, tgt1, ms, baseline=(src0, tgt0))
 
+            # the key settles the baseline too: the probes that showed the key's directions
+            # are kept for every entry of the key
             cmp = shapes.compare(key, functools.partial(list, msgs), compare_on,
-                                 reuse=REUSE_SHAPES)
+                                 reuse=REUSE_SHAPES,
+                                 compare_hints=functools.partial(compare, src1, tgt1))
             if approved:
                 notes.append("EmS approved senders skip spam, phishing, web reputation, "
                              "graymail and SEA criteria (IMSVA: the spam criterion only)")

@@ -23,22 +23,8 @@ from collections.abc import Hashable, Sequence
 
 from isc.ir.ems import EmsPolicy
 from isc.ir.mail import MailPolicy, Party, PartyKind, RouteType
-from isc.models.mailindex import (
-    MailIndex,
-    PartyIndex,
-    address_keys,
-    flatten,
-    leaf_keys,
-)
-from isc.models.mailmatch import address_matches, normalize, users_of
-
-
-def _universal(leaves: Sequence[Party], parties: Sequence[Party]) -> bool:
-    """A slot every address matches."""
-    return not parties or any(
-        p.kind is PartyKind.ANYONE
-        or (p.kind is PartyKind.ADDRESS and normalize(p.value) in ("*", "*@*"))
-        for p in leaves)
+from isc.models.mailindex import MailIndex, SlotIndex, address_keys
+from isc.models.mailmatch import address_matches, users_of
 
 
 class SenderSlots:
@@ -47,7 +33,6 @@ class SenderSlots:
     def __init__(self, policy: MailPolicy | EmsPolicy) -> None:
         index = MailIndex.of(policy)
         self._matcher = index.matcher
-        resolve = self._matcher.resolve
         slots: list[tuple[Party, ...]] = []
         if isinstance(policy, MailPolicy):
             for r in policy.rules_in_order():
@@ -60,17 +45,14 @@ class SenderSlots:
                 slots.append(e_rule.senders)
                 slots += [(e.sender,) for e in e_rule.exceptions]
         self._slots = slots
-        self._index = PartyIndex()
+        self._index = SlotIndex(index.group_keys)
         for i, parties in enumerate(slots):
-            leaves = flatten(parties, resolve)
-            if _universal(leaves, parties):
-                continue
-            for leaf in leaves:
-                self._index.add(i, leaf_keys(leaf))
+            if not self._index.universal(parties):  # the same for every address
+                self._index.add(i, parties)
 
     def matched(self, address: str) -> frozenset[int]:
         """The slots (by position) whose parties match ``address`` (no LDAP names: the
-        probe messages carry none)."""
+        probe messages carry none), those every address matches left out."""
         match = self._matcher.any_matches
         slots = self._slots
         return frozenset(i for i in self._index.candidates(address_keys(address, ()))

@@ -41,7 +41,7 @@ def _tags(mail: MailPolicy, reuse: bool) -> tuple[list[tuple[Any, ...]], int]:
 
     with mock.patch.object(lowering, "REUSE_SHAPES", reuse), \
             mock.patch.object(lowering, "compare", counting):
-        _, report, _ = lowering.lower(mail, lambda s: s, lowering.Options())
+        _, report, _, _ = lowering.lower(mail, lambda s: s, lowering.Options())
     return [(e.source.kind, e.source.name, e.source.line, e.fidelity.value,
              frozenset(e.directions)) for e in report], calls[0]
 

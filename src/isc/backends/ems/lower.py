@@ -97,6 +97,11 @@ from .shapes import SenderSlots, sender_key
 REUSE_SHAPES = True
 
 #: The report kind of each list object a decision names (``DecidedBy.kind``).
+#: Report kinds of the objects a probe message can exercise (report.json ``sweep``).
+_PROBED = frozenset({"mail-rule", "approved-senders.entry", "blocked-senders.entry",
+                     "sender-filtering.approved-ip", "sender-filtering.blocked-ip",
+                     "dkim-enforcement", "dmarc"})
+
 _LIST_KINDS = {"blocked-ip": "sender-filtering.blocked-ip",
                "blocked-sender": "blocked-senders.entry",
                "dkim-enforcement": "dkim-enforcement",
@@ -241,6 +246,8 @@ class Lowering:
         self.names: dict[tuple[Direction, RuleKind], set[str]] = {}
         self.counters: dict[tuple[Direction, RuleKind], int] = {}
         self._list_keys: dict[tuple[str, str | None], tuple[str, str, int]] | None = None
+        #: What the whole-policy sweep rests on (report.json ``sweep``).
+        self.coverage: dict[str, int] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -992,7 +999,7 @@ class Lowering:
         and DMARC by kind alone), from a table built on first use."""
         if self._list_keys is None:
             self._list_keys = {}
-            wanted = set(_LIST_KINDS.values())
+            wanted = _PROBED - {"mail-rule"}
             for e in self.report:
                 kind = e.source.kind
                 if kind in wanted:
@@ -1012,13 +1019,18 @@ class Lowering:
         split, reordered, pieces = self.reordered_sources()
         found: dict[tuple[str, str, int], dict[Difference, Witness[MailMessage]]] = {}
         reorders: dict[tuple[str, ...], tuple[Witness[MailMessage], str, Plan, Plan]] = {}
-        for m in probes.policy_pool(self.mail, self.policy, limit=self.options.pool_limit):
+        pool = probes.policy_pool(self.mail, self.policy, limit=self.options.pool_limit)
+        exercised: set[tuple[str, str, int] | None] = set()
+        listed = self._listed_objects()
+        for m in pool:
             s = imsva_model.decide(self.mail, m)
             t = ems_model.decide(self.policy, m)
+            keys = [self._source_key(s.decided_by), self._target_key(t.decided_by)]
+            exercised.update(keys)
+            exercised.update(listed(m))
             diffs = differences(s, t)
             if not diffs:
                 continue
-            keys = [self._source_key(s.decided_by), self._target_key(t.decided_by)]
             a = imsva_model.decide(split, m)
             b = imsva_model.decide(reordered, m)
             if differences(a, b):
@@ -1036,6 +1048,9 @@ class Lowering:
                     seen = found.setdefault(key, {})
                     for d in diffs:
                         seen.setdefault(d, Witness(m, s, t, d, POLICY))
+        can = [e for e in self.report if e.source.kind in _PROBED]
+        self.coverage = {"probes": len(pool), "objects": len(can), "exercised": sum(
+            1 for e in can if (e.source.kind, e.source.name, e.source.line) in exercised)}
         witnesses: dict[tuple[str, str, int], dict[str, object]] = {}
         for w, text, first, second in reorders.values():
             self.note("ISC3011", Severity.WARNING, text + witness_text(w), first.rule.span)
@@ -1045,6 +1060,36 @@ class Lowering:
                 if wit is not None:
                     witnesses.setdefault((o.kind, o.name, o.line), wit)
         self.widen(found, witnesses)
+
+    def _listed_objects(self) -> Callable[[MailMessage], list[tuple[str, str, int] | None]]:
+        """The sender-list and IP entries a message matches (the first of each list): what
+        it exercises beyond the objects that decide it."""
+        index = mailindex.MailIndex.of(self.mail)
+        m = self.mail
+        lists = [(kind, tuple(p.value for p in parties if p.kind is PartyKind.ADDRESS))
+                 for kind, parties in (("approved-senders.entry", m.approved_senders),
+                                       ("blocked-senders.entry", m.blocked_senders))]
+        senders = [(kind, values, mailindex.AddressList(values)) for kind, values in lists]
+        sf = m.sender_filtering
+        ips = [] if sf is None else [("sender-filtering.approved-ip", sf.approved_ips),
+                                     ("sender-filtering.blocked-ip", sf.blocked_ips)]
+        if self._list_keys is None:
+            self._list_key(DecidedBy("dmarc", ""))  # builds the table
+        table = self._list_keys or {}
+
+        def listed(msg: MailMessage) -> list[tuple[str, str, int] | None]:
+            out = []
+            for kind, values, found in senders:
+                i = found.first(msg.sender)
+                if i is not None:
+                    out.append(table.get((kind, values[i])))
+            for kind, entries in ips:
+                j = index.first_ip(entries, msg.client_ip)
+                if j is not None:
+                    out.append(table.get((kind, entries[j].value)))
+            return out
+
+        return listed
 
     def _explain_reorder(self, a: Decision, b: Decision,
                          pieces: dict[str, tuple[Plan, Piece]]
@@ -1156,7 +1201,7 @@ def _target_name(r: EmsRule) -> str:
 
 
 def lower(mail: MailPolicy, rel: Callable[[str], str], options: Options
-          ) -> tuple[EmsPolicy, list[ReportEntry], list[Diagnostic]]:
+          ) -> tuple[EmsPolicy, list[ReportEntry], list[Diagnostic], dict[str, int]]:
     low = Lowering(mail, rel, options)
     policy = low.run()
-    return policy, low.report, low.diagnostics
+    return policy, low.report, low.diagnostics, low.coverage

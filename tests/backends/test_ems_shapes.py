@@ -88,3 +88,42 @@ def test_on_generated_exports_and_with_fewer_comparisons(seed: int, tmp_path: Pa
     every, all_calls = _tags(mail, False)
     assert shared == every
     assert all_calls > 1000 and fewer < all_calls / 4  # most entries were not compared
+
+
+def test_two_cores_give_the_same_comparisons(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules' and the sender entries' comparisons, the sweep and the witnesses in the
+    whole policy split over two processes give the document and report of one process,
+    witnesses and sweep included."""
+    from isc.backends import comparison
+
+    generate.generate_mail(tmp_path, rules=20, addresses=400, expressions=60, senders=120,
+                           seed=3)
+    mail = isc.load(tmp_path).mail
+    assert mail is not None
+    monkeypatch.setattr(comparison, "_MIN_SPLIT", 2)
+    monkeypatch.setattr(lowering, "_MIN_RULE_SPLIT", 2)
+    monkeypatch.setattr(lowering, "_MIN_SWEEP_SPLIT", 2)
+    splits: list[int] = []
+    real = comparison.workers.split
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        splits.append(len(found))
+        return found
+
+    monkeypatch.setattr(comparison.workers, "split", counting)
+
+    def report(jobs: str) -> list[Any]:
+        monkeypatch.setenv("ISC_JOBS", jobs)
+        policy, entries, diagnostics, sweep = lowering.lower(mail, lambda s: s,
+                                                             lowering.Options())
+        return [policy, sweep, diagnostics,
+                *((e.source, e.fidelity, e.directions, e.witnesses) for e in entries)]
+
+    one = report("1")
+    # rules, sender leaders and the others (twice), the sweep, the whole-policy witnesses
+    assert len(splits) >= 6 and set(splits) == {1}
+    splits.clear()
+    assert report("2") == one
+    assert splits.count(2) >= 6

@@ -71,7 +71,8 @@ def test_two_cores_write_the_same_documents(
     assert calls and set(calls) == {1}
     calls.clear()
     two = documents("2", 2)
-    assert len(calls) == 2 and set(calls) == {2}  # the fidelity stage and the sweep split
+    # the fidelity stage, the sweep and the witnesses in the whole policy split
+    assert len(calls) == 3 and set(calls) == {2}
     assert one == two
 
 

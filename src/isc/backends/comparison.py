@@ -10,7 +10,7 @@ witness of an object whose tag is only ``approximated``. Directions that no prob
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -154,6 +154,58 @@ class Shapes(Generic[P]):
             self.known[key] = (cmp.directions,
                                tuple(probes.index(w.probe) for w in cmp.witnesses))
         return cmp
+
+    def compare_all(self, items: Sequence[Shaped[P]], *, reuse: bool = True
+                    ) -> list[Comparison[P]]:
+        """:meth:`compare` of every item, the same comparisons as in order in one process,
+        on both cores (:func:`workers.split`): first the items that open a key (and those
+        that share none), then the others, which read only what those found."""
+        seen: set[Hashable] = set()
+        leaders: list[int] = []
+        for i, it in enumerate(items):
+            if not reuse or it.key is None or (it.key not in self.known and it.key not in seen):
+                leaders.append(i)
+                if reuse and it.key is not None:
+                    seen.add(it.key)
+        out: list[Comparison[P] | None] = [None] * len(items)
+
+        def lead(part: Sequence[int]) -> list[tuple[Comparison[P], tuple[int, ...]]]:
+            found = []
+            for i in part:
+                probes = items[i].make()
+                cmp = items[i].compare_on(probes)
+                found.append((cmp, tuple(probes.index(w.probe) for w in cmp.witnesses)))
+            return found
+
+        for start, part in workers.split(lead, leaders, min_split=_MIN_SPLIT):
+            for i, (cmp, hints) in zip(leaders[start:], part, strict=False):
+                out[i] = cmp
+                key = items[i].key
+                if reuse and key is not None and key not in self.known:
+                    self.known[key] = (cmp.directions, hints)
+        rest = [i for i, c in enumerate(out) if c is None]
+
+        def follow(part: Sequence[int]) -> list[Comparison[P]]:
+            return [self.compare(items[i].key, items[i].make, items[i].compare_on,
+                                 reuse=reuse, compare_hints=items[i].compare_hints)
+                    for i in part]
+
+        for start, done in workers.split(follow, rest, min_split=_MIN_SPLIT):
+            for i, cmp in zip(rest[start:], done, strict=False):
+                out[i] = cmp
+        return [c for c in out if c is not None]
+
+
+@attrs.frozen
+class Shaped(Generic[P]):
+    """One object for :meth:`Shapes.compare_all`: its key, its probes (made on demand),
+    how to compare it on probes, and (optionally) on the probes that showed its key's
+    directions."""
+
+    key: Hashable | None
+    make: Callable[[], list[P]]
+    compare_on: Callable[[list[P]], Comparison[P]]
+    compare_hints: Callable[[list[P]], Comparison[P]] | None = None
 
 
 def mirror(directions: Iterable[Difference]) -> frozenset[Difference]:
@@ -300,14 +352,26 @@ class Ledger(Generic[P]):
         probe with both whole policies), say where it cannot, and make the diagnostics. A
         witness already set (a per-type reorder) is kept."""
         out: list[Diagnostic] = []
+
+        def trivial(i: int) -> bool:
+            cmp, e = self.found[i], self.report[i]
+            return not cmp.witnesses and not cmp.assumed and e.witness is None and (
+                fidelity_code(e.fidelity, e.directions) is None)
+
+        # every isolated witness decided in the whole policies first, on both cores
+        todo = list(dict.fromkeys(w.probe for i in range(len(self.report)) if not trivial(i)
+                                  for w in self.found[i].witnesses if w.scope != POLICY))
+        decided: dict[P, tuple[Decision, Decision]] = {}
+        for start, part in workers.split(lambda part: [whole(p) for p in part], todo,
+                                         min_split=_MIN_SPLIT):
+            decided.update(zip(todo[start:start + len(part)], part, strict=True))
         for i, e in enumerate(self.report):
             cmp = self.found[i]
-            if not cmp.witnesses and not cmp.assumed and e.witness is None and (
-                    fidelity_code(e.fidelity, e.directions) is None):
+            if trivial(i):
                 continue  # nothing to show or say (most objects of an estate)
             for w in cmp.witnesses:
                 if w.scope != POLICY:
-                    s, t = whole(w.probe)
+                    s, t = decided[w.probe]
                     if w.direction in self.differences(s, t):
                         cmp = cmp.with_witness(Witness(w.probe, s, t, w.direction, POLICY))
             self.found[i] = cmp

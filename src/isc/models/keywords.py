@@ -53,6 +53,7 @@ from isc.ir.keyword_expr import (
 )
 from isc.ir.keyword_re2 import compile_search, operand_pattern, search, wildcard_pattern
 from isc.ir.mail import KeywordExpression, KeywordMatch
+from isc.models.index import Memo
 
 __all__ = ["compile_expression", "expression_matches", "keyword_list_matches",
            "python_expression"]
@@ -129,6 +130,24 @@ def keyword_list_matches(
     scores of those present exceeds ``threshold`` (IMSVA, "exceeds") or, with
     ``reaches=True``, reaches it (EmS, "reaches"); no threshold counts as 0.
     """
+    key = (id(expressions), match, threshold, tuple(texts), reaches)
+    known = _LISTS.get(key)
+    if known is not None and known[0] is expressions:
+        return known[1]
+    result = _list_matches(match, threshold, expressions, texts, reaches)
+    _LISTS.put(key, (expressions, result))
+    return result
+
+
+#: Lists decided on texts, by the identity of their expressions: probes ask the same list
+#: about the same texts in many contexts. A hit must hold the very tuple (ids are reused).
+_LISTS: Memo[tuple[int, KeywordMatch, int | None, tuple[str, ...], bool],
+             tuple[Sequence[KeywordExpression], bool]] = Memo()
+
+
+def _list_matches(match: KeywordMatch, threshold: int | None,
+                  expressions: Sequence[KeywordExpression], texts: Sequence[str],
+                  reaches: bool) -> bool:
     def found(e: KeywordExpression) -> bool:
         return any(expression_matches(e, t) for t in texts)
 

@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from isc.backends import workers
 from isc.backends.comparison import (
     POLICY,
     Comparison,
     Ledger,
+    Shaped,
     Shapes,
     Witness,
     by_rule,
@@ -106,6 +108,11 @@ _LIST_KINDS = {"blocked-ip": "sender-filtering.blocked-ip",
                "blocked-sender": "blocked-senders.entry",
                "dkim-enforcement": "dkim-enforcement",
                "dkim-verification": "dkim-enforcement", "dmarc": "dmarc"}
+
+#: Rules worth comparing on a second process (each decides a few hundred messages).
+_MIN_RULE_SPLIT = 64
+#: Sweep messages worth deciding on a second process.
+_MIN_SWEEP_SPLIT = 1000
 
 #: EmS runs its rule types in this order (semantics.md §4).
 KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
@@ -299,8 +306,7 @@ class Lowering:
         self.lower_keyword_lists()
         self.lower_stamps()
         self.lower_notifications()
-        for rule in self.mail.rules_in_order():
-            self.lower_rule(rule)
+        self.lower_rules()
         rank = {k: i for i, k in enumerate(KIND_ORDER)}
         self.policy = attrs.evolve(self.policy, rules=tuple(sorted(
             self.policy.rules,
@@ -679,31 +685,36 @@ class Lowering:
         self.ldap_note(f"rule \"{r.name}\"", ldap, route.span or r.span)
         return recipients, senders, exceptions, approx
 
-    def lower_rule(self, r: MailRule) -> None:
+    def lower_rule(self, r: MailRule) -> tuple[Callable[[], Comparison[MailMessage]],
+                                               Callable[[Comparison[MailMessage]], None]]:
+        """A rule's EmS rules, planned now (names and orders in turn): how to compare it,
+        and what to emit and record once compared (see :meth:`lower_rules`)."""
         origin = self.origin("mail-rule", r.name, r.span)
         if r.route.type is RouteType.POP3:
-            # The models decide SMTP mail only, so no probe shows what this rule stopped.
-            reasons = ["POP3 routes do not migrate to EmS (research imsva.md §5.4); protect "
-                       "POP3 mailboxes at the mail server"]
-            cmp = self.rule_fidelity(r, (), False)
-            if _withholds(r):
-                cmp = cmp.assume(Difference.BROADENED)
-                reasons.append("what it stopped in POP3 mail is let through")
-            self.record(origin, "dropped", cmp, [], reasons, r.span, dropped=True)
-            self.plans.append(Plan(r, origin, (), ()))
-            return
+            def dropped_pop3(cmp: Comparison[MailMessage]) -> None:
+                # The models decide SMTP mail only, so no probe shows what this rule stopped.
+                reasons = ["POP3 routes do not migrate to EmS (research imsva.md §5.4); "
+                           "protect POP3 mailboxes at the mail server"]
+                if _withholds(r):
+                    cmp = cmp.assume(Difference.BROADENED)
+                    reasons.append("what it stopped in POP3 mail is let through")
+                self.record(origin, "dropped", cmp, [], reasons, r.span, dropped=True)
+                self.plans.append(Plan(r, origin, (), ()))
+
+            return functools.partial(self.rule_fidelity, r, (), False), dropped_pop3
         notes: list[str] = []
         groups, disabled, pieces = self.plan_criteria(r, notes)
         intercept, actions = self.plan_actions(r, notes)
-        self.record_dropped_actions(r)
         recipients, senders, exceptions, approx = self.plan_parties(r, notes)
         if not groups:
-            cmp = self.rule_fidelity(r, (), False)
-            self.record(origin, "dropped", cmp, [],
-                        [*notes, "no criterion has an EmS counterpart",
-                         *_witness_reason(cmp, [])], r.span, dropped=True)
-            self.plans.append(Plan(r, origin, (), pieces))
-            return
+            def dropped(cmp: Comparison[MailMessage]) -> None:
+                self.record_dropped_actions(r)
+                self.record(origin, "dropped", cmp, [],
+                            [*notes, "no criterion has an EmS counterpart",
+                             *_witness_reason(cmp, [])], r.span, dropped=True)
+                self.plans.append(Plan(r, origin, (), pieces))
+
+            return functools.partial(self.rule_fidelity, r, (), False), dropped
         directions = {RouteType.INCOMING: (Direction.INCOMING,),
                       RouteType.OUTGOING: (Direction.OUTGOING,)}.get(
             r.route.type, (Direction.INCOMING, Direction.OUTGOING))
@@ -723,20 +734,40 @@ class Lowering:
                     self.next_order(direction, kind), r.enabled and not disabled,
                     rcpts, sndrs, exceptions, match, criteria, intercept, actions,
                     r.notes, Meta(origin)))
-        cmp = self.rule_fidelity(r, tuple(targets), disabled)
-        if approx:
-            cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
-            notes.append("until each LDAP user written as a DN is replaced by an address, the "
-                         "rule may apply to more or fewer people: it may let through what the "
-                         "source stopped, or stop more")
-        notes += _witness_reason(cmp, notes)
-        review = tuple(dict.fromkeys(notes))
-        targets = [attrs.evolve(t, meta=Meta.of(origin, cmp.directions, review))
-                   for t in targets]
-        self.add(rules=tuple(targets))
-        self.plans.append(Plan(r, origin, tuple(targets), pieces))
-        fate = "EmS rules" + (" (emitted disabled)" if disabled else "")
-        self.record(origin, fate, cmp, [_target_name(t) for t in targets], review, r.span)
+
+        def emit(cmp: Comparison[MailMessage]) -> None:
+            self.record_dropped_actions(r)
+            if approx:
+                cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
+                notes.append("until each LDAP user written as a DN is replaced by an address, "
+                             "the rule may apply to more or fewer people: it may let through "
+                             "what the source stopped, or stop more")
+            notes.extend(_witness_reason(cmp, notes))
+            review = tuple(dict.fromkeys(notes))
+            placed = [attrs.evolve(t, meta=Meta.of(origin, cmp.directions, review))
+                      for t in targets]
+            self.add(rules=tuple(placed))
+            self.plans.append(Plan(r, origin, tuple(placed), pieces))
+            fate = "EmS rules" + (" (emitted disabled)" if disabled else "")
+            self.record(origin, fate, cmp, [_target_name(t) for t in placed], review, r.span)
+
+        return functools.partial(self.rule_fidelity, r, tuple(targets), disabled), emit
+
+    def lower_rules(self) -> None:
+        """Every rule in IMSVA order: planned in turn, compared (each alone with its
+        translation, independent of the others, so on both cores: decision 162), then
+        emitted and recorded in turn."""
+        jobs = [self.lower_rule(rule) for rule in self.mail.rules_in_order()]
+        order = list(range(len(jobs)))
+        order = order[0::2] + order[1::2]  # expensive rules come in runs
+        compared: list[Comparison[MailMessage] | None] = [None] * len(jobs)
+        for start, found in workers.split(lambda part: [jobs[i][0]() for i in part], order,
+                                          min_split=_MIN_RULE_SPLIT):
+            for j, result in enumerate(found):
+                compared[order[start + j]] = result
+        for (_, emit), cmp in zip(jobs, compared, strict=True):
+            assert cmp is not None
+            emit(cmp)
 
     def record_dropped_actions(self, r: MailRule) -> None:
         """semantics.md §5: handoff, postpone and archive are ``dropped`` with the reason.
@@ -781,8 +812,8 @@ class Lowering:
         tgt0 = attrs.evolve(tgt0, rules=self.policy.rules)
         # entries whose probe senders reach the same rules compare alike (decision 161)
         slots = (SenderSlots(src0), SenderSlots(tgt0))
-        shapes: Shapes[MailMessage] = Shapes()
-        out = []
+        plans: list[tuple[Party, Origin, list[str], SenderEntry | None]] = []
+        items: list[Shaped[MailMessage]] = []
         for p in entries:
             origin = self.origin(kind, p.value, p.span)
             notes: list[str] = []
@@ -801,19 +832,17 @@ class Lowering:
             else:
                 src1 = attrs.evolve(src0, blocked_senders=(p,))
                 tgt1 = attrs.evolve(tgt0, blocked_senders=kept)
-            msgs = probes.sender_probes(self.mail, [p.value])
-            key = sender_key(p, list(dict.fromkeys(m.sender for m in msgs)), slots,
-                             entry is not None)
-
-            def compare_on(ms: list[MailMessage], src1: MailPolicy = src1,
-                           tgt1: EmsPolicy = tgt1) -> Comparison[MailMessage]:
-                return compare(src1, tgt1, ms, baseline=(src0, tgt0))
-
+            key = sender_key(p, probes.sender_addresses(p.value), slots, entry is not None)
             # the key settles the baseline too: the probes that showed the key's directions
             # are kept for every entry of the key
-            cmp = shapes.compare(key, functools.partial(list, msgs), compare_on,
-                                 reuse=REUSE_SHAPES,
-                                 compare_hints=functools.partial(compare, src1, tgt1))
+            items.append(Shaped(
+                key, functools.partial(probes.sender_probes, self.mail, [p.value]),
+                functools.partial(compare, src1, tgt1, baseline=(src0, tgt0)),
+                functools.partial(compare, src1, tgt1)))
+            plans.append((p, origin, notes, entry))
+        compared = Shapes[MailMessage]().compare_all(items, reuse=REUSE_SHAPES)
+        out = []
+        for (p, origin, notes, entry), cmp in zip(plans, compared, strict=True):
             if approved:
                 notes.append("EmS approved senders skip spam, phishing, web reputation, "
                              "graymail and SEA criteria (IMSVA: the spam criterion only)")
@@ -1020,19 +1049,38 @@ class Lowering:
         found: dict[tuple[str, str, int], dict[Difference, Witness[MailMessage]]] = {}
         reorders: dict[tuple[str, ...], tuple[Witness[MailMessage], str, Plan, Plan]] = {}
         pool = probes.policy_pool(self.mail, self.policy, limit=self.options.pool_limit)
-        exercised: set[tuple[str, str, int] | None] = set()
         listed = self._listed_objects()
-        for m in pool:
-            s = imsva_model.decide(self.mail, m)
-            t = ems_model.decide(self.policy, m)
-            keys = [self._source_key(s.decided_by), self._target_key(t.decided_by)]
-            exercised.update(keys)
-            exercised.update(listed(m))
+        Found = tuple[int, Decision, Decision, Decision, Decision]
+
+        def run(part: Sequence[int]) -> tuple[set[tuple[str, str, int] | None], list[Found]]:
+            """What the messages exercised, and the decisions of those decided
+            differently (with the reorder replays), by position in the pool."""
+            keys: set[tuple[str, str, int] | None] = set()
+            differing: list[Found] = []
+            for i in part:
+                m = pool[i]
+                s = imsva_model.decide(self.mail, m)
+                t = ems_model.decide(self.policy, m)
+                keys.update((self._source_key(s.decided_by), self._target_key(t.decided_by)))
+                keys.update(listed(m))
+                if differences(s, t):
+                    differing.append((i, s, t, imsva_model.decide(split, m),
+                                      imsva_model.decide(reordered, m)))
+            return keys, differing
+
+        exercised: set[tuple[str, str, int] | None] = set()
+        differing: list[Found] = []
+        positions = list(range(len(pool)))
+        # every other message to each process (the pool comes in runs of one kind), then
+        # the differences in pool order, as one process would see them (decision 162)
+        for _, (part_keys, part_differing) in workers.split(
+                run, positions[0::2] + positions[1::2], min_split=_MIN_SWEEP_SPLIT):
+            exercised |= part_keys
+            differing += part_differing
+        for i, s, t, a, b in sorted(differing, key=lambda found: found[0]):
+            m = pool[i]
             diffs = differences(s, t)
-            if not diffs:
-                continue
-            a = imsva_model.decide(split, m)
-            b = imsva_model.decide(reordered, m)
+            keys = [self._source_key(s.decided_by), self._target_key(t.decided_by)]
             if differences(a, b):
                 explained = self._explain_reorder(a, b, pieces)
                 if explained is not None:

@@ -444,16 +444,18 @@ def _ip_samples(value: str) -> list[str]:
 def sender_probes(policy: MailPolicy, addresses: Iterable[str]) -> list[MailMessage]:
     """Messages from each listed sender (and a near miss), with each spam-type verdict."""
     inside = internal_address(policy.internal_domains) or "staff@corp.example"
-    verdicts: list[Feature] = [{}, {"spam_score": 10.0}, {"wrs_level": "high"},
-                               {"graymail": True}, {"sea": True}, {"virus": True},
-                               {"spam_score": 10.0, "virus": True}]
     out: list[MailMessage] = []
     for a in addresses:
-        for s in pattern_addresses(a)[:3]:
-            for v in verdicts:
+        for s in sender_addresses(a):
+            for v in _SENDER_VERDICTS:
                 out.append(MailMessage(**merge({"sender": s, "recipient": inside,
                                                 "direction": "incoming"}, v)))
     return list(dict.fromkeys(out))
+
+
+def sender_addresses(pattern: str) -> list[str]:
+    """The senders of a sender entry's probes (:func:`sender_probes`), in order."""
+    return list(dict.fromkeys(pattern_addresses(pattern)[:_SENDER_ADDRESSES]))
 
 
 def ip_probes(policy: MailPolicy, values: Iterable[str]) -> list[MailMessage]:
@@ -490,6 +492,15 @@ def authentication_probes(policy: MailPolicy, domains: Iterable[str], ips: Itera
     return list(dict.fromkeys(out))
 
 
+#: Each sender entry's probes (:func:`sender_probes`): up to this many addresses, each with
+#: every verdict.
+_SENDER_ADDRESSES = 3
+_SENDER_VERDICTS: list[Feature] = [{}, {"spam_score": 10.0}, {"wrs_level": "high"},
+                                   {"graymail": True}, {"sea": True}, {"virus": True},
+                                   {"spam_score": 10.0, "virus": True}]
+_PER_SENDER = _SENDER_ADDRESSES * len(_SENDER_VERDICTS)
+
+
 def policy_pool(policy: MailPolicy, target: EmsPolicy, *, limit: int = 3000, seed: int = 0
                 ) -> list[MailMessage]:
     """Messages around every rule and list of a whole policy; at most ``limit`` (a seeded
@@ -511,8 +522,13 @@ def policy_pool(policy: MailPolicy, target: EmsPolicy, *, limit: int = 3000, see
         idents = route_identities(policy, rule.route.type, rule.route.senders,
                                   rule.route.recipients, [])
         pool += list(_combine(idents[:1], mixed))
-    pool += sender_probes(policy, [p.value for p in policy.approved_senders
-                                   + policy.blocked_senders if p.kind is PartyKind.ADDRESS])
+    senders = [p.value for p in policy.approved_senders + policy.blocked_senders
+               if p.kind is PartyKind.ADDRESS]
+    if len(senders) * _PER_SENDER > limit:
+        # more sender probes than the whole budget: draw the entries first, rather than
+        # writing every probe to keep a few (a seeded sample of a seeded sample)
+        senders = random.Random(seed).sample(senders, max(1, limit // _PER_SENDER))
+    pool += sender_probes(policy, senders)
     sf = policy.sender_filtering
     if sf is not None:
         pool += ip_probes(policy, [e.value for e in sf.approved_ips + sf.blocked_ips])

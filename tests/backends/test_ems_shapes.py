@@ -104,6 +104,7 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path,
     monkeypatch.setattr(comparison, "_MIN_SPLIT", 2)
     monkeypatch.setattr(lowering, "_MIN_RULE_SPLIT", 2)
     monkeypatch.setattr(lowering, "_MIN_SWEEP_SPLIT", 2)
+    monkeypatch.setattr(lowering, "_MIN_LIST_SPLIT", 2)
     splits: list[int] = []
     real = comparison.workers.split
 
@@ -122,8 +123,9 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path,
                 *((e.source, e.fidelity, e.directions, e.witnesses) for e in entries)]
 
     one = report("1")
-    # rules, sender leaders and the others (twice), the sweep, the whole-policy witnesses
-    assert len(splits) >= 6 and set(splits) == {1}
+    # keyword lists, rules, sender leaders and the others (twice), the sweep, the
+    # whole-policy witnesses
+    assert len(splits) >= 7 and set(splits) == {1}
     splits.clear()
     assert report("2") == one
-    assert splits.count(2) >= 6
+    assert splits.count(2) >= 7

@@ -113,6 +113,12 @@ _LIST_KINDS = {"blocked-ip": "sender-filtering.blocked-ip",
 _MIN_RULE_SPLIT = 64
 #: Sweep messages worth deciding on a second process.
 _MIN_SWEEP_SPLIT = 1000
+#: Keyword lists worth translating and comparing on a second process.
+_MIN_LIST_SPLIT = 32
+
+#: A keyword list's EmS form (its tag in its meta), comparison and ``ISC3013`` warnings.
+KeywordListResult = tuple[EmsKeywordList, Comparison[MailMessage],
+                          list[tuple[str, Span | None]]]
 
 #: EmS runs its rule types in this order (semantics.md §4).
 KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
@@ -394,53 +400,74 @@ class Lowering:
         self.add(address_groups=tuple(out))
 
     def lower_keyword_lists(self) -> None:
+        """Every keyword list, translated and compared on both cores (each alone: decision
+        162), then recorded in turn."""
+        lists = self.mail.keyword_lists
+        order = list(range(len(lists)))
+        done: list[KeywordListResult | None] = [None] * len(lists)
+        for start, found in workers.split(
+                lambda part: [self._keyword_list(lists[i]) for i in part], order,
+                min_split=_MIN_LIST_SPLIT):
+            for j, result in enumerate(found):
+                done[order[start + j]] = result
+        out = []
+        for kl, planned in zip(lists, done, strict=True):
+            assert planned is not None
+            lst, cmp, warnings = planned
+            origin = lst.meta.source
+            assert origin is not None
+            for message, span in warnings:
+                self.note("ISC3013", Severity.WARNING, message, span)
+            out.append(lst)
+            self.record(origin, "keyword list", cmp, [kl.name], lst.meta.review, kl.span)
+        self.add(keyword_lists=tuple(out))
+
+    def _keyword_list(self, kl: KeywordList) -> KeywordListResult:
+        """A keyword list's EmS form and comparison, and its ``ISC3013`` warnings."""
         from isc.ir.keyword_expr import ems_form
 
-        out = []
-        for kl in self.mail.keyword_lists:
-            origin = self.origin("keyword-list", kl.name, kl.span)
-            notes: list[str] = []
-            exprs = []
-            problem = False
-            for i, e in enumerate(kl.expressions, 1):
+        origin = self.origin("keyword-list", kl.name, kl.span)
+        notes: list[str] = []
+        warnings: list[tuple[str, Span | None]] = []
+        exprs = []
+        problem = False
+        for i, e in enumerate(kl.expressions, 1):
+            try:
+                text, problems = ems_form(e.expr)
+            except ValueError as exc:  # an AST no text can spell
+                text, problems = e.text, (f"no EmS text: {exc}",)
+            node = e.expr
+            if self.options.parse_expression is not None:
                 try:
-                    text, problems = ems_form(e.expr)
-                except ValueError as exc:  # an AST no text can spell
-                    text, problems = e.text, (f"no EmS text: {exc}",)
-                node = e.expr
-                if self.options.parse_expression is not None:
-                    try:
-                        node = self.options.parse_expression(text)
-                    except IscError as exc:
-                        problems = (*problems, f"the EmS text does not parse: {exc.message}")
-                for p in problems:
-                    problem = True
-                    notes.append(f"expression {i} ({e.text!r}): {p}")
-                    self.note("ISC3013", Severity.WARNING,
-                              f"keyword list \"{kl.name}\", expression {i}: {p}", e.span or kl.span)
-                exprs.append(KeywordExpression(text, node, e.case_sensitive, e.score,
-                                               e.description))
-            threshold = kl.threshold
-            if kl.match is KeywordMatch.SCORE and threshold is not None:
-                # IMSVA acts when the score exceeds the threshold, EmS when it reaches it.
-                threshold += 1
-                notes.append(f"threshold {kl.threshold} became {threshold}: EmS acts when the "
-                             "score reaches it, IMSVA when the score exceeds it")
-            lst = EmsKeywordList(kl.name, kl.match, threshold, tuple(exprs), Meta(origin))
-            cmp = self._keyword_fidelity(kl, lst)
-            if problem:
-                cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
-                notes.append("an expression without an EmS form may match more or less: the "
-                             "rules using the list may let through what the source stopped, "
-                             "or stop more")
-            elif cmp.directions:
-                notes.append("the EmS expressions match other texts than the IMSVA ones ("
-                             + ", ".join(d.value for d in sorted_directions(cmp.directions))
-                             + " in a rule that deletes what they match)")
-            review = tuple(notes)
-            out.append(attrs.evolve(lst, meta=Meta.of(origin, cmp.directions, review)))
-            self.record(origin, "keyword list", cmp, [kl.name], review, kl.span)
-        self.add(keyword_lists=tuple(out))
+                    node = self.options.parse_expression(text)
+                except IscError as exc:
+                    problems = (*problems, f"the EmS text does not parse: {exc.message}")
+            for p in problems:
+                problem = True
+                notes.append(f"expression {i} ({e.text!r}): {p}")
+                warnings.append((f"keyword list \"{kl.name}\", expression {i}: {p}",
+                                 e.span or kl.span))
+            exprs.append(KeywordExpression(text, node, e.case_sensitive, e.score,
+                                           e.description))
+        threshold = kl.threshold
+        if kl.match is KeywordMatch.SCORE and threshold is not None:
+            # IMSVA acts when the score exceeds the threshold, EmS when it reaches it.
+            threshold += 1
+            notes.append(f"threshold {kl.threshold} became {threshold}: EmS acts when the "
+                         "score reaches it, IMSVA when the score exceeds it")
+        lst = EmsKeywordList(kl.name, kl.match, threshold, tuple(exprs), Meta(origin))
+        cmp = self._keyword_fidelity(kl, lst)
+        if problem:
+            cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
+            notes.append("an expression without an EmS form may match more or less: the "
+                         "rules using the list may let through what the source stopped, "
+                         "or stop more")
+        elif cmp.directions:
+            notes.append("the EmS expressions match other texts than the IMSVA ones ("
+                         + ", ".join(d.value for d in sorted_directions(cmp.directions))
+                         + " in a rule that deletes what they match)")
+        review = tuple(notes)
+        return attrs.evolve(lst, meta=Meta.of(origin, cmp.directions, review)), cmp, warnings
 
     def _keyword_fidelity(self, kl: KeywordList, lst: EmsKeywordList
                           ) -> Comparison[MailMessage]:

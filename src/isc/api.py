@@ -492,13 +492,20 @@ def _verify_target(base: Export, target: str, given: Output, compiled: Output, e
             findings = list(web_verify.verify(base.web, given, compiled, edits, web_probes))
     else:
         assert base.mail is not None and isinstance(compiled.document, EmsPolicy)
-        messages = mail_pool(base.mail, compiled.document,
-                             **({} if samples is None else {"limit": samples}), seed=seed)
-        messages += mail_verify.edit_probes(base.mail, given, compiled, edits)
-        count = len(messages)
-        if progress is not None:
-            progress(target, count)
-        findings = list(mail_verify.verify(base.mail, given, compiled, edits, messages))
+        reused_mail = (mail_verify.verify_swept(base.mail, given, compiled, edits)
+                       if unchanged and samples is None and seed == 0 else None)
+        if reused_mail is not None:
+            count, findings = reused_mail
+            if progress is not None:
+                progress(target, count)
+        else:
+            messages = mail_pool(base.mail, compiled.document,
+                                 **({} if samples is None else {"limit": samples}), seed=seed)
+            messages += mail_verify.edit_probes(base.mail, given, compiled, edits)
+            count = len(messages)
+            if progress is not None:
+                progress(target, count)
+            findings = list(mail_verify.verify(base.mail, given, compiled, edits, messages))
     return Verification(target, name, count, tuple(findings), edits, tuple(notes))
 
 

@@ -41,7 +41,7 @@ def _tags(mail: MailPolicy, reuse: bool) -> tuple[list[tuple[Any, ...]], int]:
 
     with mock.patch.object(lowering, "REUSE_SHAPES", reuse), \
             mock.patch.object(lowering, "compare", counting):
-        _, report, _, _ = lowering.lower(mail, lambda s: s, lowering.Options())
+        _, report, _, _, _ = lowering.lower(mail, lambda s: s, lowering.Options())
     return [(e.source.kind, e.source.name, e.source.line, e.fidelity.value,
              frozenset(e.directions)) for e in report], calls[0]
 
@@ -117,8 +117,8 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path,
 
     def report(jobs: str) -> list[Any]:
         monkeypatch.setenv("ISC_JOBS", jobs)
-        policy, entries, diagnostics, sweep = lowering.lower(mail, lambda s: s,
-                                                             lowering.Options())
+        policy, entries, diagnostics, sweep, _ = lowering.lower(mail, lambda s: s,
+                                                                lowering.Options())
         return [policy, sweep, diagnostics,
                 *((e.source, e.fidelity, e.directions, e.witnesses) for e in entries)]
 

@@ -32,10 +32,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _outdir(export: isc.Export, where: Path) -> Path:
-    out = isc.compile(isc.optimize(export), "ztsa-ia")
+def _outdir(export: isc.Export, where: Path, target: str = "ztsa-ia") -> Path:
+    out = isc.compile(isc.optimize(export), target)
     where.mkdir(parents=True, exist_ok=True)
-    (where / "ztsa-ia.json").write_text(isc.dumps(out), encoding="utf-8")
+    (where / f"{target}.json").write_text(isc.dumps(out), encoding="utf-8")
     (where / "report.json").write_text(isc.dumps_report(out), encoding="utf-8")
     return where
 
@@ -78,6 +78,39 @@ def test_reused_findings_equal_deciding_the_pool_again(
     given = isc.load(str(outdir / "ztsa-ia.json"))
     assert isinstance(given, isc.Output)
     assert given.document == isc.compile(isc.optimize(export), "ztsa-ia").document
+
+
+MAIL_EXAMPLE = ROOT / "examples" / "imsva-kaede" / "export"
+
+
+@pytest.mark.parametrize("which", ["example", "generated"])
+def test_mail_reused_findings_equal_deciding_the_pool_again(
+        which: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if which == "example":
+        source = MAIL_EXAMPLE
+    else:
+        source = tmp_path / "gen"
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), str(source),
+                        "--product", "mail", "--rules", "20", "--addresses", "400",
+                        "--expressions", "60", "--senders", "120", "--seed", "4"],
+                       check=True, capture_output=True)
+    export = isc.load(source)
+    outdir = _outdir(export, tmp_path / "out", "ems")
+    calls: list[bool] = []
+    real = api.mail_verify.verify_swept
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(api.mail_verify, "verify_swept", counting)
+    fast = _findings(export, outdir)
+    assert calls == [True]
+    monkeypatch.setattr(api.mail_verify, "verify_swept", lambda *a, **k: None)
+    slow = _findings(export, outdir)
+    assert fast == slow
+    assert fast[1], "both rule sets have differences in their pool"
 
 
 def _verify_edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

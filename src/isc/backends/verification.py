@@ -21,6 +21,7 @@ import attrs
 from isc.backends import workers
 from isc.backends.comparison import P
 from isc.ir.common import DIRECTION_ORDER, Difference
+from isc.ir.export import Swept
 from isc.ir.requests import DecidedBy, Decision
 
 
@@ -143,3 +144,17 @@ def check(probes: Iterable[P], source: Callable[[P], Decision], given: Callable[
     found_all = [f for _, part in workers.split(run, positions[0::2] + positions[1::2])
                  for f in part]
     return [f for _, f in sorted(found_all, key=lambda x: x[0])]
+
+
+def swept_findings(swept: Swept, declared: Callable[[Any, Decision, Decision],
+                                                    frozenset[Difference]],
+                   differences: Callable[[Decision, Decision], frozenset[Difference]]
+                   ) -> list[Finding[Any]]:
+    """The findings of compile's own pool for a given document equal to the compiled one
+    (decision 159): the probes the sweep found differing, with its decisions, declared
+    from the compiled output as :func:`check` declares them."""
+    found: list[Finding[Any]] = []
+    for probe, s, t in swept.differing:
+        directions = differences(s, t)
+        found.append(Finding(probe, s, t, directions, directions & declared(probe, s, t)))
+    return found

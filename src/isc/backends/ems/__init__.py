@@ -19,6 +19,6 @@ def compile_mail(mail: MailPolicy, rel: Callable[[str], str], options: Options |
                  ) -> Output:
     """Translate an IMSVA / IMSS policy for EmS; ``rel`` maps a file shown to the user to
     the path output documents cite."""
-    policy, report, diagnostics, coverage = lower(mail, rel, options or Options())
+    policy, report, diagnostics, coverage, swept = lower(mail, rel, options or Options())
     return Output(NAME, policy, tuple(report), tuple(diagnostics), policy.product,
-                  sweep=tuple(sorted(coverage.items())))
+                  sweep=tuple(sorted(coverage.items())), swept=swept)

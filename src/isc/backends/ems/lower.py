@@ -44,7 +44,7 @@ from isc.ir.ems import (
     RuleKind,
     SenderEntry,
 )
-from isc.ir.export import ReportEntry
+from isc.ir.export import ReportEntry, Swept
 from isc.ir.keyword_expr import Node
 from isc.ir.mail import (
     Action,
@@ -148,7 +148,7 @@ class Options:
     ``pool_limit`` caps the whole-policy sweep."""
 
     parse_expression: Callable[[str], Node] | None = attrs.field(default=None, eq=False)
-    pool_limit: int = 3000
+    pool_limit: int = probes.POOL_LIMIT
 
 
 @attrs.frozen
@@ -259,8 +259,9 @@ class Lowering:
         self.names: dict[tuple[Direction, RuleKind], set[str]] = {}
         self.counters: dict[tuple[Direction, RuleKind], int] = {}
         self._list_keys: dict[tuple[str, str | None], tuple[str, str, int]] | None = None
-        #: What the whole-policy sweep rests on (report.json ``sweep``).
+        #: What the whole-policy sweep rests on (report.json ``sweep``), and what it found.
         self.coverage: dict[str, int] = {}
+        self.swept: Swept | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -1123,6 +1124,8 @@ class Lowering:
                     seen = found.setdefault(key, {})
                     for d in diffs:
                         seen.setdefault(d, Witness(m, s, t, d, POLICY))
+        self.swept = Swept(len(pool), tuple((pool[i], s, t) for i, s, t, _, _ in sorted(
+            differing, key=lambda found: found[0])))
         can = [e for e in self.report if e.source.kind in _PROBED]
         self.coverage = {"probes": len(pool), "objects": len(can), "exercised": sum(
             1 for e in can if (e.source.kind, e.source.name, e.source.line) in exercised)}
@@ -1276,7 +1279,8 @@ def _target_name(r: EmsRule) -> str:
 
 
 def lower(mail: MailPolicy, rel: Callable[[str], str], options: Options
-          ) -> tuple[EmsPolicy, list[ReportEntry], list[Diagnostic], dict[str, int]]:
+          ) -> tuple[EmsPolicy, list[ReportEntry], list[Diagnostic], dict[str, int],
+                     Swept | None]:
     low = Lowering(mail, rel, options)
     policy = low.run()
-    return policy, low.report, low.diagnostics, low.coverage
+    return policy, low.report, low.diagnostics, low.coverage, low.swept

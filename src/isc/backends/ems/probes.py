@@ -501,7 +501,11 @@ _SENDER_VERDICTS: list[Feature] = [{}, {"spam_score": 10.0}, {"wrs_level": "high
 _PER_SENDER = _SENDER_ADDRESSES * len(_SENDER_VERDICTS)
 
 
-def policy_pool(policy: MailPolicy, target: EmsPolicy, *, limit: int = 3000, seed: int = 0
+#: The messages the whole-policy sweep decides (and ``verify`` by default).
+POOL_LIMIT = 3000
+
+
+def policy_pool(policy: MailPolicy, target: EmsPolicy, *, limit: int = POOL_LIMIT, seed: int = 0
                 ) -> list[MailMessage]:
     """Messages around every rule and list of a whole policy; at most ``limit`` (a seeded
     sample). ``compile`` sweeps this pool for interactions between rules (the per-type

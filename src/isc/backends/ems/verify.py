@@ -10,9 +10,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from isc.backends.verification import Edits, Finding, check
+from isc.backends.verification import Edits, Finding, check, swept_findings
 from isc.ir.common import Difference
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Output
@@ -54,11 +54,11 @@ def _document(output: Output) -> EmsPolicy:
     return doc
 
 
-def verify(mail: MailPolicy, given: Output, compiled: Output, edits: Edits,
-           messages: Iterable[MailMessage]) -> list[Finding[MailMessage]]:
-    """Every message the source and the given output decide differently, with what the
-    compiled output declares of it."""
-    given_doc, compiled_doc = _document(given), _document(compiled)
+def _declared(compiled: Output) -> Callable[[MailMessage, Decision, Decision],
+                                            frozenset[Difference]]:
+    """What the compiled output declares of a message, from the objects that decided it or
+    took part."""
+    compiled_doc = _document(compiled)
     none: frozenset[Difference] = frozenset()
     by_rule: dict[str, frozenset[Difference]] = {}
     by_source: dict[tuple[str, str], frozenset[Difference]] = {}
@@ -91,9 +91,28 @@ def verify(mail: MailPolicy, given: Output, compiled: Output, edits: Edits,
                 out |= by_kind.get(mod, none)
         return frozenset(out)
 
+    return declared
+
+
+def verify(mail: MailPolicy, given: Output, compiled: Output, edits: Edits,
+           messages: Iterable[MailMessage]) -> list[Finding[MailMessage]]:
+    """Every message the source and the given output decide differently, with what the
+    compiled output declares of it."""
+    given_doc, compiled_doc = _document(given), _document(compiled)
     return check(messages, lambda m: imsva.decide(mail, m),
                  lambda m: ems.decide(given_doc, m), lambda m: ems.decide(compiled_doc, m),
-                 differences, declared, edits)
+                 differences, _declared(compiled), edits)
+
+
+def verify_swept(mail: MailPolicy, given: Output, compiled: Output, edits: Edits
+                 ) -> tuple[int, list[Finding[MailMessage]]] | None:
+    """:func:`verify` of compile's own pool without deciding it again, where that is exact
+    (the caller found the given document equal to the compiled one; decision 159); None
+    where it is not. How many messages the findings rest on, and the findings."""
+    swept = compiled.swept
+    if swept is None or edits:
+        return None
+    return swept.probes, swept_findings(swept, _declared(compiled), differences)
 
 
 def edit_probes(mail: MailPolicy, given: Output, compiled: Output, edits: Edits

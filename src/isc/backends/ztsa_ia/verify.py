@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from isc.backends.verification import Edits, Finding, check
+from isc.backends.verification import Edits, Finding, check, swept_findings
 from isc.ir.common import Difference, Meta
 from isc.ir.export import Output, ReportEntry
 from isc.ir.requests import Decision, WebRequest
@@ -90,11 +90,7 @@ def verify_swept(web: WebPolicy, given: Output, compiled: Output, edits: Edits,
     swept = compiled.swept
     if swept is None or edits or given.identities != compiled.identities:
         return None
-    declared = _declared(compiled)
-    found = []
-    for probe, s, t in swept.differing:
-        directions = differences(s, t)
-        found.append(Finding(probe, s, t, directions, directions & declared(probe, s, t)))
+    found = swept_findings(swept, _declared(compiled), differences)
     extra = list(requests)
     return swept.probes + len(extra), found + verify(web, given, compiled, edits, extra)
 

@@ -48,9 +48,9 @@ from isc.models.index import IntervalIndex, Memo, PerObject, parent_domains
 from isc.models.mailmatch import (
     PartyMatcher,
     Resolver,
-    _first_rdn,
     address_matches,
     domain_matches,
+    first_rdn,
     ldap_name,
     normalize,
     split,
@@ -97,7 +97,7 @@ def leaf_keys(leaf: Party) -> tuple[str, ...] | None:
     if kind is PartyKind.LDAP_USER and "@" in leaf.value and "=" not in leaf.value:
         return (f"E:{normalize(leaf.value)}",)
     if kind in (PartyKind.LDAP_GROUP, PartyKind.LDAP_USER):
-        return (f"R:{_first_rdn(ldap_name(leaf.value))}",)
+        return (f"R:{first_rdn(ldap_name(leaf.value))}",)
     if kind in (PartyKind.ANYONE, PartyKind.MY_ORGANIZATION):
         return None
     return ()
@@ -113,7 +113,7 @@ def address_keys(address: str, ldap: tuple[str, ...]) -> tuple[str, ...] | None:
     dom = _canon(domain)
     keys = [f"E:{a}", f"A:{local}@{dom}", f"D:{dom}", f"L:{local}"]
     keys += [f"S:{d}" for d in parent_domains(dom) if d != dom]
-    keys += [f"R:{_first_rdn(ldap_name(h))}" for h in ldap]
+    keys += [f"R:{first_rdn(ldap_name(h))}" for h in ldap]
     return tuple(keys)
 
 

@@ -123,7 +123,7 @@ def ldap_name(value: str) -> str:
     return ",".join(part.strip() for part in value.split(",")).lower()
 
 
-def _first_rdn(name: str) -> str:
+def first_rdn(name: str) -> str:
     head = name.split(",", 1)[0]
     return head.split("=", 1)[1].strip() if "=" in head else head
 
@@ -136,7 +136,7 @@ def ldap_matches(wanted: str, have: Iterable[str]) -> bool:
         n = ldap_name(h)
         if n == w:
             return True
-        if ("=" not in w) != ("=" not in n) and _first_rdn(w) == _first_rdn(n):
+        if ("=" not in w) != ("=" not in n) and first_rdn(w) == first_rdn(n):
             return True
     return False
 

@@ -28,8 +28,10 @@ their leaves filed under keys an address and its LDAP names are looked up by:
 from __future__ import annotations
 
 import functools
+import heapq
 import ipaddress
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 from isc.ir.ems import EmsPolicy, EmsRule, RuleKind
@@ -44,7 +46,7 @@ from isc.ir.mail import (
     RouteType,
 )
 from isc.ir.requests import MailMessage
-from isc.models.index import IntervalIndex, Memo, PerObject, parent_domains
+from isc.models.index import IntervalIndex, PerObject, parent_domains
 from isc.models.mailmatch import (
     PartyMatcher,
     Resolver,
@@ -66,7 +68,7 @@ def _canon(domain: str) -> str:
     return domain.strip().lower().rstrip(".")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 18)
 def pattern_keys(pattern: str) -> tuple[str, ...] | None:
     """The keys of an address pattern (None: a candidate for every address)."""
     pat = normalize(pattern)
@@ -160,13 +162,24 @@ class PartyIndex:
     def candidates(self, keys: tuple[str, ...] | None) -> set[int]:
         if keys is None:
             return set(self._all)
-        out = set(self._always)
+        out = self.keyed(keys)
+        out.update(self._always)
+        return out
+
+    def keyed(self, keys: tuple[str, ...]) -> set[int]:
+        """The candidates filed under ``keys`` (not those that are always candidates)."""
+        out: set[int] = set()
         found = self._keys
         for k in keys:
             items = found.get(k)
             if items is not None:
                 out.update(items)
         return out
+
+    @property
+    def always(self) -> frozenset[int]:
+        """The items that are candidates for every address."""
+        return frozenset(self._always)
 
 
 def _side_keys(address: str, ldap: Collection[str]) -> tuple[str, ...] | None:
@@ -268,6 +281,22 @@ class SlotIndex:
 
     def candidates(self, keys: tuple[str, ...] | None) -> set[int]:
         out = self._direct.candidates(keys)
+        out.update(self._named(keys))
+        return out
+
+    def keyed(self, keys: tuple[str, ...]) -> set[int]:
+        """The candidates but those that are always candidates (:attr:`always`)."""
+        out = self._direct.keyed(keys)
+        out.update(self._named(keys))
+        return out
+
+    @property
+    def always(self) -> frozenset[int]:
+        """Slots that are candidates for every address (empty, or a party without keys)."""
+        return self._direct.always
+
+    def _named(self, keys: tuple[str, ...] | None) -> set[int]:
+        out: set[int] = set()
         by_group = self._by_group
         for name in self._groups.candidates(keys):
             items = by_group.get(name)
@@ -291,13 +320,32 @@ class RuleSelector:
             else:
                 self._senders.add(i, senders)
                 self._recipients.add(i, recipients)
+        # the rules every message reaches, in order, kept apart: a decision walks them
+        # only as far as it goes (a rule that stops the message), so a policy of many
+        # rules for anyone costs each decision the rules it tries, not all of them
+        self._s_always, self._r_always = self._senders.always, self._recipients.always
+        self._static = sorted((self._s_always & self._r_always) | self._users.always)
+        self._static_set = frozenset(self._static)
 
-    def candidates(self, message: MailMessage) -> list[int]:
+    def candidates(self, message: MailMessage) -> Iterator[int]:
+        """The rules (by position, in order) the message may reach, lazily."""
         sender = _side_keys(message.sender, message.sender_groups)
         recipient = _side_keys(message.recipient, message.recipient_groups)
-        found = (self._senders.candidates(sender) & self._recipients.candidates(recipient))
-        found |= self._users.candidates(sender) | self._users.candidates(recipient)
-        return sorted(found)
+        if sender is None or recipient is None:  # outside ASCII: every rule may
+            found = (self._senders.candidates(sender)
+                     & self._recipients.candidates(recipient))
+            found |= self._users.candidates(sender) | self._users.candidates(recipient)
+            return iter(sorted(found))
+        s_keyed = self._senders.keyed(sender)
+        r_keyed = self._recipients.keyed(recipient)
+        # (S ∩ R) ∪ U with S = always ∪ keyed (and so R and U); the always parts are static
+        extra = {i for i in s_keyed if i in self._r_always or i in r_keyed}
+        extra.update(i for i in r_keyed if i in self._s_always)
+        extra |= self._users.keyed(sender) | self._users.keyed(recipient)
+        extra -= self._static_set
+        if not extra:
+            return iter(self._static)
+        return heapq.merge(self._static, sorted(extra))
 
 
 class AddressList:
@@ -389,17 +437,27 @@ class _Shared:
     """Parts of an index shared by policies that hold the very same tuples: fidelity
     compares thousands of policies made with ``attrs.evolve`` from one (a sender entry
     added to the whole rule set), and their rules and groups need not be indexed again.
-    Bounded; an entry keeps its tuples alive, so an ``id`` is never reused while in it."""
+    Bounded, least recently used first out: the parts every comparison shares (the groups)
+    stay while one-rule policies come and go. An entry keeps its tuples alive, so an ``id``
+    is never reused while in it."""
 
     def __init__(self, bound: int = 256) -> None:
-        self._found: Memo[tuple[object, ...], tuple[tuple[object, ...], Any]] = Memo(bound)
+        self._bound = bound
+        self._found: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], Any]] = (
+            OrderedDict())
 
     def get(self, name: str, parts: tuple[object, ...], build: Callable[[], V]) -> V:
         key = (name, *map(id, parts))
         found = self._found.get(key)
         if found is not None and all(a is b for a, b in zip(found[0], parts, strict=True)):
+            self._found.move_to_end(key)
             return cast(V, found[1])
-        return self._found.put(key, (parts, build()))[1]  # type: ignore[no-any-return]
+        value = build()
+        self._found[key] = (parts, value)
+        self._found.move_to_end(key)
+        if len(self._found) > self._bound:
+            self._found.popitem(last=False)
+        return value
 
     def clear(self) -> None:
         self._found.clear()
@@ -419,13 +477,14 @@ class _Rules(Generic[R]):
         self._groups = groups
         self._selector: RuleSelector | None = None
 
-    def reached(self, message: MailMessage) -> list[R]:
+    def reached(self, message: MailMessage) -> Iterator[R]:
+        """The rules the message may reach, in order, lazily (a decision stops early)."""
         if not self.rules:
-            return []
+            return iter(())
         if self._selector is None:
             self._selector = RuleSelector([self._routes(r) for r in self.rules], self._groups)
         rules = self.rules
-        return [rules[i] for i in self._selector.candidates(message)]
+        return (rules[i] for i in self._selector.candidates(message))
 
 
 def _mail_route(r: MailRule) -> tuple[Sequence[Party], Sequence[Party], bool]:

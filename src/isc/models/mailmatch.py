@@ -37,7 +37,7 @@ def _glob(pattern: str) -> Glob:
     return Glob(translate(pattern, question=False, escapes=False))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 18)
 def normalize(address: str) -> str:
     """``" <A@Example.COM> "`` → ``"a@example.com"``; ``<>`` → ``""``."""
     text = address.strip()

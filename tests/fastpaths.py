@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
+import isc
 from isc.errors import IscError
 from isc.frontends import _grammar
 from isc.frontends._grammar import lark_only
@@ -92,3 +93,21 @@ def mutated(draw: st.DrawFn, base: st.SearchStrategy[str], nasty: st.SearchStrat
         else:
             text = text[:at] + text[at + 1:]
     return text
+
+
+def load_both(*paths: str) -> Any:
+    """``isc.load`` on both paths: the web IR, the mail IR and every diagnostic, in full."""
+
+    def load() -> Any:
+        try:
+            export = isc.load(*paths)
+        except IscError as exc:
+            export = getattr(exc, "export", None)
+            assert export is not None, exc
+        return deep((export.web, export.mail, export.diagnostics))
+
+    fast = load()
+    with lark_only():
+        slow = load()
+    assert fast == slow
+    return fast

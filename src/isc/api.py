@@ -5,6 +5,7 @@ This module and :mod:`isc.cli` are the only ones that see front-ends, passes and
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -472,40 +473,34 @@ def _verify_target(base: Export, target: str, given: Output, compiled: Output, e
                    requests: tuple[WebRequest, ...] | list[WebRequest],
                    name: str, notes: list[str], progress: Callable[[str, int], None] | None,
                    unchanged: bool) -> Verification:
-    findings: list[Any]
+    # the default pool is the one compile swept: an unedited document's findings there are
+    # what the sweep found (decision 159)
+    reuse = unchanged and samples is None and seed == 0
+    found: tuple[int, list[Any]] | None
+    probes: list[Any] = []
+    decide: Callable[[], Any]
     if target == ztsa_ia.NAME:
-        assert base.web is not None
-        # the default pool is the one compile swept: an unedited document's findings there
-        # are what the sweep found (see ``verify_swept``)
-        reused = (web_verify.verify_swept(base.web, given, compiled, edits, requests)
-                  if unchanged and samples is None and seed == 0 else None)
-        if reused is not None:
-            count, findings = reused
-            if progress is not None:
-                progress(target, count)
-        else:
-            web_probes = web_pool(base.web, limit=samples, seed=seed)
-            web_probes += web_verify.edit_probes(given, compiled, edits) + list(requests)
-            count = len(web_probes)
-            if progress is not None:
-                progress(target, count)
-            findings = list(web_verify.verify(base.web, given, compiled, edits, web_probes))
+        web = base.web
+        assert web is not None
+        found = web_verify.verify_swept(web, given, compiled, edits, requests) if reuse else None
+        if found is None:
+            probes = web_pool(web, limit=samples, seed=seed)
+            probes += web_verify.edit_probes(given, compiled, edits) + list(requests)
+            decide = functools.partial(web_verify.verify, web, given, compiled, edits, probes)
     else:
-        assert base.mail is not None and isinstance(compiled.document, EmsPolicy)
-        reused_mail = (mail_verify.verify_swept(base.mail, given, compiled, edits)
-                       if unchanged and samples is None and seed == 0 else None)
-        if reused_mail is not None:
-            count, findings = reused_mail
-            if progress is not None:
-                progress(target, count)
-        else:
-            messages = mail_pool(base.mail, compiled.document,
-                                 **({} if samples is None else {"limit": samples}), seed=seed)
-            messages += mail_verify.edit_probes(base.mail, given, compiled, edits)
-            count = len(messages)
-            if progress is not None:
-                progress(target, count)
-            findings = list(mail_verify.verify(base.mail, given, compiled, edits, messages))
+        mail = base.mail
+        assert mail is not None and isinstance(compiled.document, EmsPolicy)
+        found = mail_verify.verify_swept(mail, given, compiled, edits) if reuse else None
+        if found is None:
+            probes = mail_pool(mail, compiled.document,
+                               **({} if samples is None else {"limit": samples}), seed=seed)
+            probes += mail_verify.edit_probes(mail, given, compiled, edits)
+            decide = functools.partial(mail_verify.verify, mail, given, compiled, edits,
+                                       probes)
+    count = found[0] if found is not None else len(probes)
+    if progress is not None:
+        progress(target, count)
+    findings = found[1] if found is not None else list(decide())
     return Verification(target, name, count, tuple(findings), edits, tuple(notes))
 
 

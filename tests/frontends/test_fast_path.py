@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import fastpaths
 import isc
-from fastpaths import deep, joined, same_on_both_paths
+from fastpaths import deep, joined, load_both, same_on_both_paths
 from isc.diagnostics import Span
 from isc.errors import IscError
 from isc.frontends import _grammar, accounts, ini, urls
@@ -331,24 +331,6 @@ def test_documents_same_on_both_paths(text: str) -> None:
 
 
 # ---------------------------------------------------------------- exports, end to end
-
-
-def load_both(*paths: str) -> Any:
-    """``isc.load`` on both paths: the web IR, the mail IR and every diagnostic, in full."""
-
-    def load() -> Any:
-        try:
-            export = isc.load(*paths)
-        except IscError as exc:
-            export = getattr(exc, "export", None)
-            assert export is not None, exc
-        return deep((export.web, export.mail, export.diagnostics))
-
-    fast = load()
-    with lark_only():
-        slow = load()
-    assert fast == slow
-    return fast
 
 
 POLICY_KINDS = st.sampled_from(["url-filtering-policy", "https-decryption-policy", "atp-policy",

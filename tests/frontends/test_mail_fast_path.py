@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 import fastpaths
 import isc
-from fastpaths import deep, joined, same_on_both_paths
+from fastpaths import deep, joined, load_both, same_on_both_paths
 from isc.diagnostics import Span
 from isc.errors import IscError
 from isc.frontends import _grammar, keywords, mail_addresses
@@ -280,24 +280,6 @@ def test_a_remembered_expression_is_one_node_and_errors_are_not_remembered() -> 
 # ---------------------------------------------------------------- whole mail exports
 
 
-def load_both(*paths: str) -> Any:
-    """``isc.load`` on both paths: the mail IR and every diagnostic, in full."""
-
-    def load() -> Any:
-        try:
-            export = isc.load(*paths)
-        except IscError as exc:
-            export = getattr(exc, "export", None)
-            assert export is not None, exc
-        return deep((export.mail, export.diagnostics))
-
-    fast = load()
-    with lark_only():
-        slow = load()
-    assert fast == slow
-    return fast
-
-
 def loads_both(text: str) -> Any:
     def loads() -> Any:
         try:
@@ -314,7 +296,7 @@ def loads_both(text: str) -> Any:
 
 
 def test_the_kaede_example_same_on_both_paths() -> None:
-    mail, _diagnostics = load_both(str(KAEDE))
+    _web, mail, _diagnostics = load_both(str(KAEDE))
     assert mail is not None
 
 
@@ -330,7 +312,7 @@ def mail_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_generated_mail_export_same_on_both_paths(mail_export: Path) -> None:
-    mail, _diagnostics = load_both(str(mail_export))
+    _web, mail, _diagnostics = load_both(str(mail_export))
     assert mail is not None
 
 
@@ -378,7 +360,7 @@ def test_a_broken_mail_export_same_on_both_paths(mail_export: Path, tmp_path: Pa
 
     text = re.sub(r"<(address|domain|expression)\b([^>]*>)[^<]*</\1>", spoil, text)
     policy.write_text(text, encoding="utf-8")
-    _mail, diagnostics = load_both(str(broken))
+    _web, _mail, diagnostics = load_both(str(broken))
     codes = {d[1][0][1] for d in diagnostics}
     assert {"ISC1011", "ISC1012"} <= codes
     assert len(diagnostics) > 20

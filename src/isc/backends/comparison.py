@@ -169,30 +169,27 @@ class Shapes(Generic[P]):
                     seen.add(it.key)
         out: list[Comparison[P] | None] = [None] * len(items)
 
-        def lead(part: Sequence[int]) -> list[tuple[Comparison[P], tuple[int, ...]]]:
-            found = []
-            for i in part:
-                probes = items[i].make()
-                cmp = items[i].compare_on(probes)
-                found.append((cmp, tuple(probes.index(w.probe) for w in cmp.witnesses)))
-            return found
+        def lead(i: int) -> tuple[Comparison[P], tuple[int, ...]]:
+            probes = items[i].make()
+            cmp = items[i].compare_on(probes)
+            return cmp, tuple(probes.index(w.probe) for w in cmp.witnesses)
 
-        for start, part in workers.split(lead, leaders, min_split=_MIN_SPLIT):
-            for i, (cmp, hints) in zip(leaders[start:], part, strict=False):
-                out[i] = cmp
-                key = items[i].key
-                if reuse and key is not None and key not in self.known:
-                    self.known[key] = (cmp.directions, hints)
+        for i, (cmp, hints) in zip(leaders, workers.map_items(lead, leaders,
+                                                              min_split=_MIN_SPLIT),
+                                   strict=True):
+            out[i] = cmp
+            key = items[i].key
+            if reuse and key is not None and key not in self.known:
+                self.known[key] = (cmp.directions, hints)
         rest = [i for i, c in enumerate(out) if c is None]
 
-        def follow(part: Sequence[int]) -> list[Comparison[P]]:
-            return [self.compare(items[i].key, items[i].make, items[i].compare_on,
-                                 reuse=reuse, compare_hints=items[i].compare_hints)
-                    for i in part]
+        def follow(i: int) -> Comparison[P]:
+            return self.compare(items[i].key, items[i].make, items[i].compare_on,
+                                reuse=reuse, compare_hints=items[i].compare_hints)
 
-        for start, done in workers.split(follow, rest, min_split=_MIN_SPLIT):
-            for i, cmp in zip(rest[start:], done, strict=False):
-                out[i] = cmp
+        for i, cmp in zip(rest, workers.map_items(follow, rest, min_split=_MIN_SPLIT),
+                          strict=True):
+            out[i] = cmp
         return [c for c in out if c is not None]
 
 
@@ -289,11 +286,9 @@ class FidelityStage(Generic[P]):
             else:
                 rest.append(i)
         # alternate positions to each process: expensive kinds come in runs
-        order = rest[0::2] + rest[1::2]
-        for start, found in workers.split(lambda part: [compute(i) for i in part], order,
-                                          min_split=_MIN_SPLIT):
-            for j, computed in enumerate(found):
-                results[order[start + j]] = computed
+        for i, computed in zip(rest, workers.map_items(compute, rest, min_split=_MIN_SPLIT,
+                                                       alternate=True), strict=True):
+            results[i] = computed
         for p, result in zip(pending, results, strict=True):
             assert result is not None
             cmp, reasons = result
@@ -361,10 +356,8 @@ class Ledger(Generic[P]):
         # every isolated witness decided in the whole policies first, on both cores
         todo = list(dict.fromkeys(w.probe for i in range(len(self.report)) if not trivial(i)
                                   for w in self.found[i].witnesses if w.scope != POLICY))
-        decided: dict[P, tuple[Decision, Decision]] = {}
-        for start, part in workers.split(lambda part: [whole(p) for p in part], todo,
-                                         min_split=_MIN_SPLIT):
-            decided.update(zip(todo[start:start + len(part)], part, strict=True))
+        decided = dict(zip(todo, workers.map_items(whole, todo, min_split=_MIN_SPLIT),
+                           strict=True))
         for i, e in enumerate(self.report):
             cmp = self.found[i]
             if trivial(i):

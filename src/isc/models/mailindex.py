@@ -227,11 +227,11 @@ def universal(leaf: Party) -> bool:
 
 class GroupKeys:
     """Address groups by the keys of their leaves (the inverse of a group's own index):
-    the groups an address may be a member of. Each group is flattened once, when a slot
-    first names it."""
+    the groups an address may be a member of. A group is filed when a slot first names
+    it, from the leaves its matcher flattened (:meth:`IndexedPartyMatcher.group`)."""
 
-    def __init__(self, resolve: Resolver) -> None:
-        self._resolve = resolve
+    def __init__(self, matcher: IndexedPartyMatcher) -> None:
+        self._group = matcher.group
         self._ids: dict[str, int] = {}
         self._names: list[str] = []
         self._index = PartyIndex()
@@ -242,7 +242,8 @@ class GroupKeys:
             return
         i = self._ids[name] = len(self._names)
         self._names.append(name)
-        for leaf in flatten([Party(PartyKind.ADDRESS_GROUP, name)], self._resolve):
+        found = self._group(name)
+        for leaf in found[1] if found is not None else ():
             self._index.add(i, leaf_keys(leaf))
             if universal(leaf):
                 self.universal.add(name)
@@ -515,8 +516,9 @@ class MailIndex:
         resolve = _SHARED.get("groups", (groups_of,), groups)
         self.matcher = _SHARED.get("matcher", (groups_of, domains),
                                    lambda: IndexedPartyMatcher(domains, resolve))
-        self.group_keys = groups_keys = _SHARED.get("group-keys", (groups_of,),
-                                                    lambda: GroupKeys(resolve))
+        matcher = self.matcher
+        self.group_keys = groups_keys = _SHARED.get("group-keys", (groups_of, domains),
+                                                    lambda: GroupKeys(matcher))
         lists = policy.keyword_lists
 
         def keywords() -> dict[str, tuple[KeywordMatch, int | None,

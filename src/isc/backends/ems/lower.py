@@ -404,17 +404,9 @@ class Lowering:
         """Every keyword list, translated and compared on both cores (each alone: decision
         162), then recorded in turn."""
         lists = self.mail.keyword_lists
-        order = list(range(len(lists)))
-        done: list[KeywordListResult | None] = [None] * len(lists)
-        for start, found in workers.split(
-                lambda part: [self._keyword_list(lists[i]) for i in part], order,
-                min_split=_MIN_LIST_SPLIT):
-            for j, result in enumerate(found):
-                done[order[start + j]] = result
+        done = workers.map_items(self._keyword_list, lists, min_split=_MIN_LIST_SPLIT)
         out = []
-        for kl, planned in zip(lists, done, strict=True):
-            assert planned is not None
-            lst, cmp, warnings = planned
+        for kl, (lst, cmp, warnings) in zip(lists, done, strict=True):
             origin = lst.meta.source
             assert origin is not None
             for message, span in warnings:
@@ -786,15 +778,10 @@ class Lowering:
         translation, independent of the others, so on both cores: decision 162), then
         emitted and recorded in turn."""
         jobs = [self.lower_rule(rule) for rule in self.mail.rules_in_order()]
-        order = list(range(len(jobs)))
-        order = order[0::2] + order[1::2]  # expensive rules come in runs
-        compared: list[Comparison[MailMessage] | None] = [None] * len(jobs)
-        for start, found in workers.split(lambda part: [jobs[i][0]() for i in part], order,
-                                          min_split=_MIN_RULE_SPLIT):
-            for j, result in enumerate(found):
-                compared[order[start + j]] = result
+        # expensive rules come in runs: every other one to each process
+        compared = workers.map_items(lambda job: job[0](), jobs, min_split=_MIN_RULE_SPLIT,
+                                     alternate=True)
         for (_, emit), cmp in zip(jobs, compared, strict=True):
-            assert cmp is not None
             emit(cmp)
 
     def record_dropped_actions(self, r: MailRule) -> None:

@@ -26,6 +26,15 @@ def test_a_split_returns_both_halves_in_order(monkeypatch: pytest.MonkeyPatch) -
     assert [x for _, part in parts for x in part] == [x * x for x in items]
 
 
+def test_map_items_keeps_the_order_of_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "2")
+    items = list(range(101))
+    for alternate in (False, True):
+        assert workers.map_items(lambda x: x * x, items, min_split=2,
+                                 alternate=alternate) == [x * x for x in items]
+    assert workers.map_items(lambda x: x, [], min_split=2) == []
+
+
 def test_one_job_or_little_work_stays_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ISC_JOBS", "1")
     assert workers.split(_fold, list(range(10)), min_split=2) == [(0, _fold(list(range(10))))]

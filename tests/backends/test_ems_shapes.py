@@ -43,7 +43,7 @@ def _tags(mail: MailPolicy, reuse: bool) -> tuple[list[tuple[Any, ...]], int]:
             mock.patch.object(lowering, "compare", counting):
         _, report, _, _, _ = lowering.lower(mail, lambda s: s, lowering.Options())
     return [(e.source.kind, e.source.name, e.source.line, e.fidelity.value,
-             frozenset(e.directions)) for e in report], calls[0]
+             frozenset(e.directions), e.witnesses) for e in report], calls[0]
 
 
 def _party_values(mail: MailPolicy) -> list[str]:

@@ -129,10 +129,17 @@ class Shapes(Generic[P]):
     direction is exact without a probe; one whose key showed directions is compared on the
     probes at the positions that showed them (with ``compare_hints`` where given: what the
     key already settles need not be decided again), so that its witnesses are its own (in
-    full when those show less). A key of None is never shared."""
+    full when those show less). A key of None is never shared.
 
-    def __init__(self) -> None:
-        self.known: dict[Hashable, tuple[frozenset[Difference], tuple[int, ...]]] = {}
+    ``exact``: the key fixes every probe's decisions, position by position (mail sender
+    entries, decision 163), so another object of a key that showed directions takes them,
+    with its own probes at those positions as witnesses decided as the first object's were,
+    without deciding anything."""
+
+    def __init__(self, *, exact: bool = False) -> None:
+        self.exact = exact
+        self.known: dict[Hashable, tuple[frozenset[Difference], tuple[int, ...],
+                                         Comparison[P]]] = {}
 
     def compare(self, key: Hashable | None, make: Callable[[], list[P]],
                 compare_on: Callable[[list[P]], Comparison[P]], *, reuse: bool = True,
@@ -140,10 +147,14 @@ class Shapes(Generic[P]):
                 ) -> Comparison[P]:
         known = self.known.get(key) if reuse and key is not None else None
         if known is not None:
-            directions, hints = known
+            directions, hints, first = known
             if not directions:
                 return Comparison()
             probes = make()
+            if self.exact:
+                return attrs.evolve(first, witnesses=tuple(
+                    attrs.evolve(w, probe=probes[i], scope=ISOLATED)
+                    for w, i in zip(first.witnesses, hints, strict=True)))
             cmp = (compare_hints or compare_on)([probes[i] for i in hints if i < len(probes)])
             if cmp.directions == directions:
                 return cmp
@@ -152,7 +163,7 @@ class Shapes(Generic[P]):
         cmp = compare_on(probes)
         if known is None and key is not None:
             self.known[key] = (cmp.directions,
-                               tuple(probes.index(w.probe) for w in cmp.witnesses))
+                               tuple(probes.index(w.probe) for w in cmp.witnesses), cmp)
         return cmp
 
     def compare_all(self, items: Sequence[Shaped[P]], *, reuse: bool = True
@@ -180,7 +191,7 @@ class Shapes(Generic[P]):
             out[i] = cmp
             key = items[i].key
             if reuse and key is not None and key not in self.known:
-                self.known[key] = (cmp.directions, hints)
+                self.known[key] = (cmp.directions, hints, cmp)
         rest = [i for i, c in enumerate(out) if c is None]
 
         def follow(i: int) -> Comparison[P]:

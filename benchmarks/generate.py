@@ -22,6 +22,18 @@ The output depends only on the arguments: one ``random.Random(seed)`` drives eve
 nothing iterates a hash-ordered container. ``--tar`` also writes ``OUTDIR.tar.gz`` (members
 named relative to OUTDIR, zero timestamps and owners, so the bytes are reproducible too).
 
+``--redundancy R`` (a fraction; default 0 writes exactly what it always did) injects
+redundancy that isc's optimisation passes can remove without changing any decision, R x M
+objects in all (:func:`web_redundancy_plan`, :func:`mail_redundancy_plan`): repeated and
+subsumed entries in the same list, accounts inside an account of the same policy, a twin
+(other accounts, same everything else) right below a policy, policies that a policy above
+deciding everything for their accounts shadows, and the same for HTTPS decryption policies
+(with repeated exceptions); for mail, repeated and subsumed addresses in the same group or
+sender list, identical keyword lists (rules name both) and repeated expressions (not in
+score lists). ``OUTDIR/redundancy.json`` says how many of each kind, and
+``OUTDIR/redundancy-positions.json`` where each is (file, line); neither goes into the
+archive. Injection draws from a generator of its own, so the rest is written as without it.
+
 With ``--product mail`` it writes an IMSVA mail export instead (docs/formats/mail.md)::
 
     python benchmarks/generate.py OUTDIR --product mail --rules N --addresses M \
@@ -40,15 +52,19 @@ Standard library only, so it runs before isc is installed.
 from __future__ import annotations
 
 import argparse
+import bisect
 import gzip
 import io
+import ipaddress
+import json
 import random
+import re
 import sys
 import tarfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 #: The 91 IWSVA URL filtering categories: (TMUFE ID, IWSVA console name, group).
 #: Copied from research/iwsva.md §7.2 (G1 names, inferred groups).
@@ -231,6 +247,10 @@ class Stats:
     entries_by_kind: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     bytes_written: int = 0
+    redundancy: dict[str, int] = field(default_factory=dict)
+    """Injected redundancy: objects per kind (:data:`WEB_REDUNDANCY_KINDS`), as injected."""
+    positions: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """{kind: {"policy.ini": [line, ...]}}: where each injected object is."""
 
 
 def _quote(text: str) -> str:
@@ -332,22 +352,36 @@ class _Writer:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.size = 0
+        self.lineno = 0
+        """Lines written so far (no text written holds a newline)."""
 
     def line(self, text: str = "") -> None:
         self.out.write(text)
         self.out.write("\n")
+        self.lineno += 1
 
     def section(self, kind: str, name: str | None = None) -> None:
         self.line()
         self.line(f"[{kind}]" if name is None else f"[{kind} {_quote(name)}]")
 
 
-def _write_list(w: _Writer, ents: _Entries, count: int, hosts: list[str] | None = None) -> None:
+def _write_list(w: _Writer, ents: _Entries, count: int, hosts: list[str] | None = None,
+                red: _WebRedundancy | None = None) -> None:
+    lines: list[str] = []
     for _ in range(count):
         line, host = ents.one()
-        w.line(line)
+        lines.append(line)
         if hosts is not None and host:
             hosts.append(host)
+    marks: list[tuple[int, str]] = []
+    if red is not None:
+        lines, marks = red.entries(lines)
+    start = w.lineno + 1
+    for line in lines:
+        w.line(line)
+    if red is not None:
+        for at, kind in marks:
+            red.mark(kind, start + at)
 
 
 def _write_exceptions(w: _Writer, ents: _Entries, count: int, hosts: list[str]) -> None:
@@ -417,65 +451,105 @@ def _category_lines(rng: random.Random, count: int, custom: Sequence[str],
             yield f"category {_quote(name)}", rng.choices(names, weights)[0]
 
 
-def _policy(w: _Writer, rng: random.Random, stats: Stats, *, name: str, priority: int | None,
+@dataclass
+class _Section:
+    """One policy section, rendered before it is written (so redundancy can be injected)."""
+
+    name: str
+    lines: list[str]
+    """The header line first, then ``priority = ...`` (``global = yes``), then the keys."""
+    accounts: list[str] = field(default_factory=list)
+    enabled: bool = True
+    decides_all: bool = False
+    """Enabled, no schedule, no ``match-next``: it decides every request its accounts match."""
+    marks: list[tuple[int, str]] = field(default_factory=list)
+    """(index in ``lines``, injected kind) of what was injected here."""
+
+
+def _emit(w: _Writer, section: _Section, red: _WebRedundancy | None) -> None:
+    w.line()
+    start = w.lineno + 1
+    for line in section.lines:
+        w.line(line)
+    if red is not None:
+        for at, kind in section.marks:
+            red.mark(kind, start + at)
+
+
+def _policy(rng: random.Random, stats: Stats, *, name: str, priority: int | None,
             accounts: list[str], custom: Sequence[str], approved: Sequence[str],
-            seed: int) -> None:
-    w.section("url-filtering-policy", name)
+            seed: int) -> _Section:
+    lines = [f"[url-filtering-policy {_quote(name)}]"]
+    enabled = True
     if priority is None:
-        w.line("global = yes")
-        w.line("enabled = yes")
+        lines.append("global = yes")
+        lines.append("enabled = yes")
     else:
-        w.line(f"priority = {priority}")
-        w.line(f"enabled = {'no' if rng.random() < 0.05 else rng.choice(_BOOL_YES)}")
+        lines.append(f"priority = {priority}")
+        value = "no" if rng.random() < 0.05 else rng.choice(_BOOL_YES)
+        enabled = value != "no"
+        lines.append(f"enabled = {value}")
     for acc in accounts:
-        w.line(f"account = {acc}")
+        lines.append(f"account = {acc}")
     stats.accounts += len(accounts)
+    scheduled = False
     if priority is not None and rng.random() < 0.3:
-        w.line(f"schedule = {rng.choice(_SCHEDULES)[0]}")
+        lines.append(f"schedule = {rng.choice(_SCHEDULES)[0]}")
+        scheduled = True
     if approved and rng.random() < (0.9 if priority is None else 0.4):
         for ex in rng.sample(list(approved), min(len(approved), rng.randint(1, 2))):
-            w.line(f"exceptions = {ex}")
-    w.line(f"notes = generated by isc benchmarks/generate.py (seed {seed}), policy {priority or 0}")
-    override = False
+            lines.append(f"exceptions = {ex}")
+    lines.append(f"notes = generated by isc benchmarks/generate.py (seed {seed}), "
+                 f"policy {priority or 0}")
+    override = match_next = False
     if priority is None:
         cats = _category_lines(rng, rng.randint(55, 75), custom, _GLOBAL_ACTIONS)
     else:
         cats = _category_lines(rng, rng.randint(3, 25), custom, _ACTIONS)
     for key, action in cats:
-        w.line(f"{key} = {action}")
+        lines.append(f"{key} = {action}")
         stats.category_actions += 1
         override = override or action == "block-override"
+        match_next = match_next or action == "match-next"
     if override:
-        w.line(f"override-password = Bench#{priority or 0:04d}!")
+        lines.append(f"override-password = Bench#{priority or 0:04d}!")
+    return _Section(name, lines, list(accounts), enabled,
+                    enabled and not scheduled and not match_next and priority is not None)
 
 
-def _decryption(w: _Writer, rng: random.Random, n: int, approved: Sequence[str],
-                group_pool: int) -> int:
-    count = min(3, max(1, n // 50)) if n else 0
-    for k in range(1, count + 1):
-        w.section("https-decryption-policy", f"Decrypt {k:02d}")
-        w.line(f"priority = {k}")
-        w.line("enabled = yes")
-        for acc in _accounts(rng, 100_000 + k, group_pool):
-            w.line(f"account = {acc}")
+def _decryption_count(n: int) -> int:
+    """Prioritised HTTPS decryption policies for ``n`` URL filtering policies."""
+    return min(3, max(1, n // 50)) if n else 0
+
+
+def _decryption(rng: random.Random, n: int, approved: Sequence[str],
+                group_pool: int) -> list[_Section]:
+    """The decryption policies, the Global Policy last."""
+    out: list[_Section] = []
+    for k in range(1, _decryption_count(n) + 1):
+        name = f"Decrypt {k:02d}"
+        lines = [f"[https-decryption-policy {_quote(name)}]", f"priority = {k}", "enabled = yes"]
+        accounts = _accounts(rng, 100_000 + k, group_pool)
+        lines += [f"account = {acc}" for acc in accounts]
         if k % 2:
-            w.line("decrypt = all")
+            lines.append("decrypt = all")
         else:
-            for _cid, name, _g in rng.sample(CATEGORIES, 8):
-                w.line(f"decrypt-category {_quote(name)} = {rng.choice(('yes', 'no'))}")
+            for _cid, cat, _g in rng.sample(CATEGORIES, 8):
+                lines.append(f"decrypt-category {_quote(cat)} = {rng.choice(('yes', 'no'))}")
         if approved:
-            w.line(f"exceptions = {rng.choice(approved)}")
-    w.section("https-decryption-policy", "Global Policy")
-    w.line("global = yes")
-    w.line("enabled = yes")
-    for name in ("Social Networking", "Sharing Services", "Web Hosting", "Untested",
-                 "New Domain", "Dynamic DNS"):
-        w.line(f"decrypt-category {_quote(name)} = yes")
-    for name in ("Financial Services", "Health", "Government/Legal"):
-        w.line(f"decrypt-category {_quote(name)} = no")
-    for ex in approved[:2]:
-        w.line(f"exceptions = {ex}")
-    return count + 1
+            lines.append(f"exceptions = {rng.choice(approved)}")
+        # the first enabled decryption policy whose accounts match decides: each decides
+        # everything for its accounts
+        out.append(_Section(name, lines, accounts, decides_all=True))
+    lines = ['[https-decryption-policy "Global Policy"]', "global = yes", "enabled = yes"]
+    for cat in ("Social Networking", "Sharing Services", "Web Hosting", "Untested",
+                "New Domain", "Dynamic DNS"):
+        lines.append(f"decrypt-category {_quote(cat)} = yes")
+    for cat in ("Financial Services", "Health", "Government/Legal"):
+        lines.append(f"decrypt-category {_quote(cat)} = no")
+    lines += [f"exceptions = {ex}" for ex in approved[:2]]
+    out.append(_Section("Global Policy", lines))
+    return out
 
 
 def _atp(w: _Writer, rng: random.Random, n: int, approved: Sequence[str],
@@ -520,8 +594,414 @@ def _atp(w: _Writer, rng: random.Random, n: int, approved: Sequence[str],
     return count + 1
 
 
-def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stats:
-    """Write one ``policy.ini`` to ``out``; returns what it holds."""
+# ---------------------------------------------------------------------------- redundancy
+#
+# ``--redundancy R`` injects redundancy that isc's optimisation passes can remove without
+# changing any decision, in known amounts, and lists it in OUTDIR/redundancy.json
+# ({kind: count}) and OUTDIR/redundancy-positions.json ({kind: {file: [line, ...]}}, the
+# line of each injected object as isc's spans name it: an entry or account line, a policy's
+# or keyword list's header). Injection draws from a random generator of its own, so every
+# object the export has without it is still there, written alike (priorities are renumbered
+# around injected policies).
+
+#: The manifest of injected redundancy, in OUTDIR.
+MANIFEST = "redundancy.json"
+#: Where each injected object is, in OUTDIR (lets run.py tell them from the export's own).
+POSITIONS = "redundancy-positions.json"
+
+#: Web kinds of injected redundancy, in manifest order.
+WEB_REDUNDANCY_KINDS: tuple[str, ...] = (
+    "duplicate-entries",               # a list entry repeated later in the same list
+    "subsumed-entries",                # @sub.host* beside @host*, *kwx* beside *kw* (same list)
+    "contained-accounts",              # an ip / sub-range / subnet inside the policy's own account
+    "mergeable-policies",              # a twin of a policy, other accounts, right below it
+    "shadowed-policies",               # accounts inside a policy above that decides everything
+    "repeated-decryption-exceptions",  # a decryption policy naming an approved list twice
+    "mergeable-decryption-policies",   # a twin of a decryption policy right below it
+    "shadowed-decryption-policies",    # accounts inside an enabled decryption policy above
+)
+#: Mail kinds of injected redundancy, in manifest order.
+MAIL_REDUNDANCY_KINDS: tuple[str, ...] = (
+    "duplicate-group-addresses",  # an address repeated in the same address group
+    "subsumed-group-addresses",   # a@x beside *@x, a@b.x beside *@*.x (same group)
+    "duplicate-senders",          # a sender repeated in the same sender list
+    "subsumed-senders",           # as for groups, in the same approved / blocked list
+    "identical-keyword-lists",    # a copy of a keyword list under another name (rules use both)
+    "repeated-expressions",       # an expression repeated in an any / all / not keyword list
+)
+
+_T = TypeVar("_T")
+
+
+def web_redundancy_plan(redundancy: float, policies: int, entries: int) -> dict[str, int]:
+    """How many objects of each kind ``--redundancy`` asks for: R x N contained accounts,
+    twins and shadowed policies; R x the decryption policies (at least 1) of each decryption
+    kind; duplicate (60 %) and subsumed (40 %) entries for the rest of R x M, so that the
+    total is R x M wherever that is more than the policy kinds."""
+    if redundancy <= 0:
+        return {}
+    per_policy = round(redundancy * policies)
+    n_dec = _decryption_count(policies)
+    per_dec = max(1, round(redundancy * n_dec)) if n_dec else 0
+    plan = dict.fromkeys(WEB_REDUNDANCY_KINDS, 0)
+    plan.update({"contained-accounts": per_policy, "mergeable-policies": per_policy,
+                 "shadowed-policies": per_policy, "repeated-decryption-exceptions": per_dec,
+                 "mergeable-decryption-policies": per_dec,
+                 "shadowed-decryption-policies": per_dec})
+    rest = max(0, round(redundancy * entries) - sum(plan.values()))
+    plan["subsumed-entries"] = rest * 2 // 5
+    plan["duplicate-entries"] = rest - plan["subsumed-entries"]
+    return plan
+
+
+def _apportion(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` split over ``weights`` in proportion (cumulative rounding down: the parts
+    add up to ``total`` exactly whenever a weight is positive)."""
+    whole = sum(weights)
+    if whole <= 0:
+        return [0] * len(weights)
+    out: list[int] = []
+    seen = given = 0
+    for wgt in weights:
+        seen += wgt
+        share = total * seen // whole
+        out.append(share - given)
+        given = share
+    return out
+
+
+class _Spread:
+    """:func:`_apportion` in one pass over lists whose sizes come one by one: after lists
+    holding ``seen`` of ``population`` items, kind k is due ``total_k * seen // population``;
+    what a list could not take is due again at the next one."""
+
+    def __init__(self, totals: dict[str, int], population: int) -> None:
+        self.totals = totals
+        self.population = population
+        self.seen = 0
+
+    def due(self, size: int, done: dict[str, int]) -> dict[str, int]:
+        self.seen = min(self.population, self.seen + size)
+        if self.population <= 0:
+            return dict.fromkeys(self.totals, 0)
+        return {k: max(0, t * self.seen // self.population - done[k])
+                for k, t in self.totals.items()}
+
+
+def _inject(rng: random.Random, items: list[_T], dup: int, sub: int,
+            can_repeat: Callable[[_T], bool], narrower: Callable[[_T, int], _T | None],
+            kinds: tuple[str, str]) -> tuple[list[_T], list[tuple[int, str]]]:
+    """``items`` with ``dup`` repeats of items that ``can_repeat`` and ``sub`` narrower items
+    (``narrower(item, n)``: the n-th one derived from that item, None when it has none),
+    each inserted somewhere after its original, so the original stays the first; and the
+    index of each inserted item with its kind (``kinds``: repeats', narrower ones'). Fewer
+    when no item qualifies."""
+    extra: dict[int, list[tuple[_T, str]]] = {}
+    last = len(items) - 1
+    if dup > 0:
+        pool = [i for i, x in enumerate(items) if can_repeat(x)]
+        for _ in range(dup if pool else 0):
+            i = rng.choice(pool)
+            extra.setdefault(rng.randint(i, last), []).append((items[i], kinds[0]))
+    if sub > 0:
+        pool = [i for i, x in enumerate(items) if narrower(x, 0) is not None]
+        used: dict[int, int] = {}
+        for _ in range(sub if pool else 0):
+            i = rng.choice(pool)
+            n = used[i] = used.get(i, -1) + 1
+            new = narrower(items[i], n)
+            assert new is not None
+            extra.setdefault(rng.randint(i, last), []).append((new, kinds[1]))
+    if not extra:
+        return items, []
+    out: list[_T] = []
+    marks: list[tuple[int, str]] = []
+    for i, x in enumerate(items):
+        out.append(x)
+        for y, kind in extra.get(i, ()):
+            marks.append((len(out), kind))
+            out.append(y)
+    return out, marks
+
+
+_SUB_HOSTS = ("www", "cdn", "img", "static", "m", "api", "dl", "shop", "news", "login")
+#: Suffixes that make a keyword longer; none is a hex digit run, so ``*kw<suffix>*`` never
+#: names another generated keyword or host.
+_KW_SUFFIXES = ("x", "-x", "-dl", "-jp", "-app", "-tv", "-pro", "-zz", "-beta", "-mobile")
+
+
+def _subsumed_entry(line: str, n: int) -> str | None:
+    """The n-th entry that ``line`` covers in the same list: ``@sub.host*`` under a stored
+    ``@host*``, ``*kw<suffix>*`` under a stored ``*kw*``; None for any other form."""
+    if len(line) < 3 or line[-1] != "*" or "*" in line[1:-1]:
+        return None
+    if line[0] == "@" and "/" not in line and ":" not in line:
+        return f"@{_SUB_HOSTS[n] if n < len(_SUB_HOSTS) else f's{n}'}.{line[1:]}"
+    if line[0] == "*":
+        return f"{line[:-1]}{_KW_SUFFIXES[n] if n < len(_KW_SUFFIXES) else f'-x{n}'}*"
+    return None
+
+
+_IP_KINDS = ("ip", "ip-range", "ip-subset")
+
+
+def _bounds(account: str) -> tuple[int, int, int] | None:
+    """(version, first, last) address of an ``ip``, ``ip-range`` or ``ip-subset`` account."""
+    kind, _, value = account.partition(" ")
+    if kind == "ip-subset":
+        net = ipaddress.ip_network(value, strict=False)
+        return net.version, int(net.network_address), int(net.broadcast_address)
+    if kind == "ip-range":
+        lo, _, hi = value.partition("-")
+        a, b = ipaddress.ip_address(lo), ipaddress.ip_address(hi)
+        return a.version, int(a), int(b)
+    if kind == "ip":
+        a = ipaddress.ip_address(value)
+        return a.version, int(a), int(a)
+    return None
+
+
+def _address(version: int, n: int) -> str:
+    return str(ipaddress.IPv4Address(n) if version == 4 else ipaddress.IPv6Address(n))
+
+
+def _inner_account(rng: random.Random, account: str) -> str:
+    """An account whose addresses all lie in ``account``'s (an LDAP account: itself).
+    Strictly inside whenever ``account`` holds more than one address: one address of it, a
+    sub-range or (an ``ip-subset``) a smaller subnet."""
+    bounds = _bounds(account)
+    if bounds is None or bounds[1] == bounds[2]:
+        return account
+    version, lo, hi = bounds
+    form = rng.randrange(3)
+    if form == 0:
+        return f"ip {_address(version, rng.randint(lo, hi))}"
+    if form == 1 or not account.startswith("ip-subset"):
+        a = rng.randint(lo, hi - 1)
+        b = rng.randint(a + 1, min(hi, a + 4096))
+        if (a, b) == (lo, hi):
+            b -= 1
+        return f"ip-range {_address(version, a)}-{_address(version, b)}"
+    span = (hi - lo + 1).bit_length() - 1  # the subnet's host bits
+    bits = rng.randint(max(0, span - 8), span - 1)
+    start = lo + (rng.randrange((hi - lo + 1) >> bits) << bits)
+    prefix = (32 if version == 4 else 128) - bits
+    return f"ip-subset {_address(version, start)}/{prefix}"
+
+
+def _is_container(account: str) -> bool:
+    """Does the account hold more than one address (so another can sit inside it)?"""
+    bounds = _bounds(account)
+    return bounds is not None and bounds[1] < bounds[2]
+
+
+class _Cover:
+    """The union of some accounts: address intervals per IP version (disjoint, sorted) and
+    LDAP accounts by name (the generator writes one name alike every time)."""
+
+    def __init__(self) -> None:
+        self.los: dict[int, list[int]] = {4: [], 6: []}
+        self.his: dict[int, list[int]] = {4: [], 6: []}
+        self.names: set[str] = set()
+
+    def covers(self, account: str) -> bool:
+        bounds = _bounds(account)
+        if bounds is None:
+            return account.lower() in self.names
+        version, lo, hi = bounds
+        i = bisect.bisect_right(self.los[version], lo) - 1
+        return i >= 0 and self.his[version][i] >= hi
+
+    def add(self, account: str) -> None:
+        bounds = _bounds(account)
+        if bounds is None:
+            self.names.add(account.lower())
+            return
+        version, lo, hi = bounds
+        los, his = self.los[version], self.his[version]
+        i = bisect.bisect_left(his, lo - 1)   # the first interval reaching lo or adjoining it
+        j = bisect.bisect_right(los, hi + 1)  # past the last one starting by hi + 1
+        if i < j:
+            lo, hi = min(lo, los[i]), max(hi, his[j - 1])
+        los[i:j], his[i:j] = [lo], [hi]
+
+
+def _never_shadowed(sections: Sequence[_Section]) -> list[bool]:
+    """Per section: does it have an account that no section above it that decides
+    everything covers? Such a policy is never removed as shadowed (and a pass removing
+    another policy never makes it so), so what is injected into it or below it stays."""
+    cover = _Cover()
+    out = []
+    for s in sections:
+        out.append(not s.accounts or any(not cover.covers(a) for a in s.accounts))
+        if s.decides_all:
+            for a in s.accounts:
+                cover.add(a)
+    return out
+
+
+class _WebRedundancy:
+    """Injects :func:`web_redundancy_plan` into a web export as it is written."""
+
+    def __init__(self, plan: dict[str, int], seed: int, listed: int) -> None:
+        self.plan = plan
+        self.rng = random.Random(f"isc-bench-redundancy/{seed}")
+        self.done = dict.fromkeys(plan, 0)
+        self.positions: dict[str, list[int]] = {k: [] for k in plan}
+        self.spread = _Spread({k: plan[k] for k in ("duplicate-entries", "subsumed-entries")},
+                              listed)
+        self.fresh = 0
+        self.shadows = 0
+
+    def mark(self, kind: str, line: int) -> None:
+        """An object of ``kind`` was written at ``line``."""
+        self.done[kind] += 1
+        self.positions[kind].append(line)
+
+    def entries(self, lines: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
+        """One list's entries with its share of duplicate and subsumed entries."""
+        due = self.spread.due(len(lines), self.done)
+        return _inject(self.rng, lines, due["duplicate-entries"], due["subsumed-entries"],
+                       lambda _: True, _subsumed_entry, ("duplicate-entries", "subsumed-entries"))
+
+    def _fresh_accounts(self) -> list[str]:
+        """1-2 addresses (100.64.0.0/10, never adjacent) that no other account holds."""
+        out = []
+        for _ in range(self.rng.choice((1, 1, 2))):
+            self.fresh += 1
+            out.append(f"ip {_address(4, (100 << 24 | 64 << 16) + 2 * self.fresh - 1)}")
+        return out
+
+    def _twin(self, original: _Section, k: int) -> _Section:
+        """A copy of ``original`` with other accounts: it decides alike."""
+        name = f"{original.name} (twin {k})"
+        kind = original.lines[0][1:].split(" ", 1)[0]
+        lines = [f"[{kind} {_quote(name)}]"]
+        accounts = self._fresh_accounts()
+        for line in original.lines[1:]:
+            if line.startswith("account = "):
+                lines += [f"account = {a}" for a in accounts]
+                accounts = []
+            elif line.startswith("notes = "):
+                lines.append(f"notes = injected redundancy: decides like \"{original.name}\" "
+                             "directly above it")
+            else:
+                lines.append(line)
+        return _Section(name, lines, [], original.enabled, original.decides_all)
+
+    def _pick(self, kind: str, candidates: Sequence[int]) -> dict[int, int]:
+        """``plan[kind]`` picks among ``candidates`` (with repeats): how often each."""
+        picks: dict[int, int] = {}
+        for _ in range(self.plan[kind] if candidates else 0):
+            i = self.rng.choice(candidates)
+            picks[i] = picks.get(i, 0) + 1
+        return picks
+
+    def url_policies(self, sections: list[_Section]) -> list[_Section]:
+        """The URL filtering policies (Global Policy last) with contained accounts, twins
+        and shadowed policies injected, priorities renumbered."""
+        rng = self.rng
+        body, last = sections[:-1], sections[-1]
+        safe = _never_shadowed(body)
+        # contained accounts: inside an address account of the policy's own
+        hosts = [i for i, s in enumerate(body)
+                 if safe[i] and any(_is_container(a) for a in s.accounts)]
+        for i, count in sorted(self._pick("contained-accounts", hosts).items()):
+            s = body[i]
+            containers = [a for a in s.accounts if _is_container(a)]
+            add: dict[str, list[str]] = {}
+            for _ in range(count):
+                c = rng.choice(containers)
+                add.setdefault(c, []).append(_inner_account(rng, c))
+            lines: list[str] = []
+            for line in s.lines:
+                lines.append(line)
+                if line.startswith("account = "):
+                    for inner in add.pop(line[len("account = "):], ()):
+                        s.marks.append((len(lines), "contained-accounts"))
+                        lines.append(f"account = {inner}")
+            s.lines = lines
+        # twins right below an enabled policy that nothing above can shadow
+        originals = [i for i, s in enumerate(body) if s.enabled and safe[i]]
+        twins = self._pick("mergeable-policies", originals)
+        # shadowed policies below one that decides everything for its accounts
+        deciders = [i for i, s in enumerate(body) if s.decides_all and s.accounts]
+        shadows = self._pick("shadowed-policies", deciders)
+        out: list[_Section] = []
+        for i, s in enumerate(body):
+            out.append(s)
+            for k in range(1, twins.get(i, 0) + 1):
+                twin = self._twin(s, k)
+                twin.marks.append((0, "mergeable-policies"))
+                out.append(twin)
+            for _ in range(shadows.get(i, 0)):
+                out.append(self._shadowed_policy(s))
+        for priority, s in enumerate(out, start=1):
+            s.lines[1] = f"priority = {priority}"
+        return [*out, last]
+
+    def _shadowed_policy(self, above: _Section) -> _Section:
+        """An enabled policy whose one account lies in ``above``'s, which decides every
+        request of its accounts: it is never reached."""
+        rng = self.rng
+        self.shadows += 1
+        name = f"Shadowed {self.shadows:05d}"
+        lines = [f"[url-filtering-policy {_quote(name)}]", "priority = 0", "enabled = yes",
+                 f"account = {_inner_account(rng, rng.choice(above.accounts))}",
+                 f"notes = injected redundancy: never reached, \"{above.name}\" above it "
+                 "decides for its accounts"]
+        actions = (("block", 2), ("allow", 1), ("monitor", 1), ("warn", 1))
+        lines += [f"{key} = {action}" for key, action in
+                  _category_lines(rng, rng.randint(2, 5), (), actions)]
+        return _Section(name, lines, [], True, False, [(0, "shadowed-policies")])
+
+    def decryption(self, sections: list[_Section]) -> list[_Section]:
+        """The decryption policies (Global Policy last) with twins, shadowed policies and
+        repeated exceptions injected, priorities renumbered."""
+        rng = self.rng
+        body, last = sections[:-1], sections[-1]
+        safe = [i for i, never in enumerate(_never_shadowed(body)) if never]
+        twins = self._pick("mergeable-decryption-policies", safe)
+        shadows = self._pick("shadowed-decryption-policies",
+                             [i for i, s in enumerate(body) if s.accounts])
+        out: list[_Section] = []
+        for i, s in enumerate(body):
+            out.append(s)
+            for k in range(1, twins.get(i, 0) + 1):
+                twin = self._twin(s, k)
+                twin.marks.append((0, "mergeable-decryption-policies"))
+                out.append(twin)
+            for _ in range(shadows.get(i, 0)):
+                self.shadows += 1
+                name = f"Shadowed decryption {self.shadows:05d}"
+                lines = [f"[https-decryption-policy {_quote(name)}]", "priority = 0",
+                         "enabled = yes",
+                         f"account = {_inner_account(rng, rng.choice(s.accounts))}"]
+                for _cid, cat, _g in rng.sample(CATEGORIES, 2):
+                    lines.append(f"decrypt-category {_quote(cat)} = yes")
+                out.append(_Section(name, lines, [], True, False,
+                                    [(0, "shadowed-decryption-policies")]))
+        for priority, s in enumerate(out, start=1):
+            s.lines[1] = f"priority = {priority}"
+        # repeated exceptions, in policies written by the generator (twins got none)
+        named = [s for s in [*(body[i] for i in safe), last]
+                 if any(line.startswith("exceptions = ") for line in s.lines)]
+        for k, count in sorted(self._pick("repeated-decryption-exceptions",
+                                          range(len(named))).items()):
+            s = named[k]
+            for _ in range(count):
+                at = rng.choice([j for j, line in enumerate(s.lines)
+                                 if line.startswith("exceptions = ")])
+                s.lines.insert(at + 1, s.lines[at])
+                s.marks.append((0, "repeated-decryption-exceptions"))  # the policy's line
+        return [*out, last]
+
+
+def write_policy(out: TextIO, *, policies: int, entries: int, seed: int,
+                 redundancy: float = 0.0) -> Stats:
+    """Write one ``policy.ini`` to ``out``; returns what it holds. ``redundancy`` > 0 also
+    injects removable redundancy (:func:`web_redundancy_plan`); the rest of the file is what
+    ``redundancy`` 0 writes, as the injection draws from a random generator of its own."""
     rng = random.Random(seed)
     stats = Stats()
     w = _Writer(out)
@@ -533,10 +1013,16 @@ def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stat
 
     sizes: dict[str, int] = {kind: int(entries * share) for kind, share in _SHARES}
     sizes["custom-category"] = entries - sum(sizes.values())
+    red: _WebRedundancy | None = None
+    if redundancy > 0:
+        # entries are injected into the lists of entries, not into the exception lists
+        listed = entries - sizes["global-url-blocking.exceptions"] - sizes[
+            "global-trusted-urls.exceptions"]
+        red = _WebRedundancy(web_redundancy_plan(redundancy, policies, entries), seed, listed)
 
     w.line("# IWSVA 6.5 policy export generated for benchmarking isc (fictional data).")
     w.line(f"# python benchmarks/generate.py OUTDIR --policies {policies} --entries {entries} "
-           f"--seed {seed}")
+           f"--seed {seed}" + (f" --redundancy {redundancy:g}" if red is not None else ""))
     w.line(f"# {policies} prioritised URL filtering policies + Global Policy; "
            f"{entries} URL entries in lists.")
     w.section("product")
@@ -555,7 +1041,7 @@ def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stat
         name = f"Custom {k:04d} {dept}" if k % 5 else f"カスタム {k:04d} {dept}"
         custom_names.append(name)
         w.section("custom-category", name)
-        _write_list(w, ents, size)
+        _write_list(w, ents, size, red=red)
     stats.custom_categories = len(custom_names)
 
     approved_names: list[str] = []
@@ -563,7 +1049,7 @@ def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stat
         name = f"Approved {k:03d} ({rng.choice(('banks', 'partners', 'gov', 'vendors'))})"
         approved_names.append(name)
         w.section("approved-list", name)
-        _write_list(w, ents, size)
+        _write_list(w, ents, size, red=red)
     stats.approved_lists = len(approved_names)
 
     file_list = "Installers"
@@ -575,7 +1061,7 @@ def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stat
     w.section("global-url-blocking")
     w.line("enabled = yes")
     w.section("global-url-blocking.block")
-    _write_list(w, ents, sizes["global-url-blocking.block"], blocked)
+    _write_list(w, ents, sizes["global-url-blocking.block"], blocked, red)
     w.section("global-url-blocking.exceptions")
     _write_exceptions(w, ents, sizes["global-url-blocking.exceptions"], blocked)
     del blocked
@@ -584,7 +1070,7 @@ def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stat
     w.section("global-trusted-urls")
     w.line("enabled = yes")
     w.section("global-trusted-urls.trusted")
-    _write_list(w, ents, sizes["global-trusted-urls.trusted"], trusted)
+    _write_list(w, ents, sizes["global-trusted-urls.trusted"], trusted, red)
     w.section("global-trusted-urls.exceptions")
     _write_exceptions(w, ents, sizes["global-trusted-urls.exceptions"], trusted)
     del trusted
@@ -596,17 +1082,32 @@ def write_policy(out: TextIO, *, policies: int, entries: int, seed: int) -> Stat
     w.line("activeupdate.trendmicro.com")
     w.line("bank.example.co.jp:8443")
 
+    # Every section is rendered before it is written: the rendering draws from ``rng`` in
+    # the same order as writing it at once would, and injection draws from its own.
+    sections: list[_Section] = []
     for i in range(1, policies + 1):
         dept = _DEPARTMENTS[rng.randrange(len(_DEPARTMENTS))]
-        _policy(w, rng, stats, name=f"Policy {i:05d} {dept}", priority=i,
-                accounts=_accounts(rng, i, group_pool), custom=custom_names,
-                approved=approved_names, seed=seed)
-    _policy(w, rng, stats, name="Global Policy", priority=None, accounts=[],
-            custom=custom_names, approved=approved_names, seed=seed)
+        sections.append(_policy(rng, stats, name=f"Policy {i:05d} {dept}", priority=i,
+                                accounts=_accounts(rng, i, group_pool), custom=custom_names,
+                                approved=approved_names, seed=seed))
+    sections.append(_policy(rng, stats, name="Global Policy", priority=None, accounts=[],
+                            custom=custom_names, approved=approved_names, seed=seed))
     stats.policies = policies + 1
+    if red is not None:
+        sections = red.url_policies(sections)
+    for section in sections:
+        _emit(w, section, red)
 
-    stats.decryption_policies = _decryption(w, rng, policies, approved_names, group_pool)
+    decryption = _decryption(rng, policies, approved_names, group_pool)
+    stats.decryption_policies = len(decryption)
+    if red is not None:
+        decryption = red.decryption(decryption)
+    for section in decryption:
+        _emit(w, section, red)
     stats.atp_policies = _atp(w, rng, policies, approved_names, file_list, group_pool)
+    if red is not None:
+        stats.redundancy = red.done
+        stats.positions = {k: {"policy.ini": v} for k, v in red.positions.items() if v}
     return stats
 
 
@@ -730,6 +1231,10 @@ class MailStats:
     dkim_domains: int = 0
     files: list[Path] = field(default_factory=list)
     bytes_written: int = 0
+    redundancy: dict[str, int] = field(default_factory=dict)
+    """Injected redundancy: objects per kind (:data:`MAIL_REDUNDANCY_KINDS`), as injected."""
+    positions: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    """{kind: {file: [line, ...]}}: where each injected object is."""
 
     @property
     def entries(self) -> int:
@@ -1139,12 +1644,223 @@ def _ip(rng: random.Random, k: int) -> str:
     return f"192.0.{2 + (k // 5) % 100}.{rng.randint(1, 254)}"
 
 
+def _keyword_list_count(rules: int, expressions: int) -> int:
+    return max(2, min(300, max(1, rules // 2), max(1, expressions // 8)))
+
+
+def _structural(redundancy: float, count: int) -> int:
+    """R x ``count`` objects, at least one when there is any."""
+    return max(1, round(redundancy * count)) if count else 0
+
+
+def mail_redundancy_plan(redundancy: float, rules: int, addresses: int, expressions: int,
+                         senders: int) -> dict[str, int]:
+    """How many objects of each kind ``--redundancy`` asks for: R x the keyword lists (at
+    least 1) identical copies; the rest of R x (M + K + S) over the address groups, keyword
+    lists and sender lists in proportion to M, K and S (duplicates and subsumed addresses
+    half and half)."""
+    if redundancy <= 0:
+        return {}
+    plan = dict.fromkeys(MAIL_REDUNDANCY_KINDS, 0)
+    if expressions:
+        plan["identical-keyword-lists"] = _structural(
+            redundancy, _keyword_list_count(rules, expressions))
+    population = addresses + expressions + senders
+    rest = max(0, round(redundancy * population) - plan["identical-keyword-lists"])
+    if not population:
+        return plan
+    shares = {"groups": rest * addresses // population, "senders": rest * senders // population,
+              "expressions": rest * expressions // population}
+    largest = max(("groups", addresses), ("senders", senders), ("expressions", expressions),
+                  key=lambda kv: kv[1])[0]
+    shares[largest] += rest - sum(shares.values())
+    plan["subsumed-group-addresses"] = shares["groups"] // 2
+    plan["duplicate-group-addresses"] = shares["groups"] - shares["groups"] // 2
+    plan["subsumed-senders"] = shares["senders"] // 2
+    plan["duplicate-senders"] = shares["senders"] - shares["senders"] // 2
+    plan["repeated-expressions"] = shares["expressions"]
+    return plan
+
+
+_SUB_DOMAINS = ("mail", "smtp", "mx", "osaka", "tokyo", "lab", "news", "support")
+
+
+def _narrower_address(value: str, n: int) -> str | None:
+    """The n-th address that ``value`` covers: ``local@x`` under ``*@x``, ``local@sub.x``
+    under ``*@*.x``; None for any other form."""
+    if not value.startswith("*@"):
+        return None
+    domain = value[2:]
+    local = f"{_LOCALS[n % len(_LOCALS)]}{n // len(_LOCALS) or ''}"
+    if domain and "*" not in domain:
+        return f"{local}@{domain}"
+    tail = domain[2:]
+    if domain.startswith("*.") and tail and "*" not in tail:
+        return f"{local}@{_SUB_DOMAINS[n % len(_SUB_DOMAINS)]}.{tail}"
+    return None
+
+
+def _narrower_member(member: tuple[str, str], n: int) -> tuple[str, str] | None:
+    if member[0] != "address":
+        return None
+    value = _narrower_address(member[1], n)
+    return None if value is None else ("address", value)
+
+
+def _is_address(member: tuple[str, str]) -> bool:
+    return member[0] == "address"
+
+
+@dataclass
+class _MailGroup:
+    """An address group before it is written: ``inline`` members are XML elements,
+    ``in_file`` ones lines of its list file (``rel``; None when it has none)."""
+
+    k: int
+    name: str
+    inline: list[tuple[str, str]]
+    in_file: list[tuple[str, str]]
+    rel: str | None
+
+
+@dataclass
+class _MailKeywordList:
+    name: str
+    lines: list[str]
+    """XML lines: one tag (a list file), else the open tag, expressions, close tag."""
+    file_lines: list[str]
+    rel: str | None
+    k: int = 0
+    copies: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(name, XML lines) of identical copies, written right after it."""
+
+    @property
+    def score(self) -> bool:
+        return 'match="score"' in self.lines[0]
+
+
+class _MailRedundancy:
+    """Injects :func:`mail_redundancy_plan` into a mail export before it is written; the
+    positions of what it injects are XML element indices (made lines at the end) or list
+    file lines."""
+
+    def __init__(self, plan: dict[str, int], seed: int) -> None:
+        self.plan = plan
+        self.rng = random.Random(f"isc-bench-redundancy/{seed}")
+        self.done = dict.fromkeys(plan, 0)
+        self.xml_marks: list[tuple[int, str]] = []
+        self.file_marks: list[tuple[str, int, str]] = []
+        self.renames: dict[str, list[str]] = {}
+
+    def _spread(self, sequences: list[list[_T]], kinds: tuple[str, str],
+                can_repeat: Callable[[_T], bool], narrower: Callable[[_T, int], _T | None]
+                ) -> list[tuple[list[_T], list[tuple[int, str]]]]:
+        """Each sequence with its share of repeats and narrower items (in proportion to
+        the items that qualify, so the totals are met whenever one does)."""
+        dups = _apportion(self.plan[kinds[0]],
+                          [sum(map(can_repeat, seq)) for seq in sequences])
+        subs = _apportion(self.plan.get(kinds[1], 0),
+                          [sum(narrower(x, 0) is not None for x in seq) for seq in sequences])
+        out = []
+        for seq, dup, sub in zip(sequences, dups, subs, strict=True):
+            items, marks = _inject(self.rng, seq, dup, sub, can_repeat, narrower, kinds)
+            for _, kind in marks:
+                self.done[kind] += 1
+            out.append((items, marks))
+        return out
+
+    def groups(self, groups: list[_MailGroup]
+               ) -> list[tuple[list[tuple[int, str]], list[tuple[int, str]]]]:
+        """Inject duplicate and subsumed addresses into the groups; per group, (index,
+        kind) of what was injected into ``inline`` and into ``in_file``."""
+        sequences: list[list[tuple[str, str]]] = []
+        for g in groups:
+            sequences += [g.inline, g.in_file]
+        done = self._spread(sequences, ("duplicate-group-addresses", "subsumed-group-addresses"),
+                            _is_address, _narrower_member)
+        marks = []
+        for g, (inline, m_inline), (in_file, m_file) in zip(groups, done[0::2], done[1::2],
+                                                              strict=True):
+            g.inline, g.in_file = inline, in_file
+            marks.append((m_inline, m_file))
+        return marks
+
+    def senders(self, lists: list[list[str]]) -> list[tuple[list[str], list[tuple[int, str]]]]:
+        return self._spread(lists, ("duplicate-senders", "subsumed-senders"),
+                            lambda _: True, _narrower_address)
+
+    def keyword_lists(self, lists: list[_MailKeywordList]
+                      ) -> list[tuple[list[tuple[int, str]], list[tuple[int, str]]]]:
+        """Identical copies (in ``copies``, their names in :attr:`renames`), then repeated
+        expressions in the generated lists that are not score lists; per list, (index, kind)
+        of what was injected into ``lines`` and into ``file_lines``."""
+        originals = [i for i, kl in enumerate(lists) if kl.rel is None and len(kl.lines) > 2]
+        for _ in range(self.plan["identical-keyword-lists"] if originals else 0):
+            kl = lists[self.rng.choice(originals)]
+            name = f"{kl.name} (copy {len(kl.copies) + 1})"
+            head = kl.lines[0].replace(f"name={_attr(kl.name)}", f"name={_attr(name)}", 1)
+            kl.copies.append((name, [head, *kl.lines[1:]]))
+            self.renames.setdefault(_attr(kl.name), []).append(_attr(name))
+            self.done["identical-keyword-lists"] += 1
+        sequences = [[] if kl.score else kl.lines[1:-1] if kl.rel is None else kl.file_lines
+                     for kl in lists]
+        done = self._spread(sequences, ("repeated-expressions", ""), lambda _: True,
+                            lambda _x, _n: None)
+        marks: list[tuple[list[tuple[int, str]], list[tuple[int, str]]]] = []
+        for kl, (items, m) in zip(lists, done, strict=True):
+            if not m:
+                marks.append(([], []))
+            elif kl.rel is None:
+                kl.lines = [kl.lines[0], *items, kl.lines[-1]]
+                marks.append(([(1 + i, kind) for i, kind in m], []))
+            else:
+                kl.file_lines = items
+                marks.append(([], m))
+        return marks
+
+    def rule(self, lines: list[str]) -> list[str]:
+        """A rule's lines with about half of its references to a copied keyword list
+        naming one of the copies instead."""
+        if not self.renames:
+            return lines
+        out = []
+        for line in lines:
+            found = _KEYWORD_REF.search(line)
+            copies = self.renames.get(found.group(1)) if found else None
+            if found and copies and self.rng.random() < 0.5:
+                line = line.replace(f"keyword-list={found.group(1)}",
+                                    f"keyword-list={self.rng.choice(copies)}", 1)
+            out.append(line)
+        return out
+
+    def positions(self, xml: Sequence[str]) -> dict[str, dict[str, list[int]]]:
+        """{kind: {file: [line, ...]}}: XML element indices made line numbers."""
+        starts: list[int] = []
+        line = 1
+        for element in xml:
+            starts.append(line)
+            line += 1 + element.count("\n")
+        out: dict[str, dict[str, list[int]]] = {}
+        for at, kind in self.xml_marks:
+            out.setdefault(kind, {}).setdefault("Policy.xml", []).append(starts[at])
+        for rel, n, kind in self.file_marks:
+            out.setdefault(kind, {}).setdefault(rel, []).append(n)
+        return {k: out[k] for k in MAIL_REDUNDANCY_KINDS if k in out}
+
+
+_KEYWORD_REF = re.compile(r'keyword-list=("[^"]*")')
+
+
 def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, senders: int,
-               seed: int) -> MailStats:
-    """Write ``Policy.xml``, ``lists/*.txt`` and ``imss.ini`` into ``outdir``."""
+               seed: int, redundancy: float = 0.0) -> MailStats:
+    """Write ``Policy.xml``, ``lists/*.txt`` and ``imss.ini`` into ``outdir``.
+    ``redundancy`` > 0 also injects removable redundancy (:func:`mail_redundancy_plan`),
+    drawn from a random generator of its own: everything else is written alike."""
     rng = random.Random(seed)
     stats = MailStats()
     names = _MailNames(rng)
+    red = (_MailRedundancy(mail_redundancy_plan(redundancy, rules, addresses, expressions,
+                                                senders), seed) if redundancy > 0 else None)
     lists_dir = outdir / "lists"
     lists_dir.mkdir(parents=True, exist_ok=True)
     # A list file left by an earlier, larger run would be read as an unreferenced list.
@@ -1164,7 +1880,8 @@ def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, se
         # No "--" inside an XML comment: the options are named without their dashes.
         "<!-- IMSVA 9.1 rule set generated for benchmarking isc (fictional data):",
         f"     benchmarks/generate.py, product mail, rules {rules}, addresses {addresses}, "
-        f"expressions {expressions}, senders {senders}, seed {seed} -->",
+        f"expressions {expressions}, senders {senders}, seed {seed}"
+        + (f", redundancy {redundancy:g}" if red is not None else "") + " -->",
         '<imss-policy product="IMSVA" version="9.1.0.2011">',
         "  <internal-addresses>",
         *(f"    {_tag('domain', (), d)}" for d in _INTERNAL_DOMAINS),
@@ -1176,6 +1893,7 @@ def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, se
     n_groups = max(2, min(400, max(1, rules // 2), max(1, addresses // 10))) if addresses else 0
     group_names: list[str] = []
     internal_groups: list[str] = []
+    groups: list[_MailGroup] = []
     sizes = _split(addresses, n_groups, rng)
     for k, size in enumerate(sizes, start=1):
         dept = _DEPARTMENTS[k % len(_DEPARTMENTS)]
@@ -1194,31 +1912,43 @@ def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, se
         stats.addresses += size
         as_file = k % 3 == 1 or size >= 200
         if as_file:
-            rel = f"lists/group-{k:04d}.txt"
             inline = members[: rng.choice((0, 0, 0, 2))]
-            in_file = [v for kind, v in members[len(inline):] if kind == "address"]
+            in_file = [m for m in members[len(inline):] if m[0] == "address"]
             inline += [m for m in members[len(inline):] if m[0] != "address"]
-            header = [f"# address group {name}: one address per line", ""]
-            add_list(rel, header + in_file, encoding="utf-8",
-                     newline="\r\n" if k % 2 else "\n")
             stats.addresses_in_files += len(in_file)
-            head = _tag("address-group", (("name", name), ("file", rel)))
-            if inline:
-                xml.append(f"  {_open('address-group', (('name', name), ('file', rel)))}")
-                xml += [f"    {_tag(kind, (), v)}" for kind, v in inline]
+            groups.append(_MailGroup(k, name, inline, in_file, f"lists/group-{k:04d}.txt"))
+        else:
+            groups.append(_MailGroup(k, name, members, [], None))
+    stats.address_groups = len(group_names)
+    no_marks: tuple[list[tuple[int, str]], list[tuple[int, str]]] = ([], [])
+    group_marks = red.groups(groups) if red is not None else [no_marks] * len(groups)
+    for g, (m_inline, m_file) in zip(groups, group_marks, strict=True):
+        at = len(xml) + 1  # the first member's element
+        if g.rel is not None:
+            header = [f"# address group {g.name}: one address per line", ""]
+            add_list(g.rel, header + [v for _, v in g.in_file], encoding="utf-8",
+                     newline="\r\n" if g.k % 2 else "\n")
+            head = _tag("address-group", (("name", g.name), ("file", g.rel)))
+            if g.inline:
+                xml.append(f"  {_open('address-group', (('name', g.name), ('file', g.rel)))}")
+                xml += [f"    {_tag(kind, (), v)}" for kind, v in g.inline]
                 xml.append("  </address-group>")
             else:
                 xml.append(f"  {head}")
         else:
-            xml.append(f"  {_open('address-group', (('name', name),))}")
-            xml += [f"    {_tag(kind, (), v)}" for kind, v in members]
+            xml.append(f"  {_open('address-group', (('name', g.name),))}")
+            xml += [f"    {_tag(kind, (), v)}" for kind, v in g.inline]
             xml.append("  </address-group>")
-    stats.address_groups = len(group_names)
+        if red is not None:
+            red.xml_marks += [(at + i, kind) for i, kind in m_inline]
+            # a list file's first address is on line 3, below its comment and a blank line
+            red.file_marks += [(g.rel or "", 3 + i, kind) for i, kind in m_file]
 
     # Keyword lists: K expressions; every fourth list is a file (every other of those CP932
     # with CRLF, as written on a Windows console).
-    n_lists = max(2, min(300, max(1, rules // 2), max(1, expressions // 8)))
+    n_lists = _keyword_list_count(rules, expressions)
     kw_names: list[str] = []
+    kw_lists: list[_MailKeywordList] = []
     serial = 0
     for k, size in enumerate(_split(expressions, n_lists, rng), start=1):
         name = (f"{rng.choice(_JP_WORDS)} {k:04d}" if k % 2 else
@@ -1227,12 +1957,23 @@ def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, se
         rel = f"lists/keywords-{k:04d}.txt" if k % 4 == 0 and size else None
         lines, file_lines = _keyword_list_xml(rng, name, size, serial, rel)
         serial += size
-        xml += lines
-        if rel is not None:
-            sjis = k % 8 == 0
-            add_list(rel, file_lines, encoding="cp932" if sjis else "utf-8",
+        kw_lists.append(_MailKeywordList(name, lines, file_lines, rel, k))
+        stats.expressions_in_files += len(file_lines)
+    kw_marks = red.keyword_lists(kw_lists) if red is not None else [no_marks] * len(kw_lists)
+    for kl, (m_xml, m_file) in zip(kw_lists, kw_marks, strict=True):
+        if red is not None:
+            red.xml_marks += [(len(xml) + i, kind) for i, kind in m_xml]
+        xml += kl.lines
+        for _copy, lines in kl.copies:
+            assert red is not None
+            red.xml_marks.append((len(xml), "identical-keyword-lists"))
+            xml += lines
+        if kl.rel is not None:
+            sjis = kl.k % 8 == 0
+            add_list(kl.rel, kl.file_lines, encoding="cp932" if sjis else "utf-8",
                      newline="\r\n" if sjis else "\n")
-            stats.expressions_in_files += len(file_lines)
+            if red is not None:
+                red.file_marks += [(kl.rel, 1 + i, kind) for i, kind in m_file]
     stats.keyword_lists = len(kw_names)
     stats.expressions = expressions
 
@@ -1245,22 +1986,30 @@ def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, se
     order = 0
     for i in range(rules):
         order += rng.choice((1, 5, 10, 10, 10))
-        xml += _rule(rng, names, i, order, group_names, internal_groups, kw_names, stats)
+        lines = _rule(rng, names, i, order, group_names, internal_groups, kw_names, stats)
+        xml += red.rule(lines) if red is not None else lines
 
     # Sender lists: S entries, 60 % approved; each list has inline entries and a file.
     n_approved = int(senders * 0.6)
-    for element, count in (("approved-senders", n_approved),
-                           ("blocked-senders", senders - n_approved)):
-        entries = [names.sender() for _ in range(count)]
-        inline, in_file = entries[: max(0, count // 5)], entries[max(0, count // 5):]
+    sender_lists = [(element, count, [names.sender() for _ in range(count)])
+                    for element, count in (("approved-senders", n_approved),
+                                           ("blocked-senders", senders - n_approved))]
+    injected = (red.senders([entries for _, _, entries in sender_lists]) if red is not None
+                else [(entries, []) for _, _, entries in sender_lists])
+    for (element, count, _), (entries, marks) in zip(sender_lists, injected, strict=True):
+        split = max(0, count // 5)
+        typed, listed = entries[:split], entries[split:]
         rel = f"lists/{element}.txt"
         attrs: list[tuple[str, str]] = []
-        if in_file:
-            add_list(rel, [f"# {element}: one sender per line", *in_file])
+        if listed:
+            add_list(rel, [f"# {element}: one sender per line", *listed])
             attrs.append(("file", rel))
-            stats.senders_in_files += len(in_file)
+            stats.senders_in_files += count - split
+        if red is not None:
+            red.xml_marks += [(len(xml) + 1 + i, kind) for i, kind in marks if i < split]
+            red.file_marks += [(rel, 2 + i - split, kind) for i, kind in marks if i >= split]
         xml.append(f"  {_open(element, attrs)}")
-        xml += [f"    {_tag('address', (), a)}" for a in inline]
+        xml += [f"    {_tag('address', (), a)}" for a in typed]
         xml.append(f"  </{element}>")
     stats.senders = senders
 
@@ -1280,9 +2029,9 @@ def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, se
     xml.append('  <dmarc enabled="true" insert-x-header="true" daily-reports="false">')
     xml += [f"    {_tag('domain', (), d)}" for d in dmarc_domains]
     xml.append(f"    {_tag('exception-ip', (), '198.51.100.10')}")
-    for policy, action in (("none", "none"), ("quarantine", "quarantine"),
-                           ("reject", "reject"), ("no-record", "tag")):
-        xml.append(f"    {_tag('action', (('policy', policy), ('action', action)))}")
+    for published, action in (("none", "none"), ("quarantine", "quarantine"),
+                              ("reject", "reject"), ("no-record", "tag")):
+        xml.append(f"    {_tag('action', (('policy', published), ('action', action)))}")
     xml.append("  </dmarc>")
 
     dkim = [names.domain() for _ in range(max(3, min(500, senders // 20)))]
@@ -1305,16 +2054,20 @@ def write_mail(outdir: Path, *, rules: int, addresses: int, expressions: int, se
     ini.write_bytes(_imss_ini(rng, rules, seed).encode("utf-8"))
     stats.files.append(ini)
     stats.bytes_written = sum(p.stat().st_size for p in stats.files)
+    if red is not None:
+        stats.redundancy, stats.positions = red.done, red.positions(xml)
     return stats
 
 
 def generate_mail(outdir: Path, *, rules: int, addresses: int, expressions: int,
-                  senders: int, seed: int, tar: bool = False) -> MailStats:
+                  senders: int, seed: int, tar: bool = False,
+                  redundancy: float = 0.0) -> MailStats:
     """Write the mail export into ``outdir`` (created if needed); ``tar`` adds
-    OUTDIR.tar.gz."""
+    OUTDIR.tar.gz; ``redundancy`` > 0 injects redundancy and writes its manifest."""
     outdir.mkdir(parents=True, exist_ok=True)
     stats = write_mail(outdir, rules=rules, addresses=addresses, expressions=expressions,
-                       senders=senders, seed=seed)
+                       senders=senders, seed=seed, redundancy=redundancy)
+    write_manifest(outdir, stats.redundancy, stats.positions)
     if tar:
         stats.files.append(write_tar(outdir, list(stats.files)))
     return stats
@@ -1343,13 +2096,31 @@ def write_tar(outdir: Path, files: Sequence[Path]) -> Path:
     return target
 
 
+def write_manifest(outdir: Path, counts: dict[str, int],
+                   positions: dict[str, dict[str, list[int]]]) -> None:
+    """``OUTDIR/redundancy.json`` ({kind: count}) and ``OUTDIR/redundancy-positions.json``
+    ({kind: {file: [line, ...]}}); without ``counts`` (no redundancy injected), the ones an
+    earlier run left there are removed. Neither is part of the export (nor of the archive):
+    isc reads them as JSON it does not know, and reports nothing."""
+    for name, doc in ((MANIFEST, counts), (POSITIONS, positions)):
+        path = outdir / name
+        if counts:
+            path.write_text(json.dumps(doc, indent=None if name == POSITIONS else 2,
+                                       ensure_ascii=False) + "\n", encoding="utf-8")
+        elif path.is_file():
+            path.unlink()
+
+
 def generate(outdir: Path, *, policies: int, entries: int, seed: int,
-             tar: bool = False) -> Stats:
-    """Write the export into ``outdir`` (created if needed); ``tar`` adds OUTDIR.tar.gz."""
+             tar: bool = False, redundancy: float = 0.0) -> Stats:
+    """Write the export into ``outdir`` (created if needed); ``tar`` adds OUTDIR.tar.gz;
+    ``redundancy`` > 0 injects redundancy and writes its manifest."""
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / "policy.ini"
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        stats = write_policy(fh, policies=policies, entries=entries, seed=seed)
+        stats = write_policy(fh, policies=policies, entries=entries, seed=seed,
+                             redundancy=redundancy)
+    write_manifest(outdir, stats.redundancy, stats.positions)
     stats.files.append(path)
     stats.bytes_written = path.stat().st_size
     if tar:
@@ -1357,11 +2128,25 @@ def generate(outdir: Path, *, policies: int, entries: int, seed: int,
     return stats
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
     return value
+
+
+def _print_redundancy(outdir: Path, counts: dict[str, int]) -> None:
+    if counts:
+        print(f"injected {sum(counts.values()):,} redundant objects ("
+              + ", ".join(f"{n:,} {k}" for k, n in counts.items())
+              + f"); listed in {outdir / MANIFEST}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1396,6 +2181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help=f"approved plus blocked sender entries (default {senders:,})")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--tar", action="store_true", help="also write OUTDIR.tar.gz")
+    ap.add_argument("--redundancy", type=_fraction, default=0.0, metavar="R",
+                    help="inject redundancy that isc's passes can remove without changing a "
+                         "decision, R x the entries in all (e.g. 0.1), and list it per kind "
+                         f"in OUTDIR/{MANIFEST}; default 0: none, the export is unchanged")
     args = ap.parse_args(argv)
     if args.product == "mail":
         if args.policies is not None or args.entries is not None:
@@ -1405,7 +2194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (args.rules, args.addresses, args.expressions, args.senders), m, strict=True)]
         mstats = generate_mail(args.outdir, rules=sizes[0], addresses=sizes[1],
                                expressions=sizes[2], senders=sizes[3], seed=args.seed,
-                               tar=args.tar)
+                               tar=args.tar, redundancy=args.redundancy)
         lists = [f for f in mstats.files if f.parent.name == "lists"]
         for path in mstats.files:
             if path not in lists:
@@ -1422,6 +2211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"({mstats.expressions_in_files:,} in list files), "
               f"{mstats.senders:,} sender entries ({mstats.senders_in_files:,} in list files), "
               f"{mstats.ip_entries} sender-filtering IPs, {mstats.dkim_domains} DKIM domains")
+        _print_redundancy(args.outdir, mstats.redundancy)
         return 0
     if any(v is not None for v in (args.rules, args.addresses, args.expressions,
                                    args.senders)):
@@ -1429,7 +2219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     policies = 200 if args.policies is None else args.policies
     entries = 50_000 if args.entries is None else args.entries
     stats = generate(args.outdir, policies=policies, entries=entries, seed=args.seed,
-                     tar=args.tar)
+                     tar=args.tar, redundancy=args.redundancy)
     for path in stats.files:
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     print(f"{stats.policies:,} url-filtering policies ({policies:,} + Global), "
@@ -1437,6 +2227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{stats.approved_lists} approved lists, {stats.accounts:,} accounts, "
           f"{stats.category_actions:,} category actions, "
           f"{stats.decryption_policies} https-decryption and {stats.atp_policies} atp policies")
+    _print_redundancy(args.outdir, stats.redundancy)
     return 0
 
 

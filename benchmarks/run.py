@@ -10,6 +10,7 @@ Usage::
     python benchmarks/run.py --product mail --input examples/imsva-kaede/export
     python benchmarks/run.py --preset tiny --verify            # also time isc.verify
     python benchmarks/run.py --doubling --entries 16000       # 2,000 -> 4,000 -> ... -> 16,000
+    python benchmarks/run.py --preset tiny --redundancy 0.1 --check-decisions 2000
 
 Unless ``--input`` is given, the export is written by ``benchmarks/generate.py`` (in a
 subprocess, so its memory does not count) into a temporary directory, or into ``--outdir``.
@@ -39,16 +40,32 @@ every size scaled alike. It prints the best seconds per stage at each size and t
 the size before (the target is at most 2.3x per doubling).
 
 ``--product mail`` does the same for an IMSVA rule set (``generate.py --product mail``) and
-the ``ems`` target; ``optimize`` is a no-op there (the passes are web passes). Its rates are
-rules/s, entries/s (address-group members + keyword expressions + sender entries, counted in
-the loaded export) and MB/s (input bytes, 10^6 per MB). ``--profile FILE`` adds one run under
-cProfile, saves the statistics to FILE and prints the top functions.
+the ``ems`` target (``optimize`` runs the mail passes). Its rates are rules/s, entries/s
+(address-group members + keyword expressions + sender entries, counted in the loaded export)
+and MB/s (input bytes, 10^6 per MB). ``--profile FILE`` adds one run under cProfile, saves the
+statistics to FILE and prints the top functions.
+
+``--redundancy R`` generates the export with injected redundancy (``generate.py --redundancy
+R``: known numbers of duplicate and subsumed entries, contained accounts, mergeable and
+shadowed policies...; mail: duplicate and subsumed addresses, identical keyword lists,
+repeated expressions), listed in ``OUTDIR/redundancy.json``. After the stage table it loads
+the export, runs the passes with ``isc.api.optimize_with(export, names, PassContext())``
+(``--repeat`` times; the default pipelines, then any registered pass not in them) and prints
+per pass its best time and the objects it removed and merged, next to the same for the export
+generated without redundancy ("plain"); then per injected kind how many the pass that removes
+it (:data:`REMOVED_BY`) removed, told apart from the export's own redundancy by the source
+line of each change (``OUTDIR/redundancy-positions.json``). An ``--input`` with a
+``redundancy.json`` is measured the same way. ``--check-decisions N`` decides N requests
+(messages) built from the export's entries and accounts (addresses and keyword lists) with
+the IWSVA (IMSVA) model before and after optimisation and counts those decided differently:
+any is an error (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import fnmatch
 import gc
 import json
 import math
@@ -64,6 +81,7 @@ import tarfile
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -75,7 +93,7 @@ REPO = HERE.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from generate import MAIL_PRESETS, URL_LIST_KINDS  # noqa: E402
+from generate import MAIL_PRESETS, MANIFEST, POSITIONS, URL_LIST_KINDS  # noqa: E402
 
 #: name -> (policies, entries)
 PRESETS: dict[str, tuple[int, int]] = {
@@ -131,10 +149,14 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+#: Files generate.py writes next to an export that are not part of it.
+_NOT_EXPORT = (MANIFEST, POSITIONS)
+
+
 def _texts(path: Path) -> Iterator[bytes]:
     if path.is_dir():
         for p in sorted(path.rglob("*")):
-            if p.is_file() and not p.is_symlink():
+            if p.is_file() and not p.is_symlink() and p.name not in _NOT_EXPORT:
                 yield p.read_bytes()
     elif tarfile.is_tarfile(path):
         with tarfile.open(path) as tar:
@@ -348,6 +370,444 @@ def _machine() -> str:
             f"{os.cpu_count()} CPUs")
 
 
+# ---------------------------------------------------------------------------- optimiser
+
+#: Which changes remove each injected kind of redundancy (generate.py ``--redundancy``):
+#: (pass, kind of the changed object as an fnmatch pattern, action or ``*``). A pass that
+#: has not landed in isc yet simply removes nothing.
+REMOVED_BY: dict[str, tuple[str, str, str]] = {
+    "duplicate-entries": ("remove-duplicate-entries", "*.entry", "removed"),
+    "subsumed-entries": ("remove-subsumed-entries", "*.entry", "removed"),
+    "contained-accounts": ("collapse-accounts", "url-filtering-policy.account", "removed"),
+    "mergeable-policies": ("merge-url-filter-rules", "url-filtering-policy", "merged"),
+    "shadowed-policies": ("remove-shadowed-rules", "url-filtering-policy", "removed"),
+    "repeated-decryption-exceptions": ("merge-decryption-policies",
+                                       "https-decryption-policy.exception", "removed"),
+    "mergeable-decryption-policies": ("merge-decryption-policies", "https-decryption-policy",
+                                      "merged"),
+    "shadowed-decryption-policies": ("merge-decryption-policies", "https-decryption-policy",
+                                     "removed"),
+    "duplicate-group-addresses": ("remove-duplicate-mail-entries", "address-group.entry",
+                                  "removed"),
+    "subsumed-group-addresses": ("remove-subsumed-mail-addresses", "address-group.entry",
+                                 "removed"),
+    "duplicate-senders": ("remove-duplicate-mail-entries", "*-senders.entry", "removed"),
+    "subsumed-senders": ("remove-subsumed-mail-addresses", "*-senders.entry", "removed"),
+    "identical-keyword-lists": ("merge-keyword-lists", "keyword-list", "merged"),
+    "repeated-expressions": ("remove-duplicate-mail-entries", "keyword-list.expression",
+                             "removed"),
+}
+
+
+@dataclass
+class Manifest:
+    """What generate.py injected: {kind: count}, and where ({kind: {file: [line]}}; None
+    when only the counts are known)."""
+
+    counts: dict[str, int]
+    positions: dict[str, dict[str, list[int]]] | None = None
+
+
+def manifest_dir(path: Path) -> Path:
+    """Where an input's manifest is: in its folder; for ``OUTDIR.tar.gz`` in ``OUTDIR``
+    (generate.py writes it next to the export, not into the archive)."""
+    if path.is_dir():
+        return path
+    for suffix in (".tar.gz", ".tgz", ".tar"):
+        if path.name.endswith(suffix):
+            return path.with_name(path.name[: -len(suffix)])
+    return path.parent
+
+
+def read_manifest(path: Path) -> Manifest | None:
+    """The redundancy manifest of an input, if it has one."""
+    folder = manifest_dir(path)
+    try:
+        counts = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    try:
+        positions = json.loads((folder / POSITIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        positions = None
+    return Manifest({str(k): int(v) for k, v in counts.items()}, positions)
+
+
+def pipeline_names() -> tuple[str, ...]:
+    """The default web and mail pipelines, each followed by the passes registered but not
+    in it (so a pass that has landed is measured before it joins the default)."""
+    from isc import passes
+
+    out: list[str] = []
+    for default, registry in ((passes.DEFAULT_PIPELINE, passes.PASSES),
+                              (passes.DEFAULT_MAIL_PIPELINE, passes.MAIL_PASSES)):
+        out += [*default, *(n for n in registry if n not in default)]
+    return tuple(out)
+
+
+@dataclass
+class OptimizerRun:
+    """One export optimised with a PassContext: the best seconds per pass over the runs,
+    the changes of the first run and its result."""
+
+    seconds: dict[str, float]
+    changes: list[Any]
+    optimized: Any
+
+    def counts(self, name: str, action: str) -> int:
+        return sum(1 for c in self.changes if c.pass_name == name and c.action == action)
+
+
+def measure_optimizer(export: Any, names: tuple[str, ...], repeat: int) -> OptimizerRun:
+    """``isc.api.optimize_with(export, names, ctx)`` ``repeat`` times, each with a fresh
+    :class:`~isc.passes.PassContext` (``ctx.seconds``: each pass's time)."""
+    from isc.api import optimize_with
+    from isc.passes import PassContext
+
+    best: dict[str, float] = {}
+    changes: list[Any] = []
+    optimized: Any = None
+    for k in range(repeat):
+        gc.collect()
+        ctx = PassContext()
+        result = optimize_with(export, names, ctx)
+        for name, seconds in ctx.seconds.items():
+            best[name] = min(seconds, best.get(name, math.inf))
+        if k == 0:
+            changes, optimized = list(ctx.changes), result
+    return OptimizerRun(best, changes, optimized)
+
+
+@dataclass
+class KindRow:
+    """One injected kind: how many, and what the passes removed (or merged away)."""
+
+    kind: str
+    injected: int
+    removed: int = 0
+    """Injected objects of this kind removed by the pass :data:`REMOVED_BY` names."""
+    other_passes: int = 0
+    """Injected objects of this kind that another pass removed or merged."""
+    own: int = 0
+    """Objects the mapped pass removed that were not injected: the export's own."""
+
+    @property
+    def share(self) -> float | None:
+        return None if not self.injected else 100.0 * self.removed / self.injected
+
+
+def _span_keys(span: Any) -> tuple[str, str]:
+    """The last one and two components of a span's file (``lists/x.txt``), the way the
+    positions name files; an archive member is shown as ``ARCHIVE:member``."""
+    parts = [p for p in re.split(r"[/\\:]", str(getattr(span, "file", ""))) if p]
+    return (parts[-1] if parts else ""), "/".join(parts[-2:])
+
+
+def _maps(kind: str, change: Any, *, action: bool) -> bool:
+    pass_name, pattern, wanted = REMOVED_BY.get(kind, ("", "", ""))
+    return (change.pass_name == pass_name and fnmatch.fnmatchcase(change.kind, pattern)
+            and (not action or wanted in ("*", change.action)))
+
+
+def attribute(changes: list[Any], manifest: Manifest) -> dict[str, KindRow]:
+    """Count the changes per injected kind. With positions, a change counts for the kind
+    injected at its source line (by the pass that removes that kind, or by another pass
+    when its object kind matches), and a change of a mapped pass elsewhere is the export's
+    own; with counts alone, every change of a mapped pass counts as removed."""
+    rows = {k: KindRow(k, n) for k, n in manifest.counts.items()}
+    left: dict[tuple[str, int], Counter[str]] = {}
+    for kind, files in (manifest.positions or {}).items():
+        for rel, lines in files.items():
+            for line in lines:
+                left.setdefault((rel, line), Counter())[kind] += 1
+    for c in changes:
+        if manifest.positions is None:
+            found = [k for k in rows if _maps(k, c, action=True)]
+            if found:
+                rows[found[0]].removed += 1
+            continue
+        line = getattr(c.span, "line", 0)
+        here = left.get((_span_keys(c.span)[0], line)) or left.get((_span_keys(c.span)[1], line))
+        if here:
+            mapped = [k for k in rows if here[k] > 0 and _maps(k, c, action=False)]
+            if mapped:
+                rows[mapped[0]].removed += 1
+                here[mapped[0]] -= 1
+                continue
+            similar = [k for k in rows if here[k] > 0 and fnmatch.fnmatchcase(
+                c.kind, REMOVED_BY.get(k, ("", "", ""))[1])]
+            if similar:
+                rows[similar[0]].other_passes += 1
+                here[similar[0]] -= 1
+                continue
+        found = [k for k in rows if _maps(k, c, action=True)]
+        if found:
+            rows[found[0]].own += 1
+    return rows
+
+
+def _table(rows: list[list[str]], left: tuple[int, ...] = (0,)) -> str:
+    """Rows of cells, columns ``left`` left-aligned, a rule under the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i in left else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def pass_table(names: tuple[str, ...], run: OptimizerRun, plain: OptimizerRun | None) -> str:
+    """Per pass that ran: its best time, objects removed and merged (and the same for the
+    plain export, when there is one)."""
+    head = ["pass", "s", "removed", "merged"]
+    if plain is not None:
+        head += ["plain s", "removed", "merged"]
+    rows = [head]
+    ran = [n for n in names if n in run.seconds or (plain and n in plain.seconds)]
+    for name in [*ran, "all passes"]:
+        cells = []
+        for r in (run, plain) if plain is not None else (run,):
+            if name == "all passes":
+                cells += [f"{sum(r.seconds.values()):.3f}",
+                          f"{sum(1 for c in r.changes if c.action == 'removed'):,}",
+                          f"{sum(1 for c in r.changes if c.action == 'merged'):,}"]
+            elif name in r.seconds:
+                cells += [f"{r.seconds[name]:.3f}", f"{r.counts(name, 'removed'):,}",
+                          f"{r.counts(name, 'merged'):,}"]
+            else:
+                cells += ["-", "-", "-"]
+        rows.append([name, *cells])
+    return _table(rows)
+
+
+def kind_table(rows: dict[str, KindRow], registered: set[str], positions: bool) -> str:
+    head = ["injected kind", "injected", "removed", "%", "other passes",
+            "export's own" if positions else "", "pass"]
+    out = [head]
+    for r in rows.values():
+        pass_name = REMOVED_BY.get(r.kind, ("?", "", ""))[0]
+        share = r.share
+        out.append([r.kind, f"{r.injected:,}", f"{r.removed:,}",
+                    "-" if share is None else f"{share:.1f}", f"{r.other_passes:,}",
+                    f"{r.own:,}" if positions else "",
+                    pass_name + ("" if pass_name in registered else " (not registered)")])
+    return _table(out, left=(0, len(head) - 1))
+
+
+def removed_summary(rows: dict[str, KindRow]) -> str:
+    injected = sum(r.injected for r in rows.values())
+    removed = sum(r.removed for r in rows.values())
+    share = f" ({100.0 * removed / injected:.1f} %)" if injected else ""
+    return f"removed {removed:,} of {injected:,} injected{share}"
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+def web_requests(web: Any, count: int, seed: int) -> list[Any]:
+    """``count`` requests around the policy's own objects: a URL of one of its list entries
+    (:func:`~isc.backends.ztsa_ia.probes.pattern_urls`), the identity of one of its
+    accounts (or none), 0-2 of the categories its policies name, an instant at a schedule
+    edge (or none)."""
+    import random
+
+    from isc.backends.ztsa_ia.probes import account_identities, pattern_urls, schedule_times
+    from isc.ir.requests import WebRequest
+
+    rng = random.Random(seed)
+    patterns = list(web.tunneling)
+    for lst in (web.global_blocking, web.global_trusted):
+        if lst is not None:
+            patterns += [*lst.entries, *lst.exceptions]
+    for c in web.custom_categories:
+        patterns += c.entries
+    for a in web.approved_lists:
+        patterns += a.entries
+    identities: list[dict[str, object]] = [{}]
+    cats: set[int] = set()
+    for p in (*web.url_filtering, *web.https_decryption):
+        identities += account_identities(p.accounts)[:-1]
+        cats.update(c.category.id for c in p.categories if c.category.id is not None)
+    categories = sorted(cats) or [90]
+    times = schedule_times(web, {p.schedule for p in web.url_filtering if p.schedule})
+    out = []
+    for _ in range(count):
+        url = (rng.choice(pattern_urls(rng.choice(patterns))) if patterns and rng.random() < 0.9
+               else f"https://unlisted-{rng.randrange(1000)}.example/")
+        ident = rng.choice(identities)
+        out.append(WebRequest(
+            url, client=ident.get("client"),  # type: ignore[arg-type]
+            user=ident.get("user"),  # type: ignore[arg-type]
+            groups=ident.get("groups", ()),  # type: ignore[arg-type]
+            categories=tuple(rng.sample(categories, min(len(categories),
+                                                        rng.choice((0, 1, 1, 2))))),
+            when=rng.choice(times)))
+    return out
+
+
+def mail_messages(mail: Any, count: int, seed: int) -> list[Any]:
+    """``count`` messages around the rule set's own objects: senders and recipients from
+    its address groups and sender lists (:func:`~isc.backends.ems.probes.pattern_addresses`)
+    or internal, LDAP groups of its groups, subjects and bodies from its keyword lists
+    (:func:`~isc.backends.ems.probes.keyword_texts`), some attachments and verdicts."""
+    import random
+
+    from isc.backends.ems.probes import internal_address, keyword_texts, pattern_addresses
+    from isc.ir.mail import PartyKind
+    from isc.ir.requests import Attachment, MailMessage
+
+    rng = random.Random(seed)
+    members = [p for g in mail.address_groups for p in g.addresses]
+    members += [*mail.approved_senders, *mail.blocked_senders]
+    addresses = [p.value for p in members if p.kind is PartyKind.ADDRESS]
+    ldap = [p.value for p in members if p.kind in (PartyKind.LDAP_GROUP, PartyKind.LDAP_USER)]
+    internal = internal_address(mail.internal_domains) or "staff@internal.example"
+    lists = [kl for kl in mail.keyword_lists if kl.expressions]
+
+    def address() -> str:
+        if addresses and rng.random() < 0.8:
+            return str(rng.choice(pattern_addresses(rng.choice(addresses))))
+        return internal if rng.random() < 0.5 else f"someone{rng.randrange(100)}@else.example"
+
+    def text() -> str:
+        if not lists or rng.random() < 0.2:
+            return "nothing to see here"
+        kl = rng.choice(lists)
+        return str(rng.choice(keyword_texts(kl.match, kl.expressions)))
+
+    out = []
+    for _ in range(count):
+        recipient = address()
+        attachments: tuple[Attachment, ...] = ()
+        if rng.random() < 0.3:
+            name = rng.choice(("invoice.exe", "report.pdf", "photos.zip", "memo.docm", "a.lnk"))
+            attachments = (Attachment(name, content=text(), size=rng.choice((1_000, 3_000_000)),
+                                      file_type=rng.choice((None, "EXE", "PDF", "ZIP"))),)
+        out.append(MailMessage(
+            address(), recipient, recipients=(recipient,), subject=text(), body=text(),
+            attachments=attachments, size=rng.choice((2_000, 200_000, 30_000_000)),
+            direction=rng.choice((None, "incoming", "outgoing")),
+            virus=rng.random() < 0.1, spam_score=rng.choice((None, 1.0, 5.5, 9.5)),
+            sender_groups=(rng.choice(ldap),) if ldap and rng.random() < 0.3 else (),
+            recipient_groups=(rng.choice(ldap),) if ldap and rng.random() < 0.3 else ()))
+    return out
+
+
+@dataclass
+class DecisionCheck:
+    """N requests (messages) decided by the source model before and after optimisation."""
+
+    decided: int = 0
+    differ: int = 0
+    """Decided differently: the action, the decryption (web) or the modifications (mail)."""
+    other_object: int = 0
+    """Decided alike, but by another object (the one a removed or merged object left)."""
+    examples: list[str] = field(default_factory=list)
+
+
+def check_decisions(before: Any, after: Any, count: int, seed: int, mail: bool
+                    ) -> DecisionCheck:
+    """Decide ``count`` generated requests (mail: messages) with the IWSVA (IMSVA) model on
+    the export before and after optimisation."""
+    from isc.models import imsva, iwsva
+
+    check = DecisionCheck()
+    if mail:
+        if before.mail is None:
+            return check
+        probes = mail_messages(before.mail, count, seed)
+        pairs = ((p, imsva.decide(before.mail, p), imsva.decide(after.mail, p)) for p in probes)
+    else:
+        if before.web is None:
+            return check
+        probes = web_requests(before.web, count, seed)
+        pairs = ((p, iwsva.decide(before.web, p), iwsva.decide(after.web, p)) for p in probes)
+    for probe, a, b in pairs:
+        check.decided += 1
+        if (a.action, a.decrypted, a.modifications) != (b.action, b.decrypted, b.modifications):
+            check.differ += 1
+            if len(check.examples) < 5:
+                check.examples.append(f"{probe}: {a.action} -> {b.action}")
+        elif a.decided_by != b.decided_by:
+            check.other_object += 1
+    return check
+
+
+@dataclass
+class OptimizerReport:
+    names: tuple[str, ...]
+    registered: set[str]
+    run: OptimizerRun
+    plain: OptimizerRun | None = None
+    manifest: Manifest | None = None
+    kinds: dict[str, KindRow] = field(default_factory=dict)
+    decisions: DecisionCheck | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        def passes(r: OptimizerRun) -> list[dict[str, Any]]:
+            return [{"name": n, "seconds": s, "removed": r.counts(n, "removed"),
+                     "merged": r.counts(n, "merged")} for n, s in r.seconds.items()]
+
+        doc: dict[str, Any] = {"passes": passes(self.run)}
+        if self.plain is not None:
+            doc["plain_passes"] = passes(self.plain)
+        if self.manifest is not None:
+            doc["injected"] = {k: asdict(r) for k, r in self.kinds.items()}
+        if self.decisions is not None:
+            doc["decisions"] = asdict(self.decisions)
+        return doc
+
+
+def optimizer_report(isc: ModuleType, path: Path, plain_path: Path | None, repeat: int,
+                     check: int | None, seed: int, mail: bool) -> OptimizerReport:
+    """Load the input (and the plain export), optimise each ``repeat`` times with a
+    PassContext, attribute the changes to the injected kinds, check decisions."""
+    from isc import passes
+
+    names = pipeline_names()
+    export = isc.load(str(path))
+    report = OptimizerReport(names, {*passes.PASSES, *passes.MAIL_PASSES},
+                             measure_optimizer(export, names, repeat))
+    report.manifest = read_manifest(path)
+    if report.manifest is not None:
+        report.kinds = attribute(report.run.changes, report.manifest)
+    if check:
+        report.decisions = check_decisions(export, report.run.optimized, check, seed, mail)
+    if plain_path is not None:
+        report.plain = measure_optimizer(isc.load(str(plain_path)), names, repeat)
+    return report
+
+
+def print_optimizer(report: OptimizerReport, repeat: int, redundancy: float | None,
+                    mail: bool) -> None:
+    print()
+    print(f"optimiser: isc.api.optimize_with with a PassContext, best of {repeat} run(s) per "
+          "export; passes in the order they ran")
+    print(pass_table(report.names, report.run, report.plain))
+    if report.plain is not None:
+        print("plain: the same export generated without --redundancy"
+              + (f" (this one: --redundancy {redundancy:g})" if redundancy else ""))
+    if report.manifest is not None:
+        print()
+        positions = report.manifest.positions is not None
+        print(f"injected redundancy ({MANIFEST}) and what the passes removed of it:")
+        print(kind_table(report.kinds, report.registered, positions))
+        print(removed_summary(report.kinds)
+              + ("" if positions else f" (no {POSITIONS}: counts include the export's own)"))
+        missing = sorted({REMOVED_BY[k][0] for k in report.kinds if k in REMOVED_BY
+                          and REMOVED_BY[k][0] not in report.registered})
+        if missing:
+            print("not registered in isc yet (they remove nothing here): " + ", ".join(missing))
+    if report.decisions is not None:
+        d = report.decisions
+        what = "messages" if mail else "requests"
+        print()
+        print(f"decisions: {d.decided:,} {what} decided by the source model before and after "
+              f"optimisation: {d.differ:,} differ; {d.other_object:,} decided alike by "
+              "another object (one a pass kept in place of a removed or merged one)")
+        for example in d.examples:
+            print(f"  differs: {example}")
+
 # ---------------------------------------------------------------------------- main
 
 
@@ -378,8 +838,10 @@ def count_mail(export: Any) -> MailCounts:
 
 
 def _generate(outdir: Path, policies: int, entries: int, seed: int, tar: bool,
-              mail: tuple[int, int, int, int] | None = None) -> float:
+              mail: tuple[int, int, int, int] | None = None, redundancy: float = 0.0) -> float:
     cmd = [sys.executable, str(HERE / "generate.py"), str(outdir), "--seed", str(seed)]
+    if redundancy:
+        cmd += ["--redundancy", repr(redundancy)]
     if mail is None:
         cmd[3:3] = ["--policies", str(policies), "--entries", str(entries)]
     else:
@@ -396,7 +858,8 @@ def _generate(outdir: Path, policies: int, entries: int, seed: int, tar: bool,
 
 def _size(path: Path) -> int:
     if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return sum(p.stat().st_size for p in path.rglob("*")
+                   if p.is_file() and p.name not in _NOT_EXPORT)
     return path.stat().st_size
 
 
@@ -611,6 +1074,16 @@ def main(argv: list[str] | None = None) -> int:
                          "preset's: 2,000 web, 290 mail)")
     ap.add_argument("--size-timeout", type=float, metavar="SECONDS", default=None,
                     help="doubling: stop the series when one size takes longer than this")
+    ap.add_argument("--redundancy", type=float, metavar="R", default=None,
+                    help="generate the export with injected redundancy (generate.py "
+                         "--redundancy R, e.g. 0.1), and the same export without it; print "
+                         "what each optimisation pass took and removed in both, and how much "
+                         "of the injected redundancy it removed (an --input with a "
+                         f"{MANIFEST} is measured so too)")
+    ap.add_argument("--check-decisions", type=int, metavar="N", default=None,
+                    help="decide N generated requests (mail: messages) with the IWSVA "
+                         "(IMSVA) model before and after optimisation and count those that "
+                         "differ (must be 0; exit 1 otherwise)")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
@@ -618,6 +1091,15 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--samples must be >= 1")
     if args.verify and args.until != "dumps":
         ap.error("--verify needs every stage: do not combine it with --until")
+    if args.redundancy is not None and not 0 <= args.redundancy <= 1:
+        ap.error("--redundancy must be between 0 and 1")
+    if args.redundancy is not None and args.input is not None:
+        ap.error(f"--redundancy generates its export; an --input is measured with its own "
+                 f"{MANIFEST}, if it has one")
+    if args.check_decisions is not None and args.check_decisions < 1:
+        ap.error("--check-decisions must be >= 1")
+    if args.doubling and (args.redundancy is not None or args.check_decisions is not None):
+        ap.error("--redundancy and --check-decisions are not for --doubling")
     if args.doubling:
         for flag, value in (("--input", args.input), ("--outdir", args.outdir),
                             ("--profile", args.profile)):
@@ -671,7 +1153,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             outdir = args.outdir or Path(tmp) / "export"
             gen_seconds = _generate(outdir, policies, entries, args.seed, args.tar,
-                                    mail_req if mail else None)
+                                    mail_req if mail else None, args.redundancy or 0.0)
             path = outdir.with_name(outdir.name + ".tar.gz") if args.tar else outdir
             described = f"{path} (generated, seed {args.seed})"
             policies += 1  # the Global Policy
@@ -693,6 +1175,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {_machine()}; RSS after import: {_maxrss_mib():,.1f} MiB")
         if gen_seconds is not None:
             print(f"  generate.py: {gen_seconds:.2f} s (subprocess, not part of isc)")
+        manifest = read_manifest(path)
+        if manifest is not None:
+            print(f"  with injected redundancy: {sum(manifest.counts.values()):,} objects "
+                  f"({manifest_dir(path) / MANIFEST})")
 
         stages = _pipeline(isc, target, verify=args.verify, verify_samples=args.samples,
                            workdir=Path(tmp))
@@ -739,6 +1225,23 @@ def main(argv: list[str] | None = None) -> int:
             for d in found[:10]:
                 print(f"  {d}", file=sys.stderr)
             return 1
+        report: OptimizerReport | None = None
+        if manifest is not None or args.check_decisions is not None:
+            plain: Path | None = None
+            if args.redundancy:  # the same export without redundancy, for its pass times
+                plain = Path(tmp) / "plain"
+                _generate(plain, policies - 1, entries, args.seed, False,
+                          mail_req if mail else None)
+            print("  optimiser runs (PassContext)"
+                  + (f", {args.check_decisions:,} decisions checked" if args.check_decisions
+                     else ""), file=sys.stderr, flush=True)
+            try:
+                report = optimizer_report(isc, path, plain, args.repeat, args.check_decisions,
+                                          args.seed, mail)
+            except Exception as exc:
+                print(f"run.py: optimiser report failed: {type(exc).__name__}: {exc}",
+                      file=sys.stderr)
+                return 1
 
     print()
     if mail:
@@ -767,6 +1270,8 @@ def main(argv: list[str] | None = None) -> int:
     print("peak MiB / +MiB: tracemalloc peak during the stage / above the stage's start "
           "(one extra traced run);\nmaxrss MiB: process high-water RSS after the stage "
           "(first untraced run).")
+    if report is not None:
+        print_optimizer(report, args.repeat, args.redundancy, mail)
     if profiler is not None and args.profile is not None:
         _print_profile(profiler, args.profile, "compile")
     if args.json is not None:
@@ -790,7 +1295,11 @@ def main(argv: list[str] | None = None) -> int:
             doc.update(product="mail", target=target, entries=counts.entries,
                        counts=asdict(counts))
             doc.pop("policies")
+        if report is not None:
+            doc["optimizer"] = report.to_json()
         args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if report is not None and report.decisions is not None and report.decisions.differ:
+        return 1
     return 0
 
 

@@ -146,8 +146,9 @@ def test_verify_passes_a_fresh_compile_and_counts_by_direction(web_out: Path) ->
     result = isc("verify", WEB / "export.tar.gz", "--against", web_out)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.splitlines()[-1]
-    # by default verify decides the sample compile swept: one per object plus 4000
-    web = isc_api.load(WEB / "export.tar.gz").web
+    # by default verify decides the sample compile swept: one per object (of the optimised
+    # policy compile translated) plus 4000
+    web = isc_api.optimize(isc_api.load(WEB / "export.tar.gz")).web
     assert web is not None
     pool = policy_pool(web)
     assert len(pool) > POOL_BASE

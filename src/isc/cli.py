@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from isc import api
+from isc import api, passes
 from isc.backends import ems as ems_backend
 from isc.backends.verification import Finding, Verification
 from isc.backends.ztsa_ia.fidelity import describe_request
@@ -91,10 +91,10 @@ def _parser() -> _Parser:
                            metavar="COMMAND", title="commands",
                            help="what to do (see 'isc COMMAND --help')")
 
-    def common(name: str, what: str, fmt: str) -> _Parser:
+    def common(name: str, what: str, fmt: str, inputs: str = "+") -> _Parser:
         sp: _Parser = sub.add_parser(name, help=what, description=what)
         p.commands[name] = sp
-        sp.add_argument("inputs", nargs="+", metavar="INPUT", help=_INPUTS_HELP)
+        sp.add_argument("inputs", nargs=inputs, metavar="INPUT", help=_INPUTS_HELP)
         sp.add_argument("--encoding", metavar="ENC",
                         help="encoding of every text input (default: detect UTF-8 with or "
                              "without BOM, Shift_JIS/CP932, EUC-JP)")
@@ -116,6 +116,10 @@ def _parser() -> _Parser:
     c.add_argument("--no-optimize", action="store_true",
                    help="skip the optimisation passes (every source object is translated "
                         "as written)")
+    c.add_argument("--passes", type=_pass_names, metavar="A,B,C",
+                   help="run only these optimisation passes, in this order (comma-separated "
+                        "names, web and mail; 'isc inspect --passes' lists them); default: "
+                        "the default pipelines")
     c.add_argument("--never-broaden", action="store_true",
                    help="fail (exit 1, ISC3007) on every object that lets through something "
                         "the source stopped (a 'broadened' direction, whatever its tag); "
@@ -126,8 +130,11 @@ def _parser() -> _Parser:
                         "with commas), DN;name or DN<TAB>name; '#' starts a comment line")
     common("check", "parse, validate and translate; print every diagnostic, write nothing",
            "diagnostics and the closing summary as one JSON object per line")
-    common("inspect", "what each file is, and how many objects of each kind",
-           "diagnostics of a broken input as one JSON object per line")
+    i = common("inspect", "what each file is, and how many objects of each kind",
+               "diagnostics of a broken input as one JSON object per line", inputs="*")
+    i.add_argument("--passes", action="store_true",
+                   help="list the optimisation passes, one line each, in default order "
+                        "(no INPUT needed)")
     e = common("explain", "which object decides a request or message, in source and target",
                "the decisions as one JSON object on stdout, errors as JSON lines")
     e.add_argument("--url", help="the URL of the web request to decide")
@@ -184,6 +191,21 @@ def _parser() -> _Parser:
                         "\"user\", \"groups\", \"categories\", \"when\", \"decrypted\", "
                         "\"fileType\"}")
     return p
+
+
+def _pass_names(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated pass names, each known."""
+    known = [*passes.PASSES, *passes.MAIL_PASSES]
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("no pass named (use --no-optimize to run none)")
+    for n in names:
+        if n not in known:
+            hint = difflib.get_close_matches(n, known, n=1, cutoff=0.5)
+            raise argparse.ArgumentTypeError(
+                f"unknown pass {n!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                + "; 'isc inspect --passes' lists them")
+    return names
 
 
 def _counted(low: int, high: int) -> Any:
@@ -771,8 +793,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     targets = _targets(export, args.target)
     imap = _identity_map(args.identity_map)
     names = _identity_names(imap, export)
+    if args.passes is not None and args.no_optimize:
+        raise IscError("--passes and --no-optimize contradict each other", code="ISC1009")
     if not args.no_optimize:
-        export = api.optimize(export)
+        export = api.optimize(export, args.passes)
     outputs = [api.compile(export, t, identity_map=names) for t in targets]
     diags = [d for d in api.merged_diagnostics(outputs) if d.severity is not Severity.NOTE]
     texts = dict(export.texts)
@@ -828,6 +852,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    if args.passes:
+        for name, (product, line) in passes.describe().items():
+            default = "" if passes.is_default(name) else " (not run by default)"
+            print(f"{name:34} {product:4}  {line}{default}")
+        if not args.inputs:
+            return EXIT_OK
+    elif not args.inputs:
+        raise IscError("inspect needs an INPUT (or --passes)", code="ISC1009")
     export = _load_export(args)
     for f in export.files:
         enc = f" ({f.encoding})" if f.encoding else ""
@@ -1028,10 +1060,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         req = _request(args) if args.url else _request_json(args.request)
         source = api.decide_web(export, req)
         target = api.decide_web(_load_output(args.against), req) if args.against else None
+    merged = _merged_into(args.against, target) if target is not None else []
     if args.format == "json":
         doc: dict[str, Any] = {"source": source.to_json()}
         if target is not None:
             doc["target"] = target.to_json()
+            if merged:
+                doc["target"]["mergedFrom"] = merged
         print(json.dumps(doc, ensure_ascii=False, sort_keys=True))
     else:
         print(f"source: {_describe(source)}")
@@ -1041,7 +1076,43 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print(f"target: {_describe(target)}")
             if target.modifications:
                 print(f"  modifications: {', '.join(target.modifications)}")
+            for m in merged:
+                print(f"  also from {m['kind']} \"{m['name']}\" at {m['file']}:{m['line']} "
+                      f"(merged into it by {m['pass']})")
     return EXIT_OK
+
+
+def _merged_into(against: str, target: Decision) -> list[dict[str, Any]]:
+    """The source objects an optimisation pass merged into the one the target's deciding
+    object came from (report.json ``optimization``), so that explain names every source
+    object a merged target object stands for; merges of merges are followed."""
+    by = target.decided_by
+    where = Path(against)
+    report = (where if where.is_dir() else where.parent) / "report.json"
+    if by is None or not by.file or not report.is_file():
+        return []
+    try:
+        doc = json.loads(report.read_text(encoding="utf-8"))
+        changes = doc.get("optimization", {}).get("changes", [])
+    except (OSError, ValueError, AttributeError):
+        return []  # explain still answers; verify is where a damaged report is an error
+    into: dict[tuple[object, object], list[dict[str, Any]]] = {}
+    for c in changes if isinstance(changes, list) else []:
+        kept = c.get("kept") if isinstance(c, dict) else None
+        if c.get("action") == "merged" and isinstance(kept, dict):
+            into.setdefault((kept.get("file"), kept.get("line")), []).append(c)
+    out: list[dict[str, Any]] = []
+    todo: list[tuple[object, object]] = [(by.file, by.line)]
+    seen: set[tuple[object, object]] = set()
+    while todo:
+        key = todo.pop(0)
+        if key in seen:
+            continue
+        seen.add(key)
+        for c in into.get(key, []):
+            out.append({k: c.get(k) for k in ("kind", "name", "file", "line", "pass")})
+            todo.append((c.get("file"), c.get("line")))
+    return out
 
 
 

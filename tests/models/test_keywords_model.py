@@ -7,7 +7,7 @@ test directories are not packages.)
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from isc.frontends.keywords import parse_expression
@@ -289,6 +289,9 @@ def _always_matched_by_its_sample(node: Node) -> bool:
     )
 
 
+# most expressions qualify, but a run of generated ones with anchors or negations may not:
+# the health check then fails a correct test now and then
+@settings(suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(expressions(), st.data())
 def test_an_expression_finds_a_text_built_from_it(node: Node, data: st.DataObject) -> None:
     assume(_always_matched_by_its_sample(node))

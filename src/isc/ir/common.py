@@ -16,6 +16,7 @@ __all__ = [
     "Fidelity",
     "Meta",
     "Origin",
+    "PassChange",
     "Span",
     "check_tag",
     "sorted_directions",
@@ -137,3 +138,23 @@ class Meta:
         """Provenance with the tag computed from ``directions``."""
         found = frozenset(directions)
         return cls(source, Fidelity.of(found), tuple(review), found)
+
+
+@attrs.frozen
+class PassChange:
+    """What one optimisation pass removed or merged away, and the object that keeps its
+    meaning (None where nothing needs to: a repeat, a policy never reached).
+
+    ``action`` is ``removed`` (the object can never decide, or another decides the same for
+    everything it matches) or ``merged`` (its content now lives in ``kept``). Kinds are the
+    report's source object kinds (``url-filtering-policy``, ``custom-category.entry``...)."""
+
+    pass_name: str
+    action: str
+    kind: str
+    name: str
+    span: Span | None
+    reason: str
+    kept_kind: str | None = None
+    kept_name: str | None = None
+    kept_span: Span | None = None

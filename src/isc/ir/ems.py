@@ -108,6 +108,18 @@ class SenderEntry:
     meta: Meta = Meta()
 
 
+def ems_sender_ok(address: str) -> bool:
+    """EmS sender lists take ``user@domain``, ``*@domain`` and ``*@*.domain`` (targets.md
+    §2.9); IMSVA's ``user@*``, ``user@*.tld`` have no EmS form."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        return False
+    if local == "*":
+        rest = domain[2:] if domain.startswith("*.") else domain
+        return "*" not in rest and bool(rest)
+    return "*" not in local and "*" not in domain
+
+
 @attrs.frozen
 class IpListEntry:
     """An approved or blocked IP/CIDR (Connection Filtering → IP Reputation)."""
@@ -166,4 +178,4 @@ class EmsPolicy:
 
 __all__ = ["SCHEMA", "CriteriaMatch", "DkimVerification", "EmsAddressGroup", "EmsDmarc",
            "EmsKeywordList", "EmsNotification", "EmsPolicy", "EmsRule", "EmsStamp",
-           "IpEntry", "IpListEntry", "RuleKind", "SenderEntry"]
+           "IpEntry", "IpListEntry", "RuleKind", "SenderEntry", "ems_sender_ok"]

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from isc.diagnostics import Diagnostic
-from isc.ir.common import Difference, Fidelity, Origin, check_tag
+from isc.ir.common import Difference, Fidelity, Origin, PassChange, check_tag
 from isc.ir.ems import EmsPolicy
 from isc.ir.fingerprint import input_fingerprint
 from isc.ir.mail import MailPolicy
@@ -52,6 +52,9 @@ class Export:
     texts: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False, hash=False)
     #: Whether the optimisation passes ran (``isc.optimize``).
     optimized: bool = attrs.field(default=False, eq=False)
+    #: The passes that ran, in order, and what each removed or merged.
+    passes: tuple[str, ...] = attrs.field(default=(), eq=False)
+    changes: tuple[PassChange, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def fingerprint(self) -> tuple[str, tuple[tuple[str, str], ...]]:
         """The input's fingerprint and its files as they count (path, content hash)."""
@@ -120,8 +123,10 @@ class Output:
     files: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False)
     #: The fingerprint of the input compiled, and its files (path, content hash).
     input: tuple[str, tuple[tuple[str, str], ...]] = attrs.field(default=("", ()), eq=False)
-    #: Whether the optimisation passes ran before compiling.
+    #: Whether the optimisation passes ran before compiling; which, and what they changed.
     optimized: bool = attrs.field(default=False, eq=False)
+    passes: tuple[str, ...] = attrs.field(default=(), eq=False)
+    changes: tuple[PassChange, ...] = attrs.field(default=(), eq=False, repr=False)
     #: What the whole-policy sweep rests on: ``probes`` decided, report ``objects``, and
     #: how many of them a probe ``exercised`` (report.json ``sweep``).
     sweep: tuple[tuple[str, int], ...] = attrs.field(default=(), eq=False)

@@ -60,6 +60,15 @@ class Account:
     span: Span | None = span_field()
 
 
+def join_accounts(first: tuple[Account, ...], second: tuple[Account, ...]
+                  ) -> tuple[Account, ...]:
+    """The accounts of two policies as one policy's: no accounts is everyone, so a union
+    with it is everyone; else the first's, then the second's not already there."""
+    if not first or not second:
+        return ()
+    return first + tuple(a for a in second if a not in first)
+
+
 class WebAction(enum.Enum):
     """URL filtering actions, most restrictive first (semantics.md §1 step 4)."""
 

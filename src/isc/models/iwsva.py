@@ -10,9 +10,11 @@ can match it, not the length of the lists. The plain model that scans everything
 
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
 from collections.abc import Callable, Iterable, Sequence
+from typing import Generic, TypeVar
 
 from isc.ir import categories
 from isc.ir.common import Span
@@ -32,6 +34,7 @@ from isc.models.index import LiteralIndex, Memo, PerObject, Selector
 from isc.models.urlmatch import haystack, iwsva_matches, required_literal
 
 UNTESTED = 90
+T = TypeVar("T")
 
 
 def by(kind: str, name: str, span: Span | None) -> DecidedBy:
@@ -88,6 +91,121 @@ def account_matches(account: Account, req: WebRequest) -> bool:
     if kind is AccountKind.HOST:
         return req.client is not None and req.client.lower() == account.value.lower()
     return False
+
+
+def ip_bounds(account: Account) -> tuple[int, int, int] | None:
+    """An IP, range or subnet account as ``(IP version, first, last)``; None for any other
+    account, or one whose value is not an address."""
+    return _ip_bounds(account.kind, account.value)
+
+
+def account_key(account: Account) -> str | None:
+    """What an LDAP user, LDAP group or host account matches, as the model compares it (two
+    accounts of one key match the same requests); None for IP accounts."""
+    kind = account.kind
+    if kind is AccountKind.LDAP_USER:
+        return "u:" + ldap_name(account.value)
+    if kind is AccountKind.LDAP_GROUP:
+        return "g:" + ldap_name(account.value)
+    if kind is AccountKind.HOST:
+        return "h:" + account.value.lower()
+    return None
+
+
+class AccountCover(Generic[T]):
+    """The requests a growing set of account lists matches, to ask whether it *covers* an
+    account list (every request that list matches is matched by one of them) and by whom
+    (optimisation passes: a policy whose accounts are covered by earlier policies that
+    decide everything is never reached).
+
+    An empty list matches everyone. IP accounts are covered by the union of the intervals
+    added (of their IP version, adjacent ones joined); LDAP and host accounts only by one
+    of the same key (group membership is not known offline). An account whose value the
+    model cannot read is never covered: the passes keep what they cannot reason about."""
+
+    def __init__(self) -> None:
+        self.everyone: T | None = None
+        self._keys: dict[str, T] = {}
+        self._ips: list[tuple[tuple[int, int, int], T]] = []
+        #: per IP version, disjoint sorted intervals ``[first, last]``, adjacent ones joined
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+        self._added: dict[int, int] = {}
+
+    def add(self, accounts: Iterable[Account], who: T) -> None:
+        accounts = tuple(accounts)
+        self._added.setdefault(id(who), len(self._added))
+        if not accounts and self.everyone is None:
+            self.everyone = who
+        for a in accounts:
+            key = account_key(a)
+            bounds = _readable(a)
+            if key is not None:
+                self._keys.setdefault(key, who)
+            elif bounds is not None:
+                self._ips.append((bounds, who))
+                self._insert(*bounds)
+
+    def _insert(self, version: int, lo: int, hi: int) -> None:
+        spans = self._spans.setdefault(version, [])
+        i = bisect.bisect_left(spans, (lo, lo))
+        if i > 0 and spans[i - 1][1] + 1 >= lo:  # join the neighbours it overlaps or touches
+            i -= 1
+        j = i
+        while j < len(spans) and spans[j][0] <= hi + 1:
+            lo, hi = min(lo, spans[j][0]), max(hi, spans[j][1])
+            j += 1
+        spans[i:j] = [(lo, hi)]
+
+    def _covered(self, account: Account) -> bool:
+        key = account_key(account)
+        if key is not None:
+            return key in self._keys
+        bounds = _readable(account)
+        if bounds is None:
+            return False
+        version, lo, hi = bounds
+        spans = self._spans.get(version, [])
+        # the run starting at or before lo
+        i = bisect.bisect_right(spans, lo, key=lambda s: s[0]) - 1
+        return i >= 0 and spans[i][0] <= lo and hi <= spans[i][1]
+
+    def covers(self, accounts: Iterable[Account]) -> bool:
+        """Does every request the account list matches match an added list?"""
+        accounts = tuple(accounts)
+        if self.everyone is not None:
+            return True
+        return bool(accounts) and all(self._covered(a) for a in accounts)
+
+    def shadowers(self, accounts: Iterable[Account]) -> list[T] | None:
+        """Who covers the account list, in the order added (for an IP account, everyone
+        whose intervals overlap it; the first list for everyone, when one was added); None
+        when it is not covered."""
+        accounts = tuple(accounts)
+        if not self.covers(accounts):
+            return None
+        if self.everyone is not None:
+            return [self.everyone]
+        found: dict[int, T] = {}
+        for a in accounts:
+            key = account_key(a)
+            if key is not None:
+                who = self._keys[key]
+                found.setdefault(id(who), who)
+                continue
+            bounds = _readable(a)
+            assert bounds is not None  # covered accounts are readable
+            version, lo, hi = bounds
+            for (v, first, last), who in self._ips:
+                if v == version and first <= hi and lo <= last:
+                    found.setdefault(id(who), who)
+        return sorted(found.values(), key=lambda w: self._added[id(w)])
+
+
+def _readable(account: Account) -> tuple[int, int, int] | None:
+    """The interval of an IP account that matches some address (an inverted range matches
+    none and is not read)."""
+    bounds = ip_bounds(account)
+    return bounds if bounds is not None and bounds[1] <= bounds[2] else None
 
 
 def accounts_match(accounts: Iterable[Account], req: WebRequest) -> bool:

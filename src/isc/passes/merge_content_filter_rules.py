@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from isc.diagnostics import Diagnostic, Severity
 from isc.ir.mail import (
     Condition,
     InsertXHeader,
@@ -101,11 +100,10 @@ def merge_content_filter_rules(mail: MailPolicy, ctx: PassContext) -> MailPolicy
                                             conditions=_union(above.conditions,
                                                               rule.conditions))
                 dropped.add(i)
-                ctx.diagnostics.append(Diagnostic.at(
-                    "ISC2015", Severity.NOTE,
-                    f"rule \"{rule.name}\" has the route, intercept and actions of "
-                    f"\"{above.name}\" directly above it; its conditions were merged into "
-                    f"\"{above.name}\"", rule.span))
+                ctx.change("merged", "mail-rule", rule.name, rule.span,
+                           f"rule \"{rule.name}\" has the route, intercept and actions of "
+                           f"\"{above.name}\" directly above it; its conditions were merged "
+                           f"into \"{above.name}\"", kept=("mail-rule", above.name, above.span))
                 continue
         last = i
     if not dropped:

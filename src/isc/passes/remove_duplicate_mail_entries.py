@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
-from isc.diagnostics import Diagnostic, Severity
+from isc.diagnostics import Severity
 from isc.ir.common import Span
 from isc.ir.mail import (
     Bcc,
@@ -78,37 +78,39 @@ class _Deduper:
 
     def run(self, items: Sequence[_T], key: Callable[[_T], Hashable], what: str,
             show: Callable[[_T], str], span: Callable[[_T], Span | None],
-            warn: Callable[[_T, _T], str | None] = lambda first, dup: None) -> tuple[_T, ...]:
-        """The items without those whose key repeats an earlier one's. ``warn`` says what
-        the dropped one differs in, when that is worth a warning."""
+            warn: Callable[[_T, _T], str | None] = lambda first, dup: None, *,
+            kind: str) -> tuple[_T, ...]:
+        """The items without those whose key repeats an earlier one's, each recorded as
+        ``kind`` (a report kind). ``warn`` says what the dropped one differs in, when that is
+        worth a warning."""
         first: dict[Hashable, _T] = {}
         out: list[_T] = []
         for item in items:
             k = key(item)
             if k in first:
                 lost = warn(first[k], item)
-                if lost is None:
-                    self.ctx.diagnostics.append(Diagnostic.at(
-                        "ISC2015", Severity.NOTE, f"{what}: repeated entry {show(item)} removed",
-                        span(item)))
-                else:
-                    self.ctx.diagnostics.append(Diagnostic.at(
-                        "ISC2015", Severity.WARNING,
-                        f"{what}: repeated entry {show(item)} removed; {lost}", span(item)))
+                kept = first[k]
+                self.ctx.change(
+                    "removed", kind, _bare(show(item)), span(item),
+                    f"{what}: repeated entry {show(item)} removed"
+                    + (f"; {lost}" if lost is not None else ""),
+                    kept=(kind, _bare(show(kept)), span(kept)),
+                    severity=Severity.NOTE if lost is None else Severity.WARNING)
                 continue
             first[k] = item
             out.append(item)
         return tuple(out)
 
-    def parties(self, parties: tuple[Party, ...], what: str, where: Span | None
+    def parties(self, parties: tuple[Party, ...], what: str, where: Span | None, kind: str
                 ) -> tuple[Party, ...]:
-        return self.run(parties, _party_key, what, _show_party, lambda p: p.span or where)
+        return self.run(parties, _party_key, what, _show_party, lambda p: p.span or where,
+                        kind=kind)
 
-    def strings(self, values: tuple[str, ...], what: str, where: Span | None,
+    def strings(self, values: tuple[str, ...], what: str, where: Span | None, kind: str,
                 key: Callable[[str], Hashable] = _text_key) -> tuple[str, ...]:
-        return self.run(values, key, what, repr, lambda _: where)
+        return self.run(values, key, what, repr, lambda _: where, kind=kind)
 
-    def ips(self, entries: tuple[IpEntry, ...], what: str, where: Span | None
+    def ips(self, entries: tuple[IpEntry, ...], what: str, where: Span | None, kind: str
             ) -> tuple[IpEntry, ...]:
         def warn(first: IpEntry, dup: IpEntry) -> str | None:
             if first.action == dup.action:
@@ -117,28 +119,30 @@ class _Deduper:
                     f"{first.value!r} ({first.action or 'none'}) matches first")
 
         return self.run(entries, lambda e: _ip_key(e.value), what, lambda e: repr(e.value),
-                        lambda e: e.span or where, warn)
+                        lambda e: e.span or where, warn, kind=kind)
 
     def route(self, route: Route, where: str, span: Span | None) -> Route:
         here = route.span or span
         return attrs.evolve(
             route,
-            senders=self.parties(route.senders, f"{where} senders", here),
-            recipients=self.parties(route.recipients, f"{where} recipients", here),
+            senders=self.parties(route.senders, f"{where} senders", here, "mail-rule.sender"),
+            recipients=self.parties(route.recipients, f"{where} recipients", here,
+                                    "mail-rule.recipient"),
             exceptions=self.run(
                 route.exceptions, lambda e: (_party_key(e.sender), _party_key(e.recipient)),
                 f"{where} exceptions",
                 lambda e: f"{_show_party(e.sender)} → {_show_party(e.recipient)}",
-                lambda e: e.span or here))
+                lambda e: e.span or here, kind="mail-rule.exception"))
 
     def rule(self, rule: MailRule) -> MailRule:
         where = f"rule \"{rule.name}\""
         conditions: tuple[Condition, ...] = self.run(
             rule.conditions, lambda c: c, f"{where} conditions", _show_condition,
-            lambda c: c.span or rule.span)
+            lambda c: c.span or rule.span, kind="mail-rule.condition")
         actions = tuple(
             attrs.evolve(a, addresses=self.strings(a.addresses, f"{where} BCC",
-                                                   a.span or rule.span, key=lambda s: s))
+                                                   a.span or rule.span, "mail-rule.bcc",
+                                                   key=lambda s: s))
             if isinstance(a, Bcc) else a
             for a in rule.actions)
         return attrs.evolve(rule, route=self.route(rule.route, where, rule.span),
@@ -153,7 +157,13 @@ class _Deduper:
 
         return attrs.evolve(kl, expressions=self.run(
             kl.expressions, key, f"keyword-list \"{kl.name}\"", lambda e: repr(e.text),
-            lambda e: e.span or kl.span))
+            lambda e: e.span or kl.span, kind="keyword-list.expression"))
+
+
+def _bare(shown: str) -> str:
+    """A shown value without the quotes ``repr`` gave it (the report names values bare)."""
+    return shown[1:-1] if len(shown) >= 2 and shown[0] == shown[-1] and shown[0] in "'\"" \
+        else shown
 
 
 def _show_party(p: Party) -> str:
@@ -178,8 +188,10 @@ def remove_duplicate_mail_entries(mail: MailPolicy, ctx: PassContext) -> MailPol
     d = _Deduper(ctx)
     sf = mail.sender_filtering
     if sf is not None:
-        sf = attrs.evolve(sf, approved_ips=d.ips(sf.approved_ips, "approved IPs", sf.span),
-                          blocked_ips=d.ips(sf.blocked_ips, "blocked IPs", sf.span))
+        sf = attrs.evolve(sf, approved_ips=d.ips(sf.approved_ips, "approved IPs", sf.span,
+                                                 "sender-filtering.approved-ip"),
+                          blocked_ips=d.ips(sf.blocked_ips, "blocked IPs", sf.span,
+                                            "sender-filtering.blocked-ip"))
     dmarc = mail.dmarc
     if dmarc is not None:
         dmarc_span = dmarc.span
@@ -191,27 +203,30 @@ def remove_duplicate_mail_entries(mail: MailPolicy, ctx: PassContext) -> MailPol
 
         dmarc = attrs.evolve(
             dmarc,
-            domains=d.strings(dmarc.domains, "DMARC domains", dmarc.span),
+            domains=d.strings(dmarc.domains, "DMARC domains", dmarc.span, "dmarc.domain"),
             exception_ips=d.strings(dmarc.exception_ips, "DMARC exception IPs", dmarc.span,
-                                    key=_ip_key),
+                                    "dmarc.exception-ip", key=_ip_key),
             actions=d.run(dmarc.actions, lambda a: _text_key(a[0]), "DMARC actions",
                           lambda a: repr(a[0]), lambda _: dmarc_span,
-                          dmarc_warn))
+                          dmarc_warn, kind="dmarc.action"))
     dkim = mail.dkim_enforcement
     if dkim is not None:
         dkim = attrs.evolve(dkim, domains=d.strings(dkim.domains, "DKIM enforcement domains",
-                                                    dkim.span))
+                                                    dkim.span, "dkim-enforcement.domain"))
     return attrs.evolve(
         mail,
-        internal_domains=d.strings(mail.internal_domains, "internal addresses", None),
+        internal_domains=d.strings(mail.internal_domains, "internal addresses", None,
+                                   "internal-addresses.domain"),
         address_groups=tuple(
             attrs.evolve(g, addresses=d.parties(g.addresses, f"address-group \"{g.name}\"",
-                                                g.span))
+                                                g.span, "address-group.entry"))
             for g in mail.address_groups),
         keyword_lists=tuple(d.keyword_list(kl) for kl in mail.keyword_lists),
         rules=tuple(d.rule(r) for r in mail.rules),
-        approved_senders=d.parties(mail.approved_senders, "approved senders", None),
-        blocked_senders=d.parties(mail.blocked_senders, "blocked senders", None),
+        approved_senders=d.parties(mail.approved_senders, "approved senders", None,
+                                   "approved-senders.entry"),
+        blocked_senders=d.parties(mail.blocked_senders, "blocked senders", None,
+                                  "blocked-senders.entry"),
         sender_filtering=sf,
         dmarc=dmarc,
         dkim_enforcement=dkim,

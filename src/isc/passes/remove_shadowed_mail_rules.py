@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from isc.diagnostics import Diagnostic, Severity
+from isc.diagnostics import Severity
 from isc.ir.mail import (
     Compare,
     Condition,
@@ -139,12 +139,15 @@ def remove_shadowed_mail_rules(mail: MailPolicy, ctx: PassContext) -> MailPolicy
         virus = rule.type is RuleType.ANTIVIRUS
         covered, by = (stopped_virus, shadower_virus) if virus else (stopped, shadower)
         if directions and directions <= covered:
-            names = ", ".join(dict.fromkeys(f"\"{by[d].name}\"" for d in sorted(
-                directions, key=lambda d: d.value)))
-            ctx.diagnostics.append(Diagnostic.at(
-                "ISC2015", Severity.WARNING,
-                f"rule \"{rule.name}\" is never reached: {names} above it stops every "
-                f"{'infected ' if virus else ''}message of its route; removed", rule.span))
+            shadows = list(dict.fromkeys(by[d] for d in sorted(directions,
+                                                                key=lambda d: d.value)))
+            names = ", ".join(f"\"{r.name}\"" + (f" ({r.span})" if r.span else "")
+                              for r in shadows)
+            ctx.change("removed", "mail-rule", rule.name, rule.span,
+                       f"rule \"{rule.name}\" is never reached: {names} above it stops every "
+                       f"{'infected ' if virus else ''}message of its route; removed",
+                       kept=("mail-rule", shadows[0].name, shadows[0].span),
+                       severity=Severity.WARNING)
             removed.add(i)
             continue
         if _stops_every(rule, mail):

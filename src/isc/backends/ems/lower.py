@@ -43,6 +43,7 @@ from isc.ir.ems import (
     IpListEntry,
     RuleKind,
     SenderEntry,
+    ems_sender_ok,
 )
 from isc.ir.export import ReportEntry, Swept
 from isc.ir.keyword_expr import Node
@@ -197,18 +198,6 @@ def any_match_only(c: Condition) -> bool:
 def file_type_supported(file_type: str) -> bool:
     name = file_type.strip().upper()
     return imsva_model.FILE_TYPE_ALIASES.get(name, name) not in UNSUPPORTED_FILE_TYPES
-
-
-def ems_sender_ok(address: str) -> bool:
-    """EmS sender lists take ``user@domain``, ``*@domain`` and ``*@*.domain`` (targets.md
-    §2.9); IMSVA's ``user@*``, ``user@*.tld`` have no EmS form."""
-    local, at, domain = address.strip().rpartition("@")
-    if not at or not local or not domain:
-        return False
-    if local == "*":
-        rest = domain[2:] if domain.startswith("*.") else domain
-        return "*" not in rest and bool(rest)
-    return "*" not in local and "*" not in domain
 
 
 #: Addresses no mail server on the Internet connects from (RFC 1918, RFC 4193, loopback,

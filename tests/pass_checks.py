@@ -24,3 +24,27 @@ def same_mail_decision(before: MailPolicy, after: MailPolicy, message: MailMessa
     assert imsva.decide(after, message) == want, message
     # the plain oracle agrees (no index hides a difference)
     assert imsva_decide(after, message) == want, message
+
+
+def web_size(web: WebPolicy) -> int:
+    """Objects a console would hold: list entries, accounts, policies, list references."""
+    lists = [*web.custom_categories, *web.approved_lists]
+    n = sum(len(x.entries) for x in lists) + len(web.tunneling) + len(lists)
+    for gl in (web.global_blocking, web.global_trusted):
+        if gl is not None:
+            n += len(gl.entries) + len(gl.exceptions)
+    for p in (*web.url_filtering, *web.https_decryption, *web.atp, *web.app_control):
+        n += 1 + len(p.accounts)
+    n += sum(len(p.exceptions) for p in (*web.url_filtering, *web.https_decryption, *web.atp))
+    return n
+
+
+def mail_size(mail: MailPolicy) -> int:
+    """Objects a console would hold: group members, sender entries, keyword lists and
+    their expressions, rules and their parties and conditions."""
+    n = sum(1 + len(g.addresses) for g in mail.address_groups)
+    n += len(mail.approved_senders) + len(mail.blocked_senders)
+    n += sum(1 + len(k.expressions) for k in mail.keyword_lists)
+    n += sum(1 + len(r.route.senders) + len(r.route.recipients) + len(r.route.exceptions)
+             + len(r.conditions) for r in mail.rules)
+    return n

@@ -119,7 +119,7 @@ actions = st.one_of(
     st.builds(Clean, st.sampled_from(["matching", "all"])),
     st.builds(InsertStamp, names),
     st.builds(TagSubject, texts),
-    st.builds(InsertXHeader, st.from_regex(r"\AX-[A-LN-SU-Za-z0-9-]{0,8}\Z"), texts),
+    st.builds(InsertXHeader, st.from_regex(r"\AX-[A-LN-SU-Za-ln-su-z0-9-]{0,8}\Z"), texts),
     st.builds(Notify, names),
     st.builds(Bcc, strs),
     st.builds(Encrypt),

@@ -49,6 +49,7 @@ from isc.passes import (
     PassContext,
     run_mail_pipeline,
 )
+from pass_checks import mail_size
 from strategies_mail import (
     action_lists,
     addresses,
@@ -115,11 +116,12 @@ def _assert_same(name: str, before: MailPolicy, after: MailPolicy, message: Mail
 @pytest.mark.parametrize("name", NAMES)
 @given(mail=st.one_of(mail_policies(), optimisable_mail_policies(),
                      optimisable_mail_policies(compact=True)))
-def test_idempotent(name: str, mail: MailPolicy) -> None:
+def test_idempotent_and_never_larger(name: str, mail: MailPolicy) -> None:
     once = _run(name, mail)
     ctx = PassContext()
     assert _run(name, once, ctx) == once
-    assert ctx.diagnostics == []
+    assert ctx.diagnostics == [] and ctx.changes == []
+    assert mail_size(once) <= mail_size(mail)
 
 
 @pytest.mark.parametrize("compact", [False, True], ids=["full", "compact"])

@@ -12,6 +12,7 @@ from isc.ir.requests import WebRequest
 from isc.ir.web import WebPolicy
 from isc.models import iwsva
 from isc.passes import DEFAULT_PIPELINE, PASSES, PassContext, run_pipeline
+from pass_checks import web_size
 from strategies import web_policies, web_requests
 
 PIPELINE = "default pipeline"
@@ -36,9 +37,10 @@ def _web(text: str) -> WebPolicy:
 
 @pytest.mark.parametrize("name", NAMES)
 @given(web=web_policies())
-def test_idempotent(name: str, web: WebPolicy) -> None:
+def test_idempotent_and_never_larger(name: str, web: WebPolicy) -> None:
     once = _run(name, web)
     assert _run(name, once) == once
+    assert web_size(once) <= web_size(web)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -33,6 +33,7 @@ from isc.ir.web import (
 )
 from isc.models import iwsva
 from isc.passes import DEFAULT_PIPELINE, PASSES, PassContext, run_pipeline
+from pass_checks import web_size
 
 HOSTS = ("a.example", "www.a.example", "b.example")
 PATHS = ("/", "/x/y")
@@ -141,18 +142,6 @@ REQUESTS = _requests()
 NAMES = [*PASSES, "default pipeline"]
 
 
-def _size(web: WebPolicy) -> int:
-    """Objects a console would hold: entries, accounts, policies, list references."""
-    lists = [*web.custom_categories, *web.approved_lists]
-    n = sum(len(x.entries) for x in lists) + len(web.tunneling)
-    for gl in (web.global_blocking, web.global_trusted):
-        if gl is not None:
-            n += len(gl.entries) + len(gl.exceptions)
-    for p in (*web.url_filtering, *web.https_decryption, *web.atp, *web.app_control):
-        n += 1 + len(p.accounts)
-    return n + len(lists)
-
-
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(web=universes())
@@ -160,7 +149,7 @@ def test_every_request_of_the_universe_decides_alike(name: str, web: WebPolicy) 
     ctx = PassContext()
     out = (run_pipeline(web, DEFAULT_PIPELINE, ctx) if name == "default pipeline"
            else PASSES[name](web, ctx))
-    assert _size(out) <= _size(web)
+    assert web_size(out) <= web_size(web)
     for r in REQUESTS:
         before, after = iwsva.decide(web, r), iwsva.decide(out, r)
         assert (after.action, after.decrypted) == (before.action, before.decrypted), r

@@ -419,7 +419,11 @@ class Lowering:
             except ValueError as exc:  # an AST no text can spell
                 text, problems = e.text, (f"no EmS text: {exc}",)
             node = e.expr
-            if self.options.parse_expression is not None:
+            # the EmS text is read back as EmS will read it, unless it is the text the
+            # source was parsed from: one grammar reads both dialects (the EmS one only
+            # allows longer texts), so that parse is ``e.expr`` (KeywordExpression: the
+            # parsed ``expr`` of ``text``) and need not run again
+            if self.options.parse_expression is not None and text != e.text:
                 try:
                     node = self.options.parse_expression(text)
                 except IscError as exc:

@@ -129,3 +129,17 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path,
     splits.clear()
     assert report("2") == one
     assert splits.count(2) >= 7
+
+
+@pytest.mark.parametrize("pattern", [
+    "ceo@example.co.jp", "*@partner.example", "*@*.partner.example", "sales@*", "*@*", "*",
+    "a?b@x.example", "CEO@Example.co.jp", "*@*.*.example"])
+def test_probes_at_positions_are_the_probes(pattern: str) -> None:
+    """An entry of a known key makes only its messages at the key's positions: they must be
+    the messages a full comparison would have decided there."""
+    from isc.backends.ems import probes
+
+    mail = MailPolicy(internal_domains=("example.co.jp",))
+    every = probes.sender_probes(mail, [pattern])
+    assert probes.sender_probes_at(mail, pattern, range(len(every))) == every
+    assert probes.sender_probes_at(mail, pattern, [len(every) - 1, 0]) == [every[-1], every[0]]

@@ -143,18 +143,19 @@ class Shapes(Generic[P]):
 
     def compare(self, key: Hashable | None, make: Callable[[], list[P]],
                 compare_on: Callable[[list[P]], Comparison[P]], *, reuse: bool = True,
-                compare_hints: Callable[[list[P]], Comparison[P]] | None = None
-                ) -> Comparison[P]:
+                compare_hints: Callable[[list[P]], Comparison[P]] | None = None,
+                pick: Callable[[Sequence[int]], list[P]] | None = None) -> Comparison[P]:
         known = self.known.get(key) if reuse and key is not None else None
         if known is not None:
             directions, hints, first = known
             if not directions:
                 return Comparison()
-            probes = make()
             if self.exact:
+                chosen = pick(hints) if pick is not None else [make()[i] for i in hints]
                 return attrs.evolve(first, witnesses=tuple(
-                    attrs.evolve(w, probe=probes[i], scope=ISOLATED)
-                    for w, i in zip(first.witnesses, hints, strict=True)))
+                    attrs.evolve(w, probe=p, scope=ISOLATED)
+                    for w, p in zip(first.witnesses, chosen, strict=True)))
+            probes = make()
             cmp = (compare_hints or compare_on)([probes[i] for i in hints if i < len(probes)])
             if cmp.directions == directions:
                 return cmp
@@ -196,7 +197,8 @@ class Shapes(Generic[P]):
 
         def follow(i: int) -> Comparison[P]:
             return self.compare(items[i].key, items[i].make, items[i].compare_on,
-                                reuse=reuse, compare_hints=items[i].compare_hints)
+                                reuse=reuse, compare_hints=items[i].compare_hints,
+                                pick=items[i].pick)
 
         for i, cmp in zip(rest, workers.map_items(follow, rest, min_split=_MIN_SPLIT),
                           strict=True):
@@ -208,12 +210,14 @@ class Shapes(Generic[P]):
 class Shaped(Generic[P]):
     """One object for :meth:`Shapes.compare_all`: its key, its probes (made on demand),
     how to compare it on probes, and (optionally) on the probes that showed its key's
-    directions."""
+    directions, and its probes at given positions."""
 
     key: Hashable | None
     make: Callable[[], list[P]]
     compare_on: Callable[[list[P]], Comparison[P]]
     compare_hints: Callable[[list[P]], Comparison[P]] | None = None
+    #: ``make()`` at some positions only, without making the rest (an exact key's others)
+    pick: Callable[[Sequence[int]], list[P]] | None = None
 
 
 def mirror(directions: Iterable[Difference]) -> frozenset[Difference]:

@@ -845,7 +845,8 @@ class Lowering:
             # are kept for every entry of the key
             items.append(Shaped(
                 key, functools.partial(probes.sender_probes, self.mail, [p.value]),
-                functools.partial(compare, src1, tgt1, baseline=(src0, tgt0))))
+                functools.partial(compare, src1, tgt1, baseline=(src0, tgt0)),
+                pick=functools.partial(probes.sender_probes_at, self.mail, p.value)))
             plans.append((p, origin, notes, entry))
         compared = Shapes[MailMessage](exact=True).compare_all(items, reuse=REUSE_SHAPES)
         out = []

@@ -453,6 +453,20 @@ def sender_probes(policy: MailPolicy, addresses: Iterable[str]) -> list[MailMess
     return list(dict.fromkeys(out))
 
 
+def sender_probes_at(policy: MailPolicy, pattern: str, positions: Iterable[int]
+                     ) -> list[MailMessage]:
+    """``sender_probes(policy, [pattern])[i]`` for each position ``i``, without making the
+    others: an entry of a known key needs only the messages that showed its directions."""
+    inside = internal_address(policy.internal_domains) or "staff@corp.example"
+    senders = sender_addresses(pattern)
+    n = len(_SENDER_VERDICTS)
+    # every (sender, verdict) message differs from the others, so sender_probes keeps them
+    # all, in this order
+    return [MailMessage(**merge({"sender": senders[i // n], "recipient": inside,
+                                 "direction": "incoming"}, _SENDER_VERDICTS[i % n]))
+            for i in positions]
+
+
 def sender_addresses(pattern: str) -> list[str]:
     """The senders of a sender entry's probes (:func:`sender_probes`), in order."""
     return list(dict.fromkeys(pattern_addresses(pattern)[:_SENDER_ADDRESSES]))

@@ -22,7 +22,9 @@ from isc.errors import IscError
 from test_cli import BROADENS, EXACT, flip_block_rules, run, tree_digest, write_export
 from test_cli_mail import POLICY, WEB
 
-COMMANDS = ("compile", "check", "inspect", "explain", "verify")
+#: The commands that read an InterScan export (INPUT...), and every command.
+INPUT_COMMANDS = ("compile", "check", "inspect", "explain", "verify")
+COMMANDS = (*INPUT_COMMANDS, "report")
 
 #: Blocks "Proxy Avoidance" for members of one LDAP group; ZTSA spells the category
 #: "Proxy Avoidance and Anonymizers" (TMUFE ID 39).
@@ -85,15 +87,20 @@ def test_every_option_and_argument_has_help() -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_subcommand_help_names_every_option(command: str) -> None:
+    """Every option appears in the command's help; the export readers share the input
+    options."""
     proc = subprocess.run([sys.executable, "-m", "isc", command, "--help"], capture_output=True,
                           text=True, timeout=60, env=_env(), check=False)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     sub = _subparsers(cli._parser())[command]
     options = [s for a in sub._actions for s in a.option_strings]
-    assert "--format" in options and "--limit-mb" in options
+    assert "--format" in options
     assert [s for s in options if s not in proc.stdout] == []
-    assert "INPUT" in proc.stdout
+    if command in INPUT_COMMANDS:
+        assert "--limit-mb" in options and "INPUT" in proc.stdout
+    else:
+        assert "OUTDIR" in proc.stdout
 
 
 def test_bare_isc_prints_help_and_exits_2() -> None:

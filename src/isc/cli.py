@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from isc import api, passes
+from isc import api, passes, runbook
 from isc.backends import ems as ems_backend
 from isc.backends.verification import Finding, Verification
 from isc.backends.ztsa_ia.fidelity import describe_request
@@ -190,6 +190,18 @@ def _parser() -> _Parser:
                    help="JSON lines of extra web requests, each {\"url\", \"client\", "
                         "\"user\", \"groups\", \"categories\", \"when\", \"decrypted\", "
                         "\"fileType\"}")
+    r: _Parser = sub.add_parser(
+        "report", help="render an OUTDIR of isc compile as a migration runbook",
+        description="render the documents and report.json of an OUTDIR of isc compile as a "
+                    "runbook: what needs a person first, then every object to re-create, in "
+                    "each console's order")
+    p.commands["report"] = r
+    r.add_argument("outdir", metavar="OUTDIR", help="the output directory of isc compile")
+    r.add_argument("-o", "--output", metavar="FILE",
+                   help="write the runbook to FILE (replaced atomically); default: stdout")
+    r.add_argument("--format", choices=tuple(runbook.FORMATS), default="md",
+                   help="md (Markdown, for tickets and wikis) or csv (one row per object, "
+                        "UTF-8 with BOM, for spreadsheets) (default: md)")
     return p
 
 
@@ -1116,6 +1128,15 @@ def _merged_into(against: str, target: Decision) -> list[dict[str, Any]]:
 
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    text = runbook.render(args.outdir, args.format)
+    if args.output:
+        write_files([(Path(args.output), text)])
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def _extra_requests(path: str | None) -> list[WebRequest]:
     """The requests of ``verify --requests FILE``, one JSON object per line (the form
     report.json witnesses have); every bad line is an error at FILE:LINE, all of them
@@ -1231,4 +1252,5 @@ _COMMANDS = {
     "inspect": cmd_inspect,
     "explain": cmd_explain,
     "verify": cmd_verify,
+    "report": cmd_report,
 }

@@ -1,0 +1,279 @@
+"""The migration runbook (issue 12, first part): the compiled documents and report.json of
+an OUTDIR as the list of what a person re-creates in each console, in the console's order,
+and what needs a person's judgement first.
+
+It reads only isc's own JSON documents (never the IR), so that it renders any OUTDIR,
+however old, the same way. Renderers: Markdown (tickets, wikis) and CSV (spreadsheets:
+UTF-8 with a BOM, one row per object). Everything is deterministic: the same OUTDIR gives
+byte-identical output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from isc.errors import IscError
+
+#: Each console's sections in the order a person re-creates them (objects a later section
+#: names come first: certificates and groups before the rules that use them).
+SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "ztsa-ia.json": (
+        ("tlsCertificates", "TLS certificates"),
+        ("ipAddressGroups", "IP address groups"),
+        ("customUrlCategories", "Custom URL categories"),
+        ("urlAllowList", "URL allow list"),
+        ("urlDenyList", "URL deny list"),
+        ("fileProfiles", "File profiles"),
+        ("httpsInspectionRules", "HTTPS inspection rules"),
+        ("inspectionExceptions", "HTTPS inspection exceptions"),
+        ("internetAccessRules", "Internet Access rules (top-down)"),
+        ("threatProtectionRules", "Threat protection rules"),
+    ),
+    "ems.json": (
+        ("managedDomains", "Managed domains"),
+        ("addressGroups", "Address groups"),
+        ("keywordLists", "Keyword lists"),
+        ("stamps", "Stamps"),
+        ("notifications", "Notifications"),
+        ("approvedSenders", "Approved senders"),
+        ("blockedSenders", "Blocked senders"),
+        ("approvedIps", "Approved IP addresses"),
+        ("blockedIps", "Blocked IP addresses"),
+        ("dkimVerification", "DKIM verification"),
+        ("dmarc", "DMARC"),
+        ("rules", "Rules (each type in its order)"),
+    ),
+}
+#: Fields that say where an object came from and how faithful it is, not what to enter.
+_META = frozenset({"source", "sources", "fidelity", "directions", "review", "name"})
+#: What each tag asks of a person, worst first (the order of "What needs a person").
+ACTIONS = {
+    "broadened": "lets through what the source stopped: fix before cut-over",
+    "approximated": "decides differently in some cases: review",
+    "narrowed": "withholds more than the source: review",
+    "dropped": "not translated: re-create by hand or accept the loss",
+}
+_PRIORITY = {"broadened": 0, "approximated": 1, "narrowed": 2, "dropped": 3}
+CSV_FIELDS = ("section", "order", "name", "values", "source", "fidelity", "directions",
+              "action")
+
+
+@attrs.frozen
+class Row:
+    """One object to re-create (or a section's setting), as a person reads it."""
+
+    section: str
+    order: int
+    name: str
+    values: str
+    source: str
+    fidelity: str
+    directions: tuple[str, ...]
+    action: str
+
+
+@attrs.frozen
+class Runbook:
+    documents: tuple[str, ...]
+    rows: tuple[Row, ...]
+    #: report entries that need a person, worst first: (fidelity, kind, name, source,
+    #: reason, witness command or "")
+    attention: tuple[tuple[str, str, str, str, str, str], ...]
+    counts: tuple[tuple[str, int], ...]
+
+
+def build(outdir: str | Path) -> Runbook:
+    """The runbook of an OUTDIR written by ``isc compile``."""
+    where = Path(outdir)
+    report = _read(where / "report.json")
+    if not isinstance(report, dict) or "objects" not in report:
+        raise IscError(f"{where / 'report.json'}: not an isc report", code="ISC1007")
+    rows: list[Row] = []
+    documents = []
+    for filename, sections in SECTIONS.items():
+        path = where / filename
+        if not path.is_file():
+            continue
+        documents.append(filename)
+        doc = _read(path)
+        if not isinstance(doc, dict):
+            raise IscError(f"{path}: not an isc document", code="ISC1007")
+        for key, title in sections:
+            value = doc.get(key)
+            items = value if isinstance(value, list) else [value] if value else []
+            for n, item in enumerate(items, 1):
+                rows.append(_row(title, n, item))
+    objects = [o for o in report["objects"] if isinstance(o, dict)]
+    attention = sorted(
+        (_attention(o) for o in objects if o.get("fidelity") in _PRIORITY),
+        key=lambda a: (_PRIORITY[a[0]], a[3], a[1], a[2]))
+    counts: dict[str, int] = {}
+    for o in objects:
+        tag = str(o.get("fidelity", ""))
+        counts[tag] = counts.get(tag, 0) + 1
+    return Runbook(tuple(documents), tuple(rows), tuple(attention),
+                   tuple(sorted(counts.items())))
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IscError(f"{path}: not found (run isc compile first)", code="ISC1009") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IscError(f"{path}: cannot be read: {exc}", code="ISC1007") from None
+
+
+def _row(section: str, order: int, item: Any) -> Row:
+    if not isinstance(item, dict):
+        return Row(section, order, str(item), "", "", "", (), "")
+    fidelity = str(item.get("fidelity", ""))
+    directions = tuple(str(d) for d in item.get("directions", []) or [])
+    review = [str(r) for r in item.get("review", []) or []]
+    action = ACTIONS.get(fidelity, "")
+    if "broadened" in directions and fidelity != "broadened":
+        action = ACTIONS["broadened"]
+    if review:
+        action = "; ".join(filter(None, (action, *review)))
+    name = item.get("name") or item.get("value") or item.get("address") or item.get(
+        "domain") or ""
+    return Row(section, order, str(name), _values(item), _source(item.get("source")),
+               fidelity, directions, action)
+
+
+def _values(item: dict[str, Any]) -> str:
+    """What to enter: every field but the provenance ones, as ``key: value`` pairs."""
+    parts = []
+    for key in sorted(item):
+        if key in _META:
+            continue
+        text = _text(item[key])
+        if text in ("", "[]", "{}"):
+            continue
+        parts.append(f"{key}: {text}")
+    return "; ".join(parts)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in sorted(value.items())
+                               if v not in (None, "", [], {})) + "}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _source(source: Any) -> str:
+    if not isinstance(source, dict):
+        return ""
+    where = f"{source.get('file', '')}:{source.get('line', 0)}" if source.get("file") else ""
+    what = f"{source.get('kind', '')} \"{source.get('name', '')}\""
+    return f"{what} ({where})" if where else what
+
+
+def _attention(o: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
+    source = o.get("source") or {}
+    fidelity = str(o.get("fidelity"))
+    directions = o.get("directions") or []
+    if "broadened" in directions:
+        fidelity = "broadened"  # a fail-open hidden in a mixed tag comes first
+    reasons = [str(r) for r in o.get("reasons", []) or []]
+    if fidelity == "broadened":  # the reason that says what is let through, where one does
+        reasons.sort(key=lambda r: "let through" not in r and "lets through" not in r)
+    witness = o.get("witness") or {}
+    command = ""
+    probe = witness.get("request") or witness.get("message")
+    if isinstance(probe, dict):
+        option = "--request" if "request" in witness else "--message"
+        command = (f"isc explain INPUT {option} "
+                   + shlex.quote(json.dumps(probe, ensure_ascii=False, sort_keys=True))
+                   + " --against OUTDIR")
+    where = f"{source.get('file', '')}:{source.get('line', 0)}"
+    return (fidelity, str(source.get("kind", "")), str(source.get("name", "")), where,
+            reasons[0] if reasons else "", command)
+
+
+# ---------------------------------------------------------------------- renderers
+
+
+def to_markdown(book: Runbook) -> str:
+    out = ["# Migration runbook", ""]
+    out.append("Source objects by fidelity: " + ", ".join(f"{n} {tag}"
+                                                          for tag, n in book.counts) + ".")
+    opened = sum(1 for a in book.attention if a[0] == "broadened")
+    out.append(f"{opened} of them can let through what the source stopped (a broadened "
+               "direction, whatever the tag): they come first below.")
+    out += ["", "## What needs a person", ""]
+    if not book.attention:
+        out.append("Nothing: every object translated exactly.")
+    for fidelity, kind, name, where, reason, command in book.attention:
+        line = f"- **{fidelity}** {kind} \"{_md(name)}\" ({where})"
+        if reason:
+            line += f": {_md(reason)}"
+        out.append(line)
+        if command:
+            out.append(f"  - replay: `{command}`")
+    section = None
+    for row in book.rows:
+        if row.section != section:
+            section = row.section
+            out += ["", f"## {section}", ""]
+        line = f"{row.order}. **{_md(row.name)}**"
+        if row.values:
+            line += f": {_md(row.values)}"
+        out.append(line)
+        details = [d for d in (f"from {row.source}" if row.source else "",
+                               f"{row.fidelity}" if row.fidelity else "",
+                               ", ".join(row.directions)) if d]
+        if details:
+            out.append(f"   - {_md('; '.join(details))}")
+        if row.action:
+            out.append(f"   - to do: {_md(row.action)}")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text from the export, safe in Markdown: no markup, no HTML."""
+    for c in "\\`*_[]<>|":
+        text = text.replace(c, "\\" + c)
+    return text.replace("\n", " ")
+
+
+def to_csv(book: Runbook) -> str:
+    """One row per object, UTF-8 with a BOM so that spreadsheet programs read Japanese text
+    right (the caller writes the text as UTF-8; the BOM is its first character)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for r in book.rows:
+        writer.writerow((r.section, r.order, r.name, r.values, r.source, r.fidelity,
+                         " ".join(r.directions), r.action))
+    return "\ufeff" + buf.getvalue()
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    """The rows of :func:`to_csv` back as dictionaries (for tests and scripts)."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+FORMATS = {"md": to_markdown, "csv": to_csv}
+
+
+def render(outdir: str | Path, fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise IscError(f"unknown runbook format {fmt!r}; known: {', '.join(FORMATS)}",
+                       code="ISC1009")
+    return FORMATS[fmt](build(outdir))
+
+
+__all__ = ["ACTIONS", "CSV_FIELDS", "FORMATS", "SECTIONS", "Row", "Runbook",
+                          "build", "read_csv", "render", "to_csv", "to_markdown"]

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def outdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
-@pytest.mark.parametrize("fmt", ["md", "csv"])
+@pytest.mark.parametrize("fmt", ["md", "csv", "html"])
 def test_golden_runbooks(outdirs: dict[str, Path], name: str, fmt: str,
                          update_golden: bool) -> None:
     text = runbook.render(outdirs[name], fmt)
@@ -113,3 +114,52 @@ def test_cli_writes_a_file_and_says_what_is_missing(
     assert target.read_bytes().startswith(b"\xef\xbb\xbf")
     rc, _, err = run(capsys, "report", tmp_path / "nowhere")
     assert rc == 2 and "report.json" in err and "Traceback" not in err
+
+
+class _Page(HTMLParser):
+    """What a browser would load or run from the page, and its objects."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetches: list[str] = []
+        self.objects: list[dict[str, str | None]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        a = dict(attrs)
+        for name in ("src", "href", "action", "data", "poster"):
+            if a.get(name):
+                self.fetches.append(f"{tag} {name}={a[name]}")
+        if tag == "li" and a.get("class") == "obj":
+            self.objects.append(a)
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_html_is_one_page_that_fetches_nothing(outdirs: dict[str, Path], name: str) -> None:
+    book = runbook.build(outdirs[name])
+    page = _Page()
+    text = runbook.to_html(book)
+    page.feed(text)
+    assert page.fetches == []  # no network: opened in air-gapped admin networks
+    assert "default-src 'none'" in text
+    assert {t for t in page.tags} >= {"html", "head", "body", "script", "style", "select"}
+    assert len(page.objects) == len(book.rows)
+    assert [o["data-section"] for o in page.objects] == [r.section for r in book.rows]
+    assert [o["data-fidelity"] for o in page.objects] == [r.fidelity for r in book.rows]
+    assert [o["data-directions"] for o in page.objects] == [" ".join(r.directions)
+                                                            for r in book.rows]
+    assert len({o["id"] for o in page.objects}) == len(book.rows)
+    assert f'data-fingerprint="{book.fingerprint}"' in text and book.fingerprint
+
+
+def test_html_escapes_export_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_export(tmp_path, HOSTILE)
+    out = tmp_path / "out"
+    assert run(capsys, "compile", src, "-o", out)[0] == 0
+    rc, text, _ = run(capsys, "report", out, "--format", "html")
+    assert rc == 0
+    page = _Page()
+    page.feed(text)
+    assert "img" not in page.tags and page.fetches == []
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text

@@ -3,14 +3,16 @@ an OUTDIR as the list of what a person re-creates in each console, in the consol
 and what needs a person's judgement first.
 
 It reads only isc's own JSON documents (never the IR), so that it renders any OUTDIR,
-however old, the same way. Renderers: Markdown (tickets, wikis) and CSV (spreadsheets:
-UTF-8 with a BOM, one row per object). Everything is deterministic: the same OUTDIR gives
-byte-identical output.
+however old, the same way. Renderers: Markdown (tickets, wikis), CSV (spreadsheets:
+UTF-8 with a BOM, one row per object) and HTML (one self-contained page). Everything is
+deterministic: the same OUTDIR gives byte-identical output.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
 import io
 import json
 import shlex
@@ -87,6 +89,9 @@ class Runbook:
     #: reason, witness command or "")
     attention: tuple[tuple[str, str, str, str, str, str], ...]
     counts: tuple[tuple[str, int], ...]
+    #: the input's fingerprint (report.json): what the HTML page keeps its "done" boxes
+    #: under, so that they survive a compile of the same input
+    fingerprint: str = ""
 
 
 def build(outdir: str | Path) -> Runbook:
@@ -118,8 +123,10 @@ def build(outdir: str | Path) -> Runbook:
     for o in objects:
         tag = str(o.get("fidelity", ""))
         counts[tag] = counts.get(tag, 0) + 1
+    given = report.get("input")
+    fingerprint = str(given.get("fingerprint", "")) if isinstance(given, dict) else ""
     return Runbook(tuple(documents), tuple(rows), tuple(attention),
-                   tuple(sorted(counts.items())))
+                   tuple(sorted(counts.items())), fingerprint)
 
 
 def _read(path: Path) -> Any:
@@ -265,7 +272,103 @@ def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
-FORMATS = {"md": to_markdown, "csv": to_csv}
+_STYLE = """
+body{font-family:system-ui,"Hiragino Sans","Yu Gothic",Meiryo,sans-serif;margin:1.5em;
+line-height:1.45;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
+#controls{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ddd}
+#controls label{margin-right:1em}
+li.obj{margin:.3em 0}li.obj.done>.what{text-decoration:line-through;color:#888}
+.tag{font-size:.8em;padding:0 .4em;border-radius:.3em;background:#eee;margin-left:.3em}
+.tag.broadened{background:#f8d0d0}.tag.narrowed{background:#fbeec8}
+.tag.approximated{background:#e4dcf4}.tag.dropped{background:#ddd}
+.values,.src,.todo{font-size:.9em;color:#444;margin-left:1.6em}
+code{font-size:.85em;word-break:break-all}
+@media print{#controls{display:none}}
+"""
+#: Filters, search and "done" boxes; no network, no external resource (air-gapped admin
+#: networks open it). Done boxes are kept in the browser's local storage, by object id.
+_SCRIPT = """
+(function(){
+var key='isc-runbook:'+document.body.dataset.fingerprint;
+var done={};try{done=JSON.parse(localStorage.getItem(key)||'{}')}catch(e){}
+function apply(){
+ var sec=document.getElementById('f-section').value,
+     fid=document.getElementById('f-fidelity').value,
+     dir=document.getElementById('f-direction').value,
+     q=document.getElementById('f-search').value.toLowerCase();
+ document.querySelectorAll('li.obj').forEach(function(li){
+  var ok=(!sec||li.dataset.section===sec)&&(!fid||li.dataset.fidelity===fid)&&
+   (!dir||(' '+li.dataset.directions+' ').indexOf(' '+dir+' ')>=0)&&
+   (!q||li.textContent.toLowerCase().indexOf(q)>=0);
+  li.hidden=!ok;});}
+document.querySelectorAll('li.obj input[type=checkbox]').forEach(function(box){
+ var li=box.closest('li');box.checked=!!done[li.id];li.classList.toggle('done',box.checked);
+ box.addEventListener('change',function(){done[li.id]=box.checked;
+  li.classList.toggle('done',box.checked);
+  try{localStorage.setItem(key,JSON.stringify(done))}catch(e){}});});
+['f-section','f-fidelity','f-direction','f-search'].forEach(function(id){
+ document.getElementById(id).addEventListener('input',apply);});
+apply();})();
+"""
+
+
+def to_html(book: Runbook) -> str:
+    """One self-contained page: a summary, what needs a person, every object by section,
+    with filters, a search and "done" boxes. Everything from the export is escaped."""
+    e = html.escape
+    fingerprint = book.fingerprint or hashlib.sha256(
+        to_csv(book).encode("utf-8")).hexdigest()[:16]
+    sections = list(dict.fromkeys(r.section for r in book.rows))
+    opened = sum(1 for a in book.attention if a[0] == "broadened")
+    out = ['<!DOCTYPE html>', '<html lang="ja"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           # nothing may be fetched: the page works offline and leaks nothing
+           '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+           'style-src \'unsafe-inline\'; script-src \'unsafe-inline\'">',
+           '<title>isc migration runbook</title>', f'<style>{_STYLE}</style></head>',
+           f'<body data-fingerprint="{fingerprint}">', '<h1>Migration runbook</h1>',
+           '<p id="summary">Source objects by fidelity: '
+           + ", ".join(f'<span data-count="{e(t)}">{n}</span> {e(t)}' for t, n in book.counts)
+           + f'. <span id="opened">{opened}</span> of them can let through what the source '
+           'stopped (a broadened direction, whatever the tag).</p>',
+           '<div id="controls">',
+           '<label>Section <select id="f-section"><option value="">all</option>'
+           + "".join(f'<option>{e(s)}</option>' for s in sections) + '</select></label>',
+           '<label>Fidelity <select id="f-fidelity"><option value="">all</option>'
+           + "".join(f'<option>{t}</option>' for t in ("exact", *ACTIONS)) + '</select></label>',
+           '<label>Direction <select id="f-direction"><option value="">all</option>'
+           + "".join(f'<option>{d}</option>' for d in ("broadened", "narrowed", "non-access"))
+           + '</select></label>',
+           '<label>Search <input id="f-search" type="search"></label></div>',
+           '<h2>What needs a person</h2><ol id="attention">']
+    for fidelity, kind, name, where, reason, command in book.attention:
+        out.append(f'<li><span class="tag {e(fidelity)}">{e(fidelity)}</span> {e(kind)} '
+                   f'&quot;{e(name)}&quot; ({e(where)}){": " + e(reason) if reason else ""}'
+                   + (f'<br><code>{e(command)}</code>' if command else '') + '</li>')
+    out.append('</ol>')
+    for n, section in enumerate(sections):
+        out.append(f'<h2>{e(section)}</h2><ol>')
+        for r in (r for r in book.rows if r.section == section):
+            ident = f"o{n}-{r.order}"
+            tags = f'<span class="tag {e(r.fidelity)}">{e(r.fidelity)}</span>' \
+                if r.fidelity else ""
+            out.append(
+                f'<li class="obj" id="{ident}" data-section="{e(section)}" '
+                f'data-fidelity="{e(r.fidelity)}" data-directions="{e(" ".join(r.directions))}">'
+                f'<label class="what"><input type="checkbox"> <b>{e(r.name)}</b></label>{tags}'
+                + (f'<div class="values">{e(r.values)}</div>' if r.values else '')
+                + (f'<div class="src">from {e(r.source)}'
+                   + (f'; {e(", ".join(r.directions))}' if r.directions else '') + '</div>'
+                   if r.source else '')
+                + (f'<div class="todo">to do: {e(r.action)}</div>' if r.action else '')
+                + '</li>')
+        out.append('</ol>')
+    out += [f'<script>{_SCRIPT}</script>', '</body></html>']
+    return "\n".join(out) + "\n"
+
+
+FORMATS = {"html": to_html, "md": to_markdown, "csv": to_csv}
 
 
 def render(outdir: str | Path, fmt: str) -> str:

@@ -127,9 +127,8 @@ class Shapes(Generic[P]):
 
     The first object of a key is compared in full. Another one whose key showed no
     direction is exact without a probe; one whose key showed directions is compared on the
-    probes at the positions that showed them (with ``compare_hints`` where given: what the
-    key already settles need not be decided again), so that its witnesses are its own (in
-    full when those show less). A key of None is never shared.
+    probes at the positions that showed them, so that its witnesses are its own (in full
+    when those show less). A key of None is never shared.
 
     ``exact``: the key fixes every probe's decisions, position by position (mail sender
     entries, decision 163), so another object of a key that showed directions takes them,
@@ -143,7 +142,6 @@ class Shapes(Generic[P]):
 
     def compare(self, key: Hashable | None, make: Callable[[], list[P]],
                 compare_on: Callable[[list[P]], Comparison[P]], *, reuse: bool = True,
-                compare_hints: Callable[[list[P]], Comparison[P]] | None = None,
                 pick: Callable[[Sequence[int]], list[P]] | None = None) -> Comparison[P]:
         known = self.known.get(key) if reuse and key is not None else None
         if known is not None:
@@ -156,7 +154,7 @@ class Shapes(Generic[P]):
                     attrs.evolve(w, probe=p, scope=ISOLATED)
                     for w, p in zip(first.witnesses, chosen, strict=True)))
             probes = make()
-            cmp = (compare_hints or compare_on)([probes[i] for i in hints if i < len(probes)])
+            cmp = compare_on([probes[i] for i in hints if i < len(probes)])
             if cmp.directions == directions:
                 return cmp
         else:
@@ -197,8 +195,7 @@ class Shapes(Generic[P]):
 
         def follow(i: int) -> Comparison[P]:
             return self.compare(items[i].key, items[i].make, items[i].compare_on,
-                                reuse=reuse, compare_hints=items[i].compare_hints,
-                                pick=items[i].pick)
+                                reuse=reuse, pick=items[i].pick)
 
         for i, cmp in zip(rest, workers.map_items(follow, rest, min_split=_MIN_SPLIT),
                           strict=True):
@@ -209,13 +206,12 @@ class Shapes(Generic[P]):
 @attrs.frozen
 class Shaped(Generic[P]):
     """One object for :meth:`Shapes.compare_all`: its key, its probes (made on demand),
-    how to compare it on probes, and (optionally) on the probes that showed its key's
-    directions, and its probes at given positions."""
+    how to compare it on probes, and (optionally) how to make its probes at given
+    positions only."""
 
     key: Hashable | None
     make: Callable[[], list[P]]
     compare_on: Callable[[list[P]], Comparison[P]]
-    compare_hints: Callable[[list[P]], Comparison[P]] | None = None
     #: ``make()`` at some positions only, without making the rest (an exact key's others)
     pick: Callable[[Sequence[int]], list[P]] | None = None
 

@@ -8,7 +8,7 @@ not on their order, their number or how each is written. This pass keeps that se
 policy:
 
 - ``ip``, ``ip-range`` and ``ip-subset`` accounts match a client address ``(version, n)``
-  when the version is the account's and ``lo <= n <= hi`` (``_ip_bounds``, the model's own
+  when the version is the account's and ``lo <= n <= hi`` (``ip_bounds``, the model's own
   function, is what this pass reads). The union of such intervals, per version, is the same
   set of addresses as the union of its maximal merged intervals (overlapping *or adjacent*
   intervals joined), and each maximal interval is written back as one account whose bounds
@@ -20,7 +20,7 @@ policy:
   commas aside) and ``host`` accounts by the lower-cased client string, so an account equal
   to an earlier one of the same kind under that comparison matches nothing new and goes.
   Nothing else is merged across kinds (a group may hold any user; a host name is no address).
-- An address account the model cannot read (``_ip_bounds`` gives nothing, a range that ends
+- An address account the model cannot read (``ip_bounds`` gives nothing, a range that ends
   before it starts or mixes IPv4 and IPv6, a zone index) is left exactly where it is and
   takes no part: whatever the model makes of it stays the same.
 
@@ -48,8 +48,7 @@ from isc.ir.web import (
     UrlFilteringPolicy,
     WebPolicy,
 )
-from isc.models.iwsva import _ip_bounds as model_ip_bounds  # the model's own reading
-from isc.models.iwsva import ldap_name
+from isc.models.iwsva import account_key, ip_bounds  # the model's own readings
 
 if TYPE_CHECKING:
     from isc.passes import PassContext
@@ -65,7 +64,7 @@ def interval(account: Account) -> tuple[int, int, int] | None:
     interval of one IP version; None for any other account (left untouched)."""
     if account.kind not in IP_KINDS or "%" in account.value:
         return None
-    bounds = model_ip_bounds(account.kind, account.value)
+    bounds = ip_bounds(account)
     if bounds is None or bounds[1] > bounds[2]:
         return None
     if account.kind is AccountKind.IP_RANGE:
@@ -75,15 +74,6 @@ def interval(account: Account) -> tuple[int, int, int] | None:
                 last.strip()).version:
             return None
     return bounds
-
-
-def name_key(account: Account) -> tuple[AccountKind, str] | None:
-    """What the model compares a name account by; None for address accounts."""
-    if account.kind in (AccountKind.LDAP_USER, AccountKind.LDAP_GROUP):
-        return (account.kind, ldap_name(account.value))
-    if account.kind is AccountKind.HOST:
-        return (account.kind, account.value.lower())
-    return None
 
 
 def account_for(version: int, lo: int, hi: int) -> tuple[AccountKind, str]:
@@ -145,10 +135,10 @@ def collapse(accounts: tuple[Account, ...], kind: str, policy: str, ctx: PassCon
         elif r not in becomes:
             becomes[r] = (pos, Account(*canonical, span=a.span), False)
     out: list[Account] = []
-    seen_names: dict[tuple[AccountKind, str], Account] = {}
+    seen_names: dict[str, Account] = {}
     for pos, (a, b, r) in enumerate(zip(accounts, bounds, run_of, strict=True)):
         if b is None or r is None:
-            key = name_key(a)
+            key = account_key(a)
             if key is None:  # an address account the model cannot read: untouched
                 out.append(a)
                 continue

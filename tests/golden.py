@@ -3,7 +3,9 @@ was given ``--update-golden`` (never silently)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +37,15 @@ def write_outdir(tmp_path: Path, output: Output, given: Output | None = None) ->
     (out / FILENAMES[output.target]).write_text(isc.dumps(given or output), encoding="utf-8")
     (out / "report.json").write_text(isc.dumps_report(output), encoding="utf-8")
     return out
+
+
+def json_strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value (keys excepted), depth first."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_strings(item)

@@ -175,7 +175,8 @@ def test_compile_writes_valid_documents(exact: Path, tmp_path: Path,
     out = tmp_path / "deep" / "out"  # created as needed
     rc, stdout, err = run(capsys, "compile", exact.resolve(), "-o", out)
     assert rc == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "ztsa-ia.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "runbook.html",
+                                                     "ztsa-ia.json"]
     doc = json.loads((out / "ztsa-ia.json").read_text(encoding="utf-8"))
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert doc["schema"] == "isc/ztsa-ia/1"
@@ -224,7 +225,8 @@ def test_changed_output_is_replaced_atomically(exact: Path, tmp_path: Path,
     assert new != old and b"worse.example" in new
     # a new file renamed over the old one, not the old one rewritten in place
     assert (out / "ztsa-ia.json").stat().st_ino != ino
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "ztsa-ia.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "runbook.html",
+                                                     "ztsa-ia.json"]
 
 
 def test_failed_compile_writes_nothing(exact: Path, tmp_path: Path,

@@ -215,7 +215,7 @@ def test_format_json_compile_is_json_lines_only(tmp_path: Path,
     assert compiled["objects"] == sum(compiled["fidelity"].values()) > 0
     assert compiled["fidelity"]["broadened"] >= 1
     assert wrote == {"summary": "wrote", "outdir": str(out),
-                     "written": ["ztsa-ia.json", "report.json"], "removed": []}
+                     "written": ["ztsa-ia.json", "report.json", "runbook.html"], "removed": []}
     # the gate: its findings and its summary are JSON too
     rc, stdout, err = run(capsys, "compile", src, "-o", out, "--format", "json",
                           "--never-broaden")
@@ -401,10 +401,12 @@ def test_stale_target_document_is_removed(tmp_path: Path,
     out = tmp_path / "out"
     rc, _, err = run(capsys, "compile", web, mail, "-o", out)
     assert rc == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["ems.json", "report.json", "ztsa-ia.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["ems.json", "report.json", "runbook.html",
+                                                     "ztsa-ia.json"]
     rc, stdout, err = run(capsys, "compile", web, "-o", out)
     assert rc == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["report.json", "ztsa-ia.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "runbook.html",
+                                                     "ztsa-ia.json"]
     assert "removed ems.json" in stdout
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["target"] == "ztsa-ia"

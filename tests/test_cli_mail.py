@@ -72,7 +72,7 @@ def test_compile_writes_ems_and_report(mail_dir: Path, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["compile", str(mail_dir), "-o", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["ems.json", "report.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["ems.json", "report.json", "runbook.html"]
     doc = json.loads((out / "ems.json").read_text(encoding="utf-8"))
     validate(doc, "ems-1")
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -100,7 +100,8 @@ def test_mixed_web_and_mail_input_gives_both_documents_and_one_report(
         tar.add(tmp_path / "web" / "policy.ini", arcname="web/policy.ini")
     out = tmp_path / "out"
     assert main(["compile", str(archive), "-o", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["ems.json", "report.json", "ztsa-ia.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["ems.json", "report.json", "runbook.html",
+                                                     "ztsa-ia.json"]
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["target"] == "ztsa-ia+ems"
     kinds = {o["source"]["kind"] for o in report["objects"]}
@@ -108,7 +109,8 @@ def test_mixed_web_and_mail_input_gives_both_documents_and_one_report(
     files = {o["source"]["file"] for o in report["objects"]}
     assert {"mail/Policy.xml", "web/policy.ini"} <= files
     assert main(["compile", str(archive), "-o", str(tmp_path / "e"), "--target", "ems"]) == 0
-    assert sorted(p.name for p in (tmp_path / "e").iterdir()) == ["ems.json", "report.json"]
+    assert sorted(p.name for p in (tmp_path / "e").iterdir()) == ["ems.json", "report.json",
+                                                                 "runbook.html"]
 
 
 def test_check_and_inspect(mail_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,9 +51,7 @@ def sakura(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     out = tmp_path_factory.mktemp("sakura")
     assert main(["compile", str(SAKURA), "-o", str(out)]) == 0
-    page = out / "runbook.html"
-    page.write_text(runbook.render(out, "html"), encoding="utf-8")
-    return out, page
+    return out, out / "runbook.html"  # the page compile writes
 
 
 def test_loads_fetches_nothing_and_counts_as_the_report(browser: Any,
@@ -93,6 +91,11 @@ def test_filter_search_and_done_boxes(browser: Any, sakura: tuple[Path, Path]) -
     page.fill("#f-search", "")
     box = page.locator("li.obj input[type=checkbox]").nth(3)
     box.check()
+    ident = box.evaluate("b => b.closest('li').id")
+    # the page stored it; give the browser a moment to commit the storage before reloading
+    page.wait_for_function("id => Object.values(localStorage).some(v => JSON.parse(v)[id])",
+                           arg=ident)
+    page.wait_for_timeout(300)
     page.reload()
     assert page.locator("li.obj input[type=checkbox]").nth(3).is_checked()
     assert not page.locator("li.obj input[type=checkbox]").nth(2).is_checked()
@@ -112,5 +115,32 @@ def test_a_hostile_policy_name_renders_as_text(browser: Any, tmp_path: Path,
     ctx, page, errors, requests = _open(browser, page_file)
     assert page.locator("img").count() == 0
     assert name in page.locator("body").inner_text()
+    assert errors == [] and requests == [page_file.as_uri()]
+    ctx.close()
+
+
+def test_since_opens_on_what_to_redo(browser: Any, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(SAKURA, old)
+    shutil.copytree(SAKURA, new)
+    ini = new / "policy.ini"
+    text = ini.read_text(encoding="utf-8")
+    header = '[url-filtering-policy "経理部 (月末締め)"]'
+    start = text.index(header)
+    ini.write_text(text[:start] + text[text.index("\n[", start) + 1:], encoding="utf-8")
+    for src, out in ((old, tmp_path / "o-old"), (new, tmp_path / "o-new")):
+        assert run(capsys, "compile", src, "-o", out)[0] == 0
+    page_file = tmp_path / "since.html"
+    assert run(capsys, "report", tmp_path / "o-new", "--since", tmp_path / "o-old",
+               "--format", "html", "-o", page_file)[0] == 0
+    book = runbook.build(tmp_path / "o-new", since=tmp_path / "o-old")
+    redo = sum(1 for r in book.rows if r.change) + len(book.removed)
+    ctx, page, errors, requests = _open(browser, page_file)
+    visible = page.locator("li.obj:visible")
+    assert 0 < visible.count() == redo < len(book.rows)
+    assert all("経理部 (月末締め)" in visible.nth(i).inner_text() for i in range(visible.count()))
+    page.select_option("#f-change", "")
+    assert page.locator("li.obj:visible").count() == len(book.rows) + len(book.removed)
     assert errors == [] and requests == [page_file.as_uri()]
     ctx.close()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import isc as isc_api
+from golden import json_strings
 from isc.backends.ztsa_ia.probes import POOL_BASE, policy_pool
 from isc.cli import main
 
@@ -283,24 +284,13 @@ def test_a_witness_replays_in_a_subprocess(tmp_path: Path) -> None:
 PLACEHOLDERS = ("invalid", "Nobody", "No Group", "198.18.255.254", "None")
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 @pytest.mark.parametrize("example", [WEB, MAIL], ids=["web", "mail"])
 def test_no_placeholder_and_a_reason_for_every_difference(example: Path) -> None:
     report = json.loads((example / "expected" / "report.json").read_text(encoding="utf-8"))
     for entry in report["objects"]:
         if entry["fidelity"] != "exact":
             assert entry["reasons"], entry["source"]
-        texts = list(_strings([entry.get("witnesses", []), entry["reasons"]]))
+        texts = list(json_strings([entry.get("witnesses", []), entry["reasons"]]))
         assert not [p for p in PLACEHOLDERS for t in texts if p in t], entry["source"]
         assert set(entry["directions"]) == {w["direction"] for w in entry.get("witnesses", [])
                                             } | set(entry.get("assumed", []))

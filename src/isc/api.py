@@ -9,7 +9,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -256,16 +256,17 @@ def _raise_errors(diags: list[Diagnostic], export: Export | None = None) -> None
     raise exc
 
 
-def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None) -> Export:
+def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None, *,
+             progress: Callable[[str], None] | None = None) -> Export:
     """Run the default pipelines (or the named passes) over the export's web and mail
     policies. Pass names are those of :data:`isc.passes.PASSES` (web) and
-    :data:`isc.passes.MAIL_PASSES` (mail)."""
+    :data:`isc.passes.MAIL_PASSES` (mail). ``progress`` is told each pass as it starts."""
     names = tuple(passes) if passes is not None else None
     unknown = [n for n in names or () if n not in PASSES and n not in MAIL_PASSES]
     if unknown:
         raise ValueError(f"unknown pass {unknown[0]!r}; known: "
                          f"{', '.join([*PASSES, *MAIL_PASSES])}")
-    return optimize_with(export, names, PassContext())
+    return optimize_with(export, names, PassContext(progress=progress))
 
 
 def optimize_with(export: Export, names: tuple[str, ...] | None, ctx: PassContext) -> Export:
@@ -288,9 +289,10 @@ def optimize_with(export: Export, names: tuple[str, ...] | None, ctx: PassContex
 
 
 def compile(export: Export, target: str = "ztsa-ia", *,
-            identity_map: dict[str, str] | None = None) -> Output:
+            identity_map: dict[str, str] | None = None,
+            progress: Callable[[str], None] | None = None) -> Output:
     """Translate an export for ``target``: ``ztsa-ia`` (its web policy) or ``ems`` (its mail
-    policy)."""
+    policy). ``progress`` is told each stage as it starts."""
     if target not in backends.TARGETS:
         raise IscError(f"unknown or unsupported target {target!r}; known: "
                        f"{', '.join(backends.TARGETS)}", code="ISC1009")
@@ -298,13 +300,15 @@ def compile(export: Export, target: str = "ztsa-ia", *,
         if export.mail is None:
             raise IscError("the input has no mail policy to compile for ems", code="ISC1009")
         out = ems.compile_mail(export.mail, export.rel,
-                               ems.Options(parse_expression=_ems_expression))
+                               ems.Options(parse_expression=_ems_expression,
+                                           progress=progress))
     else:
         if export.web is None:
             raise IscError("the input has no web policy to compile for ztsa-ia",
                            code="ISC1009")
         out = ztsa_ia.compile_web(export.web, export.rel,
-                                  ztsa_ia.Options(identity_map=dict(identity_map or {})))
+                                  ztsa_ia.Options(identity_map=dict(identity_map or {}),
+                                                  progress=progress))
     diags = tuple(sorted(export.diagnostics + out.diagnostics, key=sort_key))
     return attrs.evolve(out, diagnostics=diags, files=tuple(
         (f.path, f.rel or f.path) for f in export.files), input=export.fingerprint(),
@@ -337,7 +341,7 @@ def _to_json(output: Output) -> dict[str, Any]:
 
 def dumps(output: Output) -> str:
     """The output document as deterministic JSON text (schema-validated)."""
-    return _json_text(to_json(output))
+    return dumps_document(to_json(output))
 
 
 def dumps_report(output: Output, *more: Output) -> str:
@@ -346,6 +350,13 @@ def dumps_report(output: Output, *more: Output) -> str:
     one export (``compile --target all``) share one report. It also records what ``verify``
     needs to know what it checks: the isc version, the input's fingerprint, the options,
     and the documents it belongs with, with a fingerprint of each emitted object."""
+    return dumps_document(report_json(output, *more))
+
+
+def report_json(output: Output, *more: Output,
+                documents: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The document :func:`dumps_report` writes. ``documents``: the outputs' documents
+    (file name → :func:`to_json`), when the caller has them already."""
     outputs = (output, *more)
     rel = dict(f for o in outputs for f in o.files)
     merged = attrs.evolve(
@@ -354,12 +365,13 @@ def dumps_report(output: Output, *more: Output) -> str:
         diagnostics=tuple(attrs.evolve(d, file=rel.get(d.file, d.file)) if d.file else d
                           for d in merged_diagnostics(list(outputs))))
     doc = dump_report(merged)
-    doc.update(provenance(outputs))
+    doc.update(provenance(outputs, documents))
     validate(doc, "report-1")
-    return _json_text(doc)
+    return doc
 
 
-def provenance(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any]:
+def provenance(outputs: tuple[Output, ...] | list[Output],
+               documents: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report's record of how its documents were made (``isc``, ``input``,
     ``options``, ``documents``)."""
     fingerprint, files = outputs[0].input
@@ -376,7 +388,8 @@ def provenance(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any]:
             FILENAMES[o.target]: {"schema": doc["schema"],
                                   "fingerprint": document_fingerprint(doc),
                                   "objects": object_fingerprints(doc)}
-            for o in outputs for doc in (to_json(o),)},
+            for o in outputs
+            for doc in ((documents or {}).get(FILENAMES[o.target]) or to_json(o),)},
     }
     if outputs[0].optimized:
         out["optimization"] = optimization(outputs[0])
@@ -408,7 +421,9 @@ def optimization(output: Output) -> dict[str, Any]:
     }
 
 
-def _json_text(doc: dict[str, Any]) -> str:
+def dumps_document(doc: dict[str, Any]) -> str:
+    """A document of :func:`to_json` or :func:`report_json` as the deterministic JSON text
+    isc writes (:func:`dumps` and :func:`dumps_report` are this of those)."""
     return json_text(doc)
 
 
@@ -441,7 +456,8 @@ def decide_mail(policy: Export | Output, message: MailMessage) -> Decision:
 
 def verify(export: Export, against: str, *, samples: int | None = None, seed: int = 0,
            requests: tuple[WebRequest, ...] | list[WebRequest] = (), force: bool = False,
-           progress: Callable[[str, int], None] | None = None) -> list[Verification]:
+           progress: Callable[[str, int], None] | None = None,
+           stages: Callable[[str], None] | None = None) -> list[Verification]:
     """Check the documents in ``against`` (an OUTDIR, or one document in it) against the
     export they were compiled from: one :class:`Verification` per target the export has.
 
@@ -452,7 +468,8 @@ def verify(export: Export, against: str, *, samples: int | None = None, seed: in
     declares that direction; every difference an edited, added or deleted object makes is
     reported. Refuses (``ISC3015``) documents compiled from another input, or without a
     report.json, unless ``force``. ``progress(target, probes)`` is called before each
-    target's probes are decided.
+    target's probes are decided; ``stages`` is told each pass and compile stage as it
+    starts.
     """
     where = Path(against)
     outdir = where if where.is_dir() else where.parent
@@ -480,7 +497,8 @@ def verify(export: Export, against: str, *, samples: int | None = None, seed: in
             notes.append(f"report.json was written by isc {version}; this is isc {_version()}")
     options = (report or {}).get("options", {})
     passes = options.get("passes")
-    base = (optimize(export, passes if isinstance(passes, list) and passes else None)
+    base = (optimize(export, passes if isinstance(passes, list) and passes else None,
+                     progress=stages)
             if options.get("optimize", True) else export)
     identity = {m["ldapDn"]: m["ssoName"] for m in options.get("identityMap", [])}
     out = []
@@ -497,7 +515,7 @@ def verify(export: Export, against: str, *, samples: int | None = None, seed: in
         given = load(str(path))
         if not isinstance(given, Output) or given.target != target:
             raise IscError(f"{path} is not an isc {target} document", code="ISC1007")
-        compiled = compile(base, target, identity_map=identity)
+        compiled = compile(base, target, identity_map=identity, progress=stages)
         compiled_json = to_json(compiled)
         fresh = object_fingerprints(compiled_json)
         edits = Edits.between(object_fingerprints(raw), fresh)

@@ -29,7 +29,7 @@ from isc.errors import IscError
 from isc.frontends.mail_addresses import parse_address
 from isc.ir import categories
 from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity
-from isc.ir.export import Export, Output, ReportEntry
+from isc.ir.export import FATE_CODES, Export, Output, ReportEntry
 from isc.ir.requests import (
     Decision,
     MailMessage,
@@ -42,10 +42,12 @@ from isc.ir.requests import (
 )
 from isc.ir.web import AccountKind
 from isc.models.iwsva import ldap_name
+from isc.progress import Progress
 
 ZTSA = "ztsa-ia"
 EMS = ems_backend.NAME
 _FILENAMES = api.FILENAMES
+_RUNBOOK = "runbook.html"
 
 EXIT_OK = 0
 EXIT_GATE = 1
@@ -102,14 +104,15 @@ def _parser() -> _Parser:
                         help=f"text, or json: {fmt} (default: text)")
         sp.add_argument("--limit-mb", type=_counted(1, 1 << 20), default=512, metavar="MB",
                         help="size limit of an archive, member or file in MiB (default: 512)")
+        _quiet(sp)
         return sp
 
     c = common("compile", "translate an export and write the target documents",
                "diagnostics and summaries as one JSON object per line")
     c.add_argument("-o", "--output", default="isc-out", metavar="OUTDIR",
-                   help="directory for ztsa-ia.json, ems.json and report.json, created if "
-                        "needed; the isc document of a target not compiled this time is "
-                        "removed (default: isc-out)")
+                   help="directory for ztsa-ia.json, ems.json, report.json and "
+                        "runbook.html, created if needed; the isc document of a target not "
+                        "compiled this time is removed (default: isc-out)")
     c.add_argument("--target", choices=("ztsa-ia", "ems", "all"), default="all",
                    help="ztsa-ia (web), ems (mail) or all: every target the input has "
                         "policy for (default: all)")
@@ -124,6 +127,9 @@ def _parser() -> _Parser:
                    help="fail (exit 1, ISC3007) on every object that lets through something "
                         "the source stopped (a 'broadened' direction, whatever its tag); "
                         "without it, compile only warns")
+    c.add_argument("--no-runbook", action="store_true",
+                   help="do not write OUTDIR/runbook.html (the migration runbook; 'isc report' "
+                        "renders it later); an older one isc wrote is removed")
     c.add_argument("--identity-map", metavar="FILE",
                    help="UTF-8 file mapping LDAP DNs to SSO user/group names for ztsa-ia: a "
                         "JSON object {\"DN\": \"name\"}, or lines of CSV (DN,name; quote a DN "
@@ -200,9 +206,26 @@ def _parser() -> _Parser:
     r.add_argument("-o", "--output", metavar="FILE",
                    help="write the runbook to FILE (replaced atomically); default: stdout")
     r.add_argument("--format", choices=tuple(runbook.FORMATS), default="md",
-                   help="md (Markdown, for tickets and wikis) or csv (one row per object, "
-                        "UTF-8 with BOM, for spreadsheets) (default: md)")
+                   help="md (Markdown, for tickets and wikis), csv (one row per object, "
+                        "UTF-8 with BOM, for spreadsheets) or html (one self-contained page "
+                        "with filters, search and done boxes) (default: md)")
+    _quiet(r)
+    r.add_argument("--since", metavar="OLD_OUTDIR",
+                   help="an OUTDIR of an earlier compile: mark the objects added, changed "
+                        "and removed since, and list only those")
     return p
+
+
+def _quiet(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("-q", "--quiet", action="store_true",
+                    help="no status line on the terminal (it is shown only when stderr is a "
+                         "terminal, and never with --format json)")
+
+
+def _progress(args: argparse.Namespace) -> Progress:
+    """The status line of a long command: on a terminal, in text mode, unless --quiet."""
+    return Progress.for_stream(sys.stderr, quiet=args.quiet or getattr(args, "format", "")
+                               == "json")
 
 
 def _pass_names(text: str) -> tuple[str, ...]:
@@ -438,11 +461,12 @@ def _is_isc_document(path: Path) -> bool:
     return isinstance(data, dict) and str(data.get("schema", "")).startswith("isc/")
 
 
-def _prepare_outdir(outdir: Path, keep: Iterable[str]) -> list[Path]:
+def _prepare_outdir(outdir: Path, keep: Iterable[str], *, runbook: bool = True) -> list[Path]:
     """Create OUTDIR; return the stale target documents in it (those of targets not compiled
-    this time). Refuses, before anything is written, a path that is not a directory and a
-    stale name that holds something other than an isc document: compile owns its documents
-    in OUTDIR, and nothing else."""
+    this time, and with ``runbook`` false an older runbook.html). Refuses, before anything
+    is written, a path that is not a directory and a name compile writes or removes that
+    holds something other than isc's own file: compile owns its documents in OUTDIR, and
+    nothing else."""
     if os.path.lexists(outdir) and not outdir.is_dir():
         raise _output_error(outdir, "the output path exists and is not a directory; "
                                     "choose another -o OUTDIR")
@@ -461,7 +485,25 @@ def _prepare_outdir(outdir: Path, keep: Iterable[str]) -> list[Path]:
                                       f"only if isc wrote it: move the file away or choose "
                                       f"another -o OUTDIR")
         stale.append(path)
+    page = outdir / _RUNBOOK
+    if os.path.lexists(page):
+        if not (page.is_file() and _is_isc_runbook(page)):
+            if runbook:
+                raise _output_error(page, f"not a runbook isc wrote; compile replaces "
+                                          f"{_RUNBOOK} only if isc wrote it: move the file "
+                                          f"away, choose another -o OUTDIR or add --no-runbook")
+        elif not runbook:
+            stale.append(page)  # it describes an older compile
     return stale
+
+
+def _is_isc_runbook(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(2000).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return runbook.is_runbook(head)
 
 
 def _stage(path: Path, data: bytes) -> str:
@@ -801,31 +843,53 @@ def _targets(export: Export, wanted: str) -> list[str]:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    status = _progress(args)
+    try:
+        return _compile(args, status)
+    finally:
+        status.done()
+
+
+def _compile(args: argparse.Namespace, status: Progress) -> int:
+    if args.passes is not None and args.no_optimize:
+        raise IscError("--passes and --no-optimize contradict each other", code="ISC1009")
+    status.stage(f"reading {len(args.inputs)} input(s)")
     export = _load_export(args)
     targets = _targets(export, args.target)
     imap = _identity_map(args.identity_map)
     names = _identity_names(imap, export)
-    if args.passes is not None and args.no_optimize:
-        raise IscError("--passes and --no-optimize contradict each other", code="ISC1009")
     if not args.no_optimize:
-        export = api.optimize(export, args.passes)
-    outputs = [api.compile(export, t, identity_map=names) for t in targets]
+        export = api.optimize(export, args.passes, progress=status.stage)
+    outputs = [api.compile(export, t, identity_map=names, progress=status.stage)
+               for t in targets]
     diags = [d for d in api.merged_diagnostics(outputs) if d.severity is not Severity.NOTE]
     texts = dict(export.texts)
     if imap is not None:
         texts[imap.path] = imap.text
+    status.done()  # the status line never mixes with what is printed
     _print_diagnostics(diags + _unused_mappings(imap, outputs), args.format, texts, sys.stderr)
+    status.stage("writing the documents")
     outdir = Path(args.output)
-    docs = [(_FILENAMES[o.target], api.dumps(o)) for o in outputs]
-    docs.append(("report.json", api.dumps_report(*outputs)))
-    stale = _prepare_outdir(outdir, [_FILENAMES[o.target] for o in outputs])
+    documents = {_FILENAMES[o.target]: api.to_json(o) for o in outputs}
+    report = api.report_json(*outputs, documents=documents)
+    docs = [(n, api.dumps_document(d)) for n, d in documents.items()]
+    docs.append(("report.json", api.dumps_document(report)))
+    if not args.no_runbook:
+        docs.append((_RUNBOOK, runbook.to_html(runbook.build_from(report, documents))))
+    stale = _prepare_outdir(outdir, [_FILENAMES[o.target] for o in outputs],
+                            runbook=not args.no_runbook)
     written = [p.name for p in write_files([(outdir / n, text) for n, text in docs], stale)]
+    status.done()
     for o in outputs:
         counts = Counter(e.fidelity.value for e in o.report)
+        fates = Counter(e.code for e in o.report)
         summary = ", ".join(f"{counts[t.value]} {t.value}" for t in Fidelity if counts[t.value])
+        if fates["no-action"]:  # settings that decide nothing are not work to do
+            summary += f" ({fates['no-action']} of them need no action)"
         _say(args, f"{o.target}: {len(o.report)} source objects: {summary}",
              {"summary": "compile", "target": o.target, "objects": len(o.report),
-              "fidelity": {t.value: counts[t.value] for t in Fidelity}})
+              "fidelity": {t.value: counts[t.value] for t in Fidelity},
+              "fates": {c: fates[c] for c in FATE_CODES}})
     removed = [p.name for p in stale]
     _say(args, f"wrote {', '.join(written) or 'nothing (unchanged)'} in {outdir}"
          + (f"; removed {', '.join(removed)} (not compiled this time)" if removed else ""),
@@ -1129,7 +1193,12 @@ def _merged_into(against: str, target: Decision) -> list[dict[str, Any]]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    text = runbook.render(args.outdir, args.format)
+    status = _progress(args)
+    status.stage(f"reading {args.outdir}" + (f" and {args.since}" if args.since else ""))
+    try:
+        text = runbook.render(args.outdir, args.format, args.since)
+    finally:
+        status.done()
     if args.output:
         write_files([(Path(args.output), text)])
     else:
@@ -1176,19 +1245,30 @@ def _extra_requests(path: str | None) -> list[WebRequest]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    export = _load_export(args)
+    status = _progress(args)
+    status.stage(f"reading {len(args.inputs)} input(s)")
+    try:
+        export = _load_export(args)
+    finally:
+        status.done()
     if export.web is None and export.mail is None:
         raise IscError("the input has no web or mail policy to verify", code="ISC1009")
     requests = _extra_requests(args.requests)
 
     def progress(target: str, count: int) -> None:
         what = "requests" if target == ZTSA else "messages"
-        _say(args, f"verifying {_FILENAMES[target]}: {count} {what}…",
-             {"progress": "verify", "target": target, what: count}, sys.stderr)
+        if args.format == "json":
+            _say(args, "", {"progress": "verify", "target": target, what: count}, sys.stderr)
+        else:
+            status.stage(f"verifying {_FILENAMES[target]}: {count:,} {what}")
 
-    results = api.verify(export, args.against, samples=args.samples, seed=args.seed,
-                         requests=requests, force=args.force,
-                         progress=progress if sys.stderr.isatty() else None)
+    shown = sys.stderr.isatty() and not args.quiet
+    try:
+        results = api.verify(export, args.against, samples=args.samples, seed=args.seed,
+                             requests=requests, force=args.force,
+                             progress=progress if shown else None, stages=status.stage)
+    finally:
+        status.done()
     undeclared = 0
     for v in results:
         for note in v.notes:

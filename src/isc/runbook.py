@@ -15,6 +15,7 @@ import hashlib
 import html
 import io
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ ACTIONS = {
     "dropped": "not translated: re-create by hand or accept the loss",
 }
 _PRIORITY = {"broadened": 0, "approximated": 1, "narrowed": 2, "dropped": 3}
+#: The page's title: what tells isc's own runbook.html from a person's file of that name.
+TITLE = "isc migration runbook"
 CSV_FIELDS = ("section", "order", "name", "values", "source", "fidelity", "directions",
               "action")
 
@@ -79,6 +82,8 @@ class Row:
     fidelity: str
     directions: tuple[str, ...]
     action: str
+    #: With ``--since``: ``added`` or ``changed`` since the older compile, else ``""``.
+    change: str = ""
 
 
 @attrs.frozen
@@ -92,33 +97,66 @@ class Runbook:
     #: the input's fingerprint (report.json): what the HTML page keeps its "done" boxes
     #: under, so that they survive a compile of the same input
     fingerprint: str = ""
+    #: report entries that need no action (fate code ``no-action``): (kind, name, source,
+    #: sentence)
+    info: tuple[tuple[str, str, str, str], ...] = ()
+    #: With ``--since``: the older OUTDIR and the rows it had that this one has not.
+    since: str | None = None
+    removed: tuple[Row, ...] = ()
 
 
-def build(outdir: str | Path) -> Runbook:
-    """The runbook of an OUTDIR written by ``isc compile``."""
-    where = Path(outdir)
+def build(outdir: str | Path, since: str | Path | None = None) -> Runbook:
+    """The runbook of an OUTDIR written by ``isc compile``; with ``since``, an older OUTDIR
+    (of an earlier compile), each row is marked added or changed and the rows no longer
+    there are listed as removed."""
+    book = build_from(*_documents(Path(outdir)))
+    if since is None:
+        return book
+    return compare(book, build_from(*_documents(Path(since))), str(since))
+
+
+def _documents(where: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     report = _read(where / "report.json")
     if not isinstance(report, dict) or "objects" not in report:
         raise IscError(f"{where / 'report.json'}: not an isc report", code="ISC1007")
+    docs = {}
+    for filename in SECTIONS:
+        path = where / filename
+        if path.is_file():
+            doc = _read(path)
+            if not isinstance(doc, dict):
+                raise IscError(f"{path}: not an isc document", code="ISC1007")
+            docs[filename] = doc
+    return report, docs
+
+
+def build_from(report: dict[str, Any], docs: dict[str, dict[str, Any]]) -> Runbook:
+    """The runbook of a report and the documents it belongs with (file name → document),
+    as ``isc compile`` holds them before it writes them."""
     rows: list[Row] = []
     documents = []
     for filename, sections in SECTIONS.items():
-        path = where / filename
-        if not path.is_file():
+        doc = docs.get(filename)
+        if doc is None:
             continue
         documents.append(filename)
-        doc = _read(path)
-        if not isinstance(doc, dict):
-            raise IscError(f"{path}: not an isc document", code="ISC1007")
         for key, title in sections:
             value = doc.get(key)
             items = value if isinstance(value, list) else [value] if value else []
             for n, item in enumerate(items, 1):
                 rows.append(_row(title, n, item))
-    objects = [o for o in report["objects"] if isinstance(o, dict)]
+    objects = [o for o in report.get("objects", []) if isinstance(o, dict)]
+    def no_action(o: dict[str, Any]) -> bool:  # failing closed: never one with a direction
+        return o.get("fateCode") == "no-action" and not o.get("directions")
+
+    quiet = [o for o in objects if no_action(o)]
+    loud = [o for o in objects if not no_action(o)]
     attention = sorted(
-        (_attention(o) for o in objects if o.get("fidelity") in _PRIORITY),
+        (_attention(o) for o in loud if o.get("fidelity") in _PRIORITY),
         key=lambda a: (_PRIORITY[a[0]], a[3], a[1], a[2]))
+    info = tuple((str(o["source"].get("kind", "")), str(o["source"].get("name", "")),
+                  _where(o["source"]), str(o.get("sentence", "")))
+                 for o in quiet if isinstance(o.get("source"), dict))
     counts: dict[str, int] = {}
     for o in objects:
         tag = str(o.get("fidelity", ""))
@@ -126,7 +164,44 @@ def build(outdir: str | Path) -> Runbook:
     given = report.get("input")
     fingerprint = str(given.get("fingerprint", "")) if isinstance(given, dict) else ""
     return Runbook(tuple(documents), tuple(rows), tuple(attention),
-                   tuple(sorted(counts.items())), fingerprint)
+                   tuple(sorted(counts.items())), fingerprint, info)
+
+
+def compare(book: Runbook, old: Runbook, since: str) -> Runbook:
+    """``book`` with each row marked ``added`` or ``changed`` against ``old``, and the rows
+    of ``old`` it no longer has. Rows are matched by section and name (the n-th of a
+    repeated name with the n-th); source line numbers are not compared, so that lines
+    moved by an edit elsewhere in a file do not mark an object changed."""
+    before = {key: row for key, row in _keyed(old.rows)}
+    marked = []
+    for key, row in _keyed(book.rows):
+        was = before.pop(key, None)
+        change = "added" if was is None else "" if _same(was, row) else "changed"
+        marked.append(attrs.evolve(row, change=change))
+    return attrs.evolve(book, rows=tuple(marked), since=since,
+                        removed=tuple(before.values()))
+
+
+def _keyed(rows: tuple[Row, ...]) -> list[tuple[tuple[str, str, int], Row]]:
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for row in rows:
+        n = seen[row.section, row.name] = seen.get((row.section, row.name), 0) + 1
+        out.append(((row.section, row.name, n), row))
+    return out
+
+
+#: Line numbers in a row's source ("… (file:12)") and in its notes ("line 12"); the values
+#: keep theirs (a port is not a line).
+_SOURCE_LINE = re.compile(r":\d+\)$")
+_NOTE_LINE = re.compile(r"\bline \d+|(?<=\S):\d+(?=[)\s;,]|$)")
+
+
+def _same(a: Row, b: Row) -> bool:
+    def what(r: Row) -> tuple[str, ...]:
+        return (r.values, _SOURCE_LINE.sub(")", r.source), r.fidelity, " ".join(r.directions),
+                _NOTE_LINE.sub("", r.action))
+    return what(a) == what(b)
 
 
 def _read(path: Path) -> Any:
@@ -159,7 +234,7 @@ def _values(item: dict[str, Any]) -> str:
     """What to enter: every field but the provenance ones, as ``key: value`` pairs."""
     parts = []
     for key in sorted(item):
-        if key in _META:
+        if key in _META or item[key] is None:
             continue
         text = _text(item[key])
         if text in ("", "[]", "{}"):
@@ -204,9 +279,13 @@ def _attention(o: dict[str, Any]) -> tuple[str, str, str, str, str, str]:
         command = (f"isc explain INPUT {option} "
                    + shlex.quote(json.dumps(probe, ensure_ascii=False, sort_keys=True))
                    + " --against OUTDIR")
-    where = f"{source.get('file', '')}:{source.get('line', 0)}"
+    where = _where(source)
     return (fidelity, str(source.get("kind", "")), str(source.get("name", "")), where,
             reasons[0] if reasons else "", command)
+
+
+def _where(source: dict[str, Any]) -> str:
+    return f"{source.get('file', '')}:{source.get('line', 0)}"
 
 
 # ---------------------------------------------------------------------- renderers
@@ -219,6 +298,14 @@ def to_markdown(book: Runbook) -> str:
     opened = sum(1 for a in book.attention if a[0] == "broadened")
     out.append(f"{opened} of them can let through what the source stopped (a broadened "
                "direction, whatever the tag): they come first below.")
+    if book.info:
+        out.append(f"{len(book.info)} need no action (settings with no counterpart that "
+                   "decide nothing): they are listed apart at the end.")
+    rows = book.rows
+    if book.since is not None:
+        rows = tuple(r for r in book.rows if r.change)
+        out += ["", f"Since {_md(book.since)}: {_since_words(book)}. Only those objects "
+                    "are listed below."]
     out += ["", "## What needs a person", ""]
     if not book.attention:
         out.append("Nothing: every object translated exactly.")
@@ -230,22 +317,44 @@ def to_markdown(book: Runbook) -> str:
         if command:
             out.append(f"  - replay: `{command}`")
     section = None
-    for row in book.rows:
+    for row in rows:
         if row.section != section:
             section = row.section
             out += ["", f"## {section}", ""]
-        line = f"{row.order}. **{_md(row.name)}**"
-        if row.values:
-            line += f": {_md(row.values)}"
-        out.append(line)
-        details = [d for d in (f"from {row.source}" if row.source else "",
-                               f"{row.fidelity}" if row.fidelity else "",
-                               ", ".join(row.directions)) if d]
-        if details:
-            out.append(f"   - {_md('; '.join(details))}")
-        if row.action:
-            out.append(f"   - to do: {_md(row.action)}")
+        out += _md_row(row)
+    if book.removed:
+        out += ["", f"## Removed since {_md(book.since or '')}", "",
+                "Delete these from the console: the new compile no longer has them.", ""]
+        for row in book.removed:
+            out += _md_row(attrs.evolve(row, change=f"removed from {row.section}"))
+    if book.info:
+        out += ["", "## Information: no action needed", ""]
+        for kind, name, where, sentence in book.info:
+            out.append(f"- {kind} \"{_md(name)}\" ({where}): {_md(sentence)}")
     return "\n".join(out) + "\n"
+
+
+def _md_row(row: Row) -> list[str]:
+    line = f"{row.order}. " + (f"**[{row.change}]** " if row.change else "") \
+        + f"**{_md(row.name)}**"
+    if row.values:
+        line += f": {_md(row.values)}"
+    out = [line]
+    directions = ", ".join(row.directions)
+    details = [d for d in (f"from {row.source}" if row.source else "",
+                           f"{row.fidelity}" if row.fidelity else "",
+                           directions if directions != row.fidelity else "") if d]
+    if details:
+        out.append(f"   - {_md('; '.join(details))}")
+    if row.action:
+        out.append(f"   - to do: {_md(row.action)}")
+    return out
+
+
+def _since_words(book: Runbook) -> str:
+    added = sum(1 for r in book.rows if r.change == "added")
+    changed = sum(1 for r in book.rows if r.change == "changed")
+    return f"{added} added, {changed} changed, {len(book.removed)} removed"
 
 
 def _md(text: str) -> str:
@@ -260,10 +369,11 @@ def to_csv(book: Runbook) -> str:
     right (the caller writes the text as UTF-8; the BOM is its first character)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for r in book.rows:
+    since = book.since is not None  # then a "change" column, and the removed rows
+    writer.writerow(CSV_FIELDS + (("change",) if since else ()))
+    for r in (*book.rows, *(attrs.evolve(r, change="removed") for r in book.removed)):
         writer.writerow((r.section, r.order, r.name, r.values, r.source, r.fidelity,
-                         " ".join(r.directions), r.action))
+                         " ".join(r.directions), r.action) + ((r.change,) if since else ()))
     return "\ufeff" + buf.getvalue()
 
 
@@ -282,6 +392,7 @@ li.obj{margin:.3em 0}li.obj.done>.what{text-decoration:line-through;color:#888}
 .tag{font-size:.8em;padding:0 .4em;border-radius:.3em;background:#eee;margin-left:.3em}
 .tag.broadened{background:#f8d0d0}.tag.narrowed{background:#fbeec8}
 .tag.approximated{background:#e4dcf4}.tag.dropped{background:#ddd}
+.tag.change{background:#cfe3f8}
 .values,.src,.todo{font-size:.9em;color:#444;margin-left:1.6em}
 code{font-size:.85em;word-break:break-all}
 @media print{#controls{display:none}}
@@ -296,9 +407,11 @@ function apply(){
  var sec=document.getElementById('f-section').value,
      fid=document.getElementById('f-fidelity').value,
      dir=document.getElementById('f-direction').value,
-     q=document.getElementById('f-search').value.toLowerCase();
+     q=document.getElementById('f-search').value.toLowerCase(),
+     cf=document.getElementById('f-change'),chg=cf?cf.value:'';
  document.querySelectorAll('li.obj').forEach(function(li){
   var ok=(!sec||li.dataset.section===sec)&&(!fid||li.dataset.fidelity===fid)&&
+   (!chg||(chg==='redo'?!!li.dataset.change:li.dataset.change===chg))&&
    (!dir||(' '+li.dataset.directions+' ').indexOf(' '+dir+' ')>=0)&&
    (!q||li.textContent.toLowerCase().indexOf(q)>=0);
   li.hidden=!ok;});}
@@ -307,8 +420,8 @@ document.querySelectorAll('li.obj input[type=checkbox]').forEach(function(box){
  box.addEventListener('change',function(){done[li.id]=box.checked;
   li.classList.toggle('done',box.checked);
   try{localStorage.setItem(key,JSON.stringify(done))}catch(e){}});});
-['f-section','f-fidelity','f-direction','f-search'].forEach(function(id){
- document.getElementById(id).addEventListener('input',apply);});
+['f-section','f-fidelity','f-direction','f-change','f-search'].forEach(function(id){
+ var el=document.getElementById(id);if(el)el.addEventListener('input',apply);});
 apply();})();
 """
 
@@ -321,41 +434,60 @@ def to_html(book: Runbook) -> str:
         to_csv(book).encode("utf-8")).hexdigest()[:16]
     sections = list(dict.fromkeys(r.section for r in book.rows))
     opened = sum(1 for a in book.attention if a[0] == "broadened")
+    since = book.since is not None
     out = ['<!DOCTYPE html>', '<html lang="ja"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            # nothing may be fetched: the page works offline and leaks nothing
            '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
            'style-src \'unsafe-inline\'; script-src \'unsafe-inline\'">',
-           '<title>isc migration runbook</title>', f'<style>{_STYLE}</style></head>',
+           f'<title>{TITLE}</title>', f'<style>{_STYLE}</style></head>',
            f'<body data-fingerprint="{fingerprint}">', '<h1>Migration runbook</h1>',
            '<p id="summary">Source objects by fidelity: '
            + ", ".join(f'<span data-count="{e(t)}">{n}</span> {e(t)}' for t, n in book.counts)
            + f'. <span id="opened">{opened}</span> of them can let through what the source '
-           'stopped (a broadened direction, whatever the tag).</p>',
-           '<div id="controls">',
-           '<label>Section <select id="f-section"><option value="">all</option>'
-           + "".join(f'<option>{e(s)}</option>' for s in sections) + '</select></label>',
-           '<label>Fidelity <select id="f-fidelity"><option value="">all</option>'
-           + "".join(f'<option>{t}</option>' for t in ("exact", *ACTIONS)) + '</select></label>',
-           '<label>Direction <select id="f-direction"><option value="">all</option>'
-           + "".join(f'<option>{d}</option>' for d in ("broadened", "narrowed", "non-access"))
-           + '</select></label>',
-           '<label>Search <input id="f-search" type="search"></label></div>',
-           '<h2>What needs a person</h2><ol id="attention">']
+           'stopped (a broadened direction, whatever the tag).'
+           + (f' <span id="no-action">{len(book.info)}</span> need no action: they are listed '
+              'apart at the end.' if book.info else '') + '</p>']
+    if since:
+        out.append(f'<p id="since">Since {e(book.since or "")}: {_since_words(book)}.</p>')
+    out += ['<div id="controls">',
+            '<label>Section <select id="f-section"><option value="">all</option>'
+            + "".join(f'<option>{e(s)}</option>' for s in sections) + '</select></label>',
+            '<label>Fidelity <select id="f-fidelity"><option value="">all</option>'
+            + "".join(f'<option>{t}</option>' for t in ("exact", *ACTIONS))
+            + '</select></label>',
+            '<label>Direction <select id="f-direction"><option value="">all</option>'
+            + "".join(f'<option>{d}</option>' for d in ("broadened", "narrowed", "non-access"))
+            + '</select></label>']
+    if since:  # a re-run shows what to redo first
+        out.append('<label>Change <select id="f-change"><option value="">all</option>'
+                   '<option value="redo" selected>to redo</option>'
+                   + "".join(f'<option>{c}</option>' for c in ("added", "changed", "removed"))
+                   + '</select></label>')
+    out += ['<label>Search <input id="f-search" type="search"></label></div>',
+            '<h2>What needs a person</h2><ol id="attention">']
     for fidelity, kind, name, where, reason, command in book.attention:
         out.append(f'<li><span class="tag {e(fidelity)}">{e(fidelity)}</span> {e(kind)} '
                    f'&quot;{e(name)}&quot; ({e(where)}){": " + e(reason) if reason else ""}'
                    + (f'<br><code>{e(command)}</code>' if command else '') + '</li>')
     out.append('</ol>')
-    for n, section in enumerate(sections):
+    groups = [(f"o{n}", section, [r for r in book.rows if r.section == section])
+              for n, section in enumerate(sections)]
+    if book.removed:
+        groups.append(("r", f"Removed since {book.since}",
+                       [attrs.evolve(r, change="removed") for r in book.removed]))
+    for prefix, section, rows in groups:
         out.append(f'<h2>{e(section)}</h2><ol>')
-        for r in (r for r in book.rows if r.section == section):
-            ident = f"o{n}-{r.order}"
+        for i, r in enumerate(rows, 1):
+            ident = f"{prefix}-{r.order}" if prefix != "r" else f"r-{i}"
             tags = f'<span class="tag {e(r.fidelity)}">{e(r.fidelity)}</span>' \
                 if r.fidelity else ""
+            if r.change:
+                tags += f'<span class="tag change">{e(r.change)}</span>'
             out.append(
-                f'<li class="obj" id="{ident}" data-section="{e(section)}" '
-                f'data-fidelity="{e(r.fidelity)}" data-directions="{e(" ".join(r.directions))}">'
+                f'<li class="obj" id="{ident}" data-section="{e(r.section)}" '
+                f'data-fidelity="{e(r.fidelity)}" data-directions="{e(" ".join(r.directions))}"'
+                + (f' data-change="{e(r.change)}"' if since else '') + '>'
                 f'<label class="what"><input type="checkbox"> <b>{e(r.name)}</b></label>{tags}'
                 + (f'<div class="values">{e(r.values)}</div>' if r.values else '')
                 + (f'<div class="src">from {e(r.source)}'
@@ -364,6 +496,11 @@ def to_html(book: Runbook) -> str:
                 + (f'<div class="todo">to do: {e(r.action)}</div>' if r.action else '')
                 + '</li>')
         out.append('</ol>')
+    if book.info:
+        out.append('<h2>Information: no action needed</h2><ul id="info">')
+        for kind, name, where, sentence in book.info:
+            out.append(f'<li>{e(kind)} &quot;{e(name)}&quot; ({e(where)}): {e(sentence)}</li>')
+        out.append('</ul>')
     out += [f'<script>{_SCRIPT}</script>', '</body></html>']
     return "\n".join(out) + "\n"
 
@@ -371,12 +508,18 @@ def to_html(book: Runbook) -> str:
 FORMATS = {"html": to_html, "md": to_markdown, "csv": to_csv}
 
 
-def render(outdir: str | Path, fmt: str) -> str:
+def render(outdir: str | Path, fmt: str, since: str | Path | None = None) -> str:
     if fmt not in FORMATS:
         raise IscError(f"unknown runbook format {fmt!r}; known: {', '.join(FORMATS)}",
                        code="ISC1009")
-    return FORMATS[fmt](build(outdir))
+    return FORMATS[fmt](build(outdir, since))
 
 
-__all__ = ["ACTIONS", "CSV_FIELDS", "FORMATS", "SECTIONS", "Row", "Runbook",
-                          "build", "read_csv", "render", "to_csv", "to_markdown"]
+def is_runbook(text: str) -> bool:
+    """Is this the text of a runbook.html that isc wrote?"""
+    return f"<title>{TITLE}</title>" in text[:2000]
+
+
+__all__ = ["ACTIONS", "CSV_FIELDS", "FORMATS", "SECTIONS", "TITLE", "Row", "Runbook", "build",
+           "build_from", "compare", "is_runbook", "read_csv", "render", "to_csv", "to_html",
+           "to_markdown"]

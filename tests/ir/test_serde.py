@@ -320,14 +320,17 @@ def test_report() -> None:
     assert doc["schema"] == "isc/report/1"
     assert doc["target"] == "ztsa-ia"
     assert doc["summary"] == {"objects": 2, "exact": 1, "narrowed": 1, "broadened": 0,
-                              "approximated": 0, "dropped": 0}
+                              "approximated": 0, "dropped": 0,
+                              "fates": {"translated": 2, "inlined": 0, "dropped": 0,
+                                        "no-action": 0}}
     assert doc["objects"][0]["witness"]["target"] == "block"
     assert "witness" not in doc["objects"][1]
     assert doc["objects"][1] == {
         "source": {"file": "IWSSPIUrlFilter.ini", "line": 30, "kind": "url-filter-policy",
                    "name": "all"},
-        "fate": "translated", "fidelity": "exact", "directions": [], "targets": ["all"],
-        "reasons": []}
+        "fate": "translated", "fateCode": "translated",
+        "sentence": "Re-create as \u201call\u201d; it decides as the source did.",
+        "fidelity": "exact", "directions": [], "targets": ["all"], "reasons": []}
     files = [d["file"] for d in doc["diagnostics"]]
     assert files == ["b.ini", "export.tar.gz:a.ini", "pac/x.pac"]
     assert not any(f.startswith("/") for f in files)

@@ -260,6 +260,8 @@ class Pending(Generic[P]):
     where: str = ""
     #: Comparisons of one key share what the first of them learns (an entry shape).
     key: Hashable | None = None
+    #: A dropped setting that needs no one (see :attr:`ReportEntry.no_action`).
+    no_action: bool = False
 
 
 class FidelityStage(Generic[P]):
@@ -306,7 +308,7 @@ class FidelityStage(Generic[P]):
             if p.place is not None:
                 p.place(cmp, reasons)
             self.ledger.record(p.origin, p.fate, cmp, p.targets, reasons, p.span,
-                               dropped=p.dropped)
+                               dropped=p.dropped, no_action=p.no_action)
         self.pending = []
 
 
@@ -325,17 +327,18 @@ class Ledger(Generic[P]):
 
     def record(self, origin: Origin, fate: str, cmp: Comparison[P], targets: Iterable[str],
                reasons: Iterable[str], span: Span | None, *, quiet: bool = False,
-               dropped: bool = False) -> Fidelity:
+               dropped: bool = False, no_action: bool = False) -> Fidelity:
         """``dropped``: the object has no target counterpart (its directions say what losing
-        it changes). ``quiet``: no diagnostic unless it broadens."""
+        it changes). ``quiet``: no diagnostic unless it broadens. ``no_action``: a dropped
+        setting that needs no one (:attr:`ReportEntry.no_action`)."""
         reasons = tuple(dict.fromkeys(reasons))
         tag = Fidelity.DROPPED if dropped else cmp.fidelity
         if tag is not Fidelity.EXACT and not reasons:
             raise AssertionError(f"{origin.kind} {origin.name!r} is {tag.value} without a reason")
         self.report.append(ReportEntry(origin, fate, tag, tuple(targets), reasons, None,
-                                       cmp.directions))
+                                       cmp.directions, no_action=no_action))
         self.found.append(cmp)
-        self.where.append((span, quiet))
+        self.where.append((span, quiet or no_action))  # information is not a warning
         return tag
 
     def gain(self, i: int, witnesses: Iterable[Witness[P]], reason: str) -> None:

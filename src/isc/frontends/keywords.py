@@ -641,7 +641,7 @@ def _boundary_error(span: Span, column: int) -> ParseError:
         span,
         column,
         notes=("a word boundary \\b is only allowed at the start or end "
-               "(research imsva.md §2.1); a backspace inside brackets is [\\b]",),
+               "(docs/semantics.md §7.2); a backspace inside brackets is [\\b]",),
     )
 
 

@@ -93,9 +93,57 @@ class ReportEntry:
     #: Directions set by rule, that no probe can show (an LDAP name mapped by guess, a
     #: setting outside the models); the reasons say why.
     assumed: frozenset[Difference] = frozenset()
+    #: A setting with no counterpart that decides nothing (an imss.ini key, a PAC file):
+    #: information, no action. It counts only while the entry has no direction.
+    no_action: bool = False
 
     def __attrs_post_init__(self) -> None:
         check_tag(self.fidelity, self.directions)
+
+    @property
+    def code(self) -> str:
+        """The fate's stable machine code (:data:`FATE_CODES`). ``no-action`` fails closed:
+        an entry with any direction, found or assumed, is ``dropped``, never information."""
+        if self.fidelity is Fidelity.DROPPED:
+            quiet = self.no_action and not self.directions and not self.assumed
+            return "no-action" if quiet else "dropped"
+        if self.fate.startswith(INLINED):
+            return "inlined"
+        return "translated"
+
+    @property
+    def sentence(self) -> str:
+        """The fate as one sentence a person acts on."""
+        reason = self.reasons[0].rstrip(".") if self.reasons else ""
+        code = self.code
+        if code == "no-action":
+            return f"No action needed: {reason or 'it has no counterpart and decides nothing'}."
+        if code == "dropped":
+            return (f"Not translated: {reason}." if reason else
+                    "Not translated: re-create it by hand or accept the loss.")
+        if code == "inlined":
+            return "Nothing to create on its own: " + INLINED + (f"; {reason}." if reason
+                                                                  else ".")
+        names = ", ".join(f"\u201c{t}\u201d" for t in self.targets)
+        what = " ".join(w for w in (self.fate if self.fate != "translated" else "", names) if w)
+        head = f"Re-create as {what or 'its target objects'}"
+        if self.fidelity is Fidelity.EXACT:
+            return head + "; it decides as the source did."
+        # a fail-open hidden in a mixed tag is said as such
+        words = _TAG_WORDS[Fidelity.BROADENED if Difference.BROADENED in self.directions
+                           else self.fidelity]
+        return head + f"; {words}" + (f": {reason}." if reason else ".")
+
+
+#: The stable codes of :attr:`ReportEntry.code`, as report.json writes them (``fateCode``).
+FATE_CODES = ("translated", "inlined", "dropped", "no-action")
+#: The fate of an object emitted as part of the objects that use it (a schedule).
+INLINED = "inlined into the rules that use it"
+_TAG_WORDS = {
+    Fidelity.NARROWED: "it withholds more than the source did",
+    Fidelity.BROADENED: "it can let through what the source stopped",
+    Fidelity.APPROXIMATED: "it decides differently in some cases",
+}
 
 
 @attrs.frozen

@@ -27,7 +27,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from isc.diagnostics import Diagnostic, Span
 from isc.errors import DocumentError
 from isc.ir.common import Difference, Fidelity, Meta, Origin, check_tag, sorted_directions
-from isc.ir.export import Output, ReportEntry
+from isc.ir.export import FATE_CODES, Output, ReportEntry
 from isc.ir.ztsa import SCHEMA, WeeklySchedule, ZtsaPolicy
 from isc.schemas import validate
 
@@ -347,6 +347,8 @@ def _entry_json(entry: ReportEntry, paths: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "source": _origin_json(entry.source, paths),
         "fate": entry.fate,
+        "fateCode": entry.code,
+        "sentence": entry.sentence,
         **dump_fidelity(entry.fidelity, entry.directions),
         "targets": list(entry.targets),
         "reasons": list(entry.reasons),
@@ -380,12 +382,14 @@ def dump_report(output: Output) -> dict[str, Any]:
                            + [d.file for d in output.diagnostics if d.file is not None])
     summary: dict[str, int] = {"objects": len(output.report)}
     summary |= {tag.value: 0 for tag in Fidelity}
+    fates = dict.fromkeys(FATE_CODES, 0)
     for entry in output.report:
         summary[entry.fidelity.value] += 1
+        fates[entry.code] += 1
     return {
         "schema": REPORT_SCHEMA,
         "target": output.target,
-        "summary": summary,
+        "summary": {**summary, "fates": fates},
         "objects": [_entry_json(e, paths) for e in output.report],
         "diagnostics": sorted((_diagnostic_json(d, paths) for d in output.diagnostics),
                               key=_diagnostic_order),

@@ -47,6 +47,8 @@ class PassContext:
     changes: list[PassChange] = attrs.field(factory=list)
     current: str = ""
     seconds: dict[str, float] = attrs.field(factory=dict)
+    #: Told each pass's name as it starts (a terminal's status line; nothing else).
+    progress: Callable[[str], None] | None = attrs.field(default=None, eq=False)
 
     def change(self, action: str, kind: str, name: str, span: Span | None, message: str,
                *, kept: tuple[str, str, Span | None] | None = None,
@@ -100,6 +102,8 @@ def _run(ir: T, registry: Mapping[str, Callable[[T, PassContext], T]],
             raise ValueError(f"unknown {what} {name!r}; known: "
                              f"{', '.join(registry)}") from None
         ctx.current = name
+        if ctx.progress is not None:
+            ctx.progress(f"optimising: {name}")
         start = time.perf_counter()
         ir = fn(ir, ctx)
         ctx.seconds[name] = ctx.seconds.get(name, 0.0) + time.perf_counter() - start

@@ -150,6 +150,8 @@ class Options:
 
     parse_expression: Callable[[str], Node] | None = attrs.field(default=None, eq=False)
     pool_limit: int = probes.POOL_LIMIT
+    #: Told each stage's name as it starts (a terminal's status line; nothing else).
+    progress: Callable[[str], None] | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -263,10 +265,11 @@ class Lowering:
 
     def record(self, origin: Origin, fate: str, cmp: Comparison[MailMessage],
                targets: Iterable[str], reasons: Iterable[str], span: Span | None,
-               *, quiet: bool = False, dropped: bool = False) -> Fidelity:
+               *, quiet: bool = False, dropped: bool = False,
+               no_action: bool = False) -> Fidelity:
         """One report entry per source object (see :class:`Ledger`)."""
         return self.ledger.record(origin, fate, cmp, targets, reasons, span, quiet=quiet,
-                                  dropped=dropped)
+                                  dropped=dropped, no_action=no_action)
 
     def _whole(self, m: MailMessage) -> tuple[Decision, Decision]:
         return imsva_model.decide(self.mail, m), ems_model.decide(self.policy, m)
@@ -296,7 +299,12 @@ class Lowering:
 
     # ------------------------------------------------------------------ driver
 
+    def step(self, stage: str) -> None:
+        if self.options.progress is not None:
+            self.options.progress(f"compiling ems: {stage}")
+
     def run(self) -> EmsPolicy:
+        self.step("lowering")
         self.lower_internal_domains()
         self.lower_address_groups()
         self.lower_keyword_lists()
@@ -313,7 +321,9 @@ class Lowering:
         self.lower_dkim()
         self.lower_dmarc()
         self.lower_settings()
+        self.step("whole-policy sweep")
         self.sweep()
+        self.step("witnesses")
         self.finish()
         # the whole policies' indexes served fidelity, the sweep and the witnesses
         mailindex.release(self.mail)
@@ -595,7 +605,7 @@ class Lowering:
                 fam = None
             elif fam is None:
                 notes.append(f"{_describe(c)} was dropped: it does not migrate to EmS "
-                             "(research imsva.md §5.4)")
+                             "(docs/targets/ems.md §2.7)")
             if fam is None:
                 dropped.append(c)
             else:
@@ -706,7 +716,7 @@ class Lowering:
         if r.route.type is RouteType.POP3:
             def dropped_pop3(cmp: Comparison[MailMessage]) -> None:
                 # The models decide SMTP mail only, so no probe shows what this rule stopped.
-                reasons = ["POP3 routes do not migrate to EmS (research imsva.md §5.4); "
+                reasons = ["POP3 routes do not migrate to EmS (docs/targets/ems.md §2.7); "
                            "protect POP3 mailboxes at the mail server"]
                 if _withholds(r):
                     cmp = cmp.assume(Difference.BROADENED)
@@ -785,16 +795,16 @@ class Lowering:
         if r.intercept.action is InterceptAction.HANDOFF:
             # handoff (level 1) becomes quarantine (level 2)
             dropped.append(("handoff", r.intercept.span,
-                            "EmS has no handoff; the rule quarantines instead (research "
-                            "imsva.md §6, targets.md §2.7)", Difference.NARROWED))
+                            "EmS has no handoff; the rule quarantines instead "
+                            "(docs/targets/ems.md §2.6)", Difference.NARROWED))
         for a in r.actions:
             if isinstance(a, Postpone):
                 dropped.append(("postpone", a.span, "Postpone delivery does not migrate to "
-                                "EmS (research imsva.md §5.4); the message is delivered now",
+                                "EmS (docs/targets/ems.md §2.7); the message is delivered now",
                                 Difference.NON_ACCESS))
             elif isinstance(a, Archive):
                 dropped.append(("archive", a.span, "Archive modified to does not migrate to "
-                                "EmS (research imsva.md §5.4); keep a copy with BCC or EmS "
+                                "EmS (docs/targets/ems.md §2.7); keep a copy with BCC or EmS "
                                 "log retention", Difference.NON_ACCESS))
         for what, span, reason, direction in dropped:
             self.record(self.origin("mail-rule.action", f"{r.name}: {what}", span or r.span),
@@ -931,7 +941,8 @@ class Lowering:
         cmp = compare(with_[0], with_[1], probes.ip_probes(self.mail, [e.value]),
                       baseline=base)
         if not keep:
-            self.record(origin, "dropped", cmp, [], notes, e.span, dropped=True)
+            self.record(origin, "dropped", cmp, [], notes, e.span, dropped=True,
+                        no_action=public is False)
             return []
         notes += _witness_reason(cmp, notes)
         review = tuple(notes)
@@ -987,7 +998,7 @@ class Lowering:
             self.record(self.origin("imss.ini", f"[{s.section}] {s.key}", s.span), "dropped",
                         Comparison(), [], ["imss.ini settings have no EmS counterpart; they "
                                            "decide no message"], s.span, quiet=True,
-                        dropped=True)
+                        dropped=True, no_action=True)
 
     # ------------------------------------------------------------------ whole-policy sweep
 

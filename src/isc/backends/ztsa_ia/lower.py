@@ -33,7 +33,7 @@ from isc.backends.comparison import (
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.ir import categories
 from isc.ir.common import Difference, Meta, Origin, sorted_directions
-from isc.ir.export import ReportEntry, Swept
+from isc.ir.export import INLINED, ReportEntry, Swept
 from isc.ir.requests import Decision, WebRequest
 from isc.ir.web import (
     Account,
@@ -104,6 +104,8 @@ _ORDER = [WebAction.BLOCK, WebAction.BLOCK_OVERRIDE, WebAction.WARN, WebAction.T
 @attrs.frozen
 class Options:
     identity_map: dict[str, str] = attrs.field(factory=dict, hash=False)
+    #: Told each stage's name as it starts (a terminal's status line; nothing else).
+    progress: Callable[[str], None] | None = attrs.field(default=None, eq=False)
 
 
 def translate_pattern(p: UrlPattern) -> tuple[MatchMode, str, tuple[str, ...]]:
@@ -172,12 +174,13 @@ class Lowering:
 
     def record(self, origin: Origin, fate: str, cmp: Comparison[WebRequest],
                targets: Iterable[str], reasons: Iterable[str], span: Span | None, *,
-               dropped: bool = False) -> None:
+               dropped: bool = False, no_action: bool = False) -> None:
         """One report entry per source object whose comparison is known by rule (see
         :class:`Ledger`); it is recorded in its turn by the fidelity stage."""
         fixed = tuple(reasons)
         self.stage.add(Pending(origin, fate, tuple(targets), span, lambda: cmp,
-                               lambda _: fixed, dropped=dropped, where="local"))
+                               lambda _: fixed, dropped=dropped, where="local",
+                               no_action=no_action))
 
     def defer(self, origin: Origin, fate: str, targets: Iterable[str], span: Span | None,
               compare: Callable[[], Comparison[WebRequest]],
@@ -208,8 +211,13 @@ class Lowering:
 
     # ------------------------------------------------------------------ driver
 
+    def step(self, stage: str) -> None:
+        if self.options.progress is not None:
+            self.options.progress(f"compiling ztsa-ia: {stage}")
+
     def run(self) -> ZtsaPolicy:
         web = self.web
+        self.step("lowering")
         self.lower_categories(web.custom_categories, web.approved_lists)
         if web.global_trusted is not None:
             self.lower_global(web.global_trusted, trusted=True)
@@ -227,10 +235,13 @@ class Lowering:
             self.lower_url_filtering(policy)
         self.lower_certificates()
         self.lower_rest()
+        self.step(f"fidelity of {len(self.stage.pending):,} objects")
         self.stage.run()
         self.policy = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
         self.identity_map = self._identity_map()
+        self.step("whole-policy sweep")
         self.sweep()
+        self.step("witnesses")
         self.finish()
         # the whole policies' indexes served the sweep and the witnesses; a compile of an
         # estate should not carry them (and their memos) into writing the documents
@@ -1124,7 +1135,7 @@ class Lowering:
         web = self.web
         for s in web.schedules:
             origin = self.origin("schedule", s.name, s.span)
-            self.record(origin, "inlined into the rules that use it", Comparison(), [], [
+            self.record(origin, INLINED, Comparison(), [], [
                 "ZTSA evaluates schedules in the gateway location's time zone (UTC+0 for "
                 "public/home networks)"], None)
             self.note("ISC3009", Severity.NOTE, f"schedule \"{s.name}\" runs in the location's "
@@ -1138,7 +1149,8 @@ class Lowering:
         for o in web.others:
             reason, directions = _OTHER_KINDS.get(o.kind, _UNKNOWN_KIND)
             self.record(self.origin(o.kind, o.name or o.kind, o.span), "dropped",
-                        by_rule(*directions), [], [reason], o.span, dropped=True)
+                        by_rule(*directions), [], [reason], o.span, dropped=True,
+                        no_action=o.kind in _NO_ACTION_KINDS)
         meaningless = sum(1 for s in web.settings if s.meaning is None)
         if web.settings:
             self.note("ISC2010", Severity.NOTE,
@@ -1184,6 +1196,8 @@ _OTHER_KINDS: dict[str, tuple[str, tuple[Difference, ...]]] = {
     "user-identification": ("configure IAM/SSO in Trend Vision One; the rules' LDAP names are "
                             "reported with the rules that use them", ()),
 }
+#: Dropped kinds that decide no request and ask nothing of anyone.
+_NO_ACTION_KINDS = frozenset({"x-forwarded-for", "pac-file"})
 _UNKNOWN_KIND = ("no ZTSA counterpart; isc does not model this kind, so what it restricted is "
                  "counted as let through", _B)
 

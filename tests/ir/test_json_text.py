@@ -30,3 +30,11 @@ def test_orjson_writes_what_the_standard_encoder_writes(doc: Any) -> None:
 def test_what_orjson_refuses_is_written_by_the_standard_encoder() -> None:
     for doc in ({"a": "\ud800"}, {"n": 2**70}, [{"x": []}, {}], [1e-7, float("inf")]):
         assert json_text(doc) == _standard(doc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.floats(allow_nan=False),
+                          st.integers(-10, 10).map(lambda n: n / 4)), max_size=6))
+def test_floats_as_scores_and_sizes_take_the_fast_path_and_agree(values: list[float]) -> None:
+    doc = {"spamScore": values, "x": [{"y": v} for v in values]}
+    assert json_text(doc) == _standard(doc)

@@ -296,17 +296,25 @@ def compile(export: Export, target: str = "ztsa-ia", *,
     if target not in backends.TARGETS:
         raise IscError(f"unknown or unsupported target {target!r}; known: "
                        f"{', '.join(backends.TARGETS)}", code="ISC1009")
+    # asked once per source object: a table, not a scan of the files each time
+    table: dict[str, str] = {}
+    for f in export.files:
+        table.setdefault(f.path, export.rel(f.path))
+
+    def rel(display: str) -> str:
+        return table.get(display, display)
+
     if target == ems.NAME:
         if export.mail is None:
             raise IscError("the input has no mail policy to compile for ems", code="ISC1009")
-        out = ems.compile_mail(export.mail, export.rel,
+        out = ems.compile_mail(export.mail, rel,
                                ems.Options(parse_expression=_ems_expression,
                                            progress=progress))
     else:
         if export.web is None:
             raise IscError("the input has no web policy to compile for ztsa-ia",
                            code="ISC1009")
-        out = ztsa_ia.compile_web(export.web, export.rel,
+        out = ztsa_ia.compile_web(export.web, rel,
                                   ztsa_ia.Options(identity_map=dict(identity_map or {}),
                                                   progress=progress))
     diags = tuple(sorted(export.diagnostics + out.diagnostics, key=sort_key))

@@ -23,7 +23,7 @@ from test_cli import BROADENS, EXACT, flip_block_rules, run, tree_digest, write_
 from test_cli_mail import POLICY, WEB
 
 #: The commands that read an InterScan export (INPUT...), and every command.
-INPUT_COMMANDS = ("compile", "check", "inspect", "explain", "verify")
+INPUT_COMMANDS = ("compile", "check", "inspect", "explain", "verify", "replay")
 COMMANDS = (*INPUT_COMMANDS, "report")
 
 #: Blocks "Proxy Avoidance" for members of one LDAP group; ZTSA spells the category

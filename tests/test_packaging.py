@@ -25,6 +25,6 @@ def test_wheel_contains_grammars_and_schemas(tmp_path: Path) -> None:
     for grammar in (ROOT / "grammars").glob("*.lark"):
         assert f"isc/grammars/{grammar.name}" in names
     for schema in ("ztsa-ia-1.schema.json", "ems-1.schema.json", "report-1.schema.json",
-                   "imss-policy.xsd"):
+                   "replay-1.schema.json", "imss-policy.xsd"):
         assert f"isc/schemas/{schema}" in names
     assert "isc/py.typed" in names

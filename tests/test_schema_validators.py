@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 import isc
+from isc import api
 from isc.api import to_json
 from isc.errors import DocumentError
 from isc.schemas import (
@@ -38,7 +39,7 @@ from isc.schemas import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ("ztsa-ia-1", "ems-1", "report-1")
+SCHEMAS = ("ztsa-ia-1", "ems-1", "report-1", "replay-1")
 SCHEMA_OF = {"ztsa-ia.json": "ztsa-ia-1", "ems.json": "ems-1", "report.json": "report-1"}
 EXAMPLES = sorted(ROOT.glob("examples/*/expected/*.json"))
 
@@ -265,6 +266,17 @@ def generated_docs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, 
         output = isc.compile(isc.optimize(isc.load(str(tmp / folder))), target)
         docs.append((name, to_json(output)))
         docs.append(("report-1", json.loads(isc.dumps_report(output))))
+        # a replay of a few logged requests (and a line that is none) against it
+        out = tmp / f"{folder}-out"
+        out.mkdir()
+        (out / f"{target}.json").write_text(isc.dumps(output), encoding="utf-8")
+        (out / "report.json").write_text(isc.dumps_report(output), encoding="utf-8")
+        log = tmp / f"{folder}.jsonl"
+        log.write_text('{"url": "http://www.example.com/", "client": "10.0.0.1"}\n'
+                       '{"sender": "a@example.com", "recipient": "b@example.org"}\n'
+                       "# a comment\nnot json\n", encoding="utf-8")
+        docs.append(("replay-1", api.replay(isc.load(str(tmp / folder)), str(out),
+                                            [str(log)])))
     return docs
 
 

@@ -16,10 +16,13 @@ from typing import Any
 import attrs
 
 from isc import backends
+from isc import replay as replaying
 from isc.backends import ems, ztsa_ia
+from isc.backends.ems import fidelity as mail_fidelity
 from isc.backends.ems import verify as mail_verify
 from isc.backends.ems.probes import policy_pool as mail_pool
 from isc.backends.verification import Edits, Verification
+from isc.backends.ztsa_ia import fidelity as web_fidelity
 from isc.backends.ztsa_ia import verify as web_verify
 from isc.backends.ztsa_ia.probes import policy_pool as web_pool
 from isc.diagnostics import Diagnostic, Severity, Span, sort_key
@@ -27,6 +30,7 @@ from isc.errors import DocumentError, IscError, ParseError
 from isc.frontends import _text, containers
 from isc.frontends.ini import BROKEN_HEADER, parse_document
 from isc.frontends.keywords import parse_expression
+from isc.frontends.logs import read_logs
 from isc.frontends.mail import MailBuilder, is_imss_ini, looks_like_mail_list
 from isc.frontends.web import WebBuilder, classify
 from isc.ir.ems import EmsPolicy
@@ -573,6 +577,75 @@ def _verify_target(base: Export, target: str, given: Output, compiled: Output, e
         progress(target, count)
     findings = found[1] if found is not None else list(decide())
     return Verification(target, name, count, tuple(findings), edits, tuple(notes))
+
+
+# ---------------------------------------------------------------------- replay
+
+
+def replay(export: Export, against: str, logs: list[str] | tuple[str, ...], *,
+           sample: int | None = None, seed: int = 0, force: bool = False,
+           progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Decide every event of the appliance logs ``logs`` (files, ``.gz`` files, directories)
+    with the source model (``export``, as the appliance runs it) and the target model (the
+    documents in the OUTDIR ``against``, as they will be deployed): the ``isc/replay/1``
+    document (:mod:`isc.replay`). Refuses (``ISC3015``) documents compiled from another
+    input, unless ``force``. ``progress(lines)`` is told the lines read now and then."""
+    where = Path(against)
+    outdir = where if where.is_dir() else where.parent
+    report = _read_report(outdir / "report.json")
+    fingerprint, files = export.fingerprint()
+    if report is not None and report.get("input", {}).get("fingerprint") != fingerprint \
+            and not force:
+        raise IscError(_input_mismatch(report, fingerprint, files)
+                       + " (use --force to replay anyway)", code="ISC3015",
+                       span=Span(str(outdir)))
+    sides: dict[str, replaying.Side] = {}
+    documents = []
+    for target in (ztsa_ia.NAME, ems.NAME):
+        name = FILENAMES[target]
+        path = outdir / name
+        if not path.is_file():
+            continue
+        given = load(str(path))
+        if not isinstance(given, Output) or given.target != target:
+            raise IscError(f"{path} is not an isc {target} document", code="ISC1007")
+        documents.append(name)
+        if target == ztsa_ia.NAME and export.web is not None:
+            assert isinstance(given.document, ZtsaPolicy)
+            web = export.web
+            sides["web"] = replaying.Side(
+                functools.partial(_decide_pair, functools.partial(iwsva.decide, web),
+                                  functools.partial(decide_web, given)),
+                web_fidelity.differences,
+                functools.partial(_always, replaying.web_reads(web, given.document)))
+        if target == ems.NAME and export.mail is not None:
+            mail = export.mail
+            assert isinstance(given.document, EmsPolicy)
+            sides["mail"] = replaying.Side(
+                functools.partial(_decide_pair, functools.partial(imsva.decide, mail),
+                                  functools.partial(decide_mail, given)),
+                mail_fidelity.differences, replaying.mail_reads(mail, given.document))
+    if not sides:
+        raise IscError(f"{outdir}: no document of a policy the input has (compile it first)",
+                       code="ISC1009", span=Span(str(outdir)))
+    run = replaying.Replay(sides.get("web"), sides.get("mail"), sample=sample, seed=seed)
+    for n, event in enumerate(read_logs(list(logs)), 1):
+        run.add(event)
+        if progress is not None and n % 10_000 == 0:
+            progress(n)
+    run.finish()
+    result = {**run.json(), "input": {"fingerprint": fingerprint, "documents": documents}}
+    validate(result, "replay-1")
+    return result
+
+
+def _always(value: frozenset[str], _probe: Any) -> frozenset[str]:
+    return value
+
+
+def _decide_pair(source: Callable[[Any], Decision], target: Callable[[Any], Decision],
+                 probe: Any) -> tuple[Decision, Decision]:
+    return source(probe), target(probe)
 
 
 def _read_report(path: Path) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from isc import api, passes, runbook
+from isc import replay as replaying
 from isc.backends import ems as ems_backend
 from isc.backends.verification import Finding, Verification
 from isc.backends.ztsa_ia.fidelity import describe_request
@@ -196,6 +197,27 @@ def _parser() -> _Parser:
                    help="JSON lines of extra web requests, each {\"url\", \"client\", "
                         "\"user\", \"groups\", \"categories\", \"when\", \"decrypted\", "
                         "\"fileType\"}")
+    rp = common("replay", "decide appliance log events with the source and the target model",
+                "the replay document (isc/replay/1) on stdout, diagnostics as JSON lines")
+    rp.add_argument("--against", required=True, metavar="OUTDIR",
+                    help="the output of isc compile whose documents decide as the target")
+    rp.add_argument("--log", required=True, action="extend", nargs="+", metavar="FILE",
+                    help="IWSVA syslog, IMSVA polevt/msgtra or isc JSON request lines: files, "
+                         ".gz files or directories of rotated files (the kind is read from "
+                         "each file's content)")
+    rp.add_argument("-o", "--output", metavar="FILE",
+                    help="write the replay document (JSON, isc/replay/1) to FILE, replaced "
+                         "atomically")
+    rp.add_argument("--fail-on", choices=("broadened", "narrowed", "any"),
+                    help="exit 1 when an event was decided so: broadened (let through what "
+                         "the source stopped), narrowed, or any difference")
+    rp.add_argument("--sample", type=_counted(1, 10_000_000), metavar="N",
+                    help="decide a seeded random sample of N request events (every line is "
+                         "still read and counted); the result says so")
+    rp.add_argument("--seed", type=_counted(0, 2**63 - 1), default=0, metavar="S",
+                    help="seed of --sample (default: 0)")
+    rp.add_argument("--force", action="store_true",
+                    help="replay against documents compiled from another input")
     r: _Parser = sub.add_parser(
         "report", help="render an OUTDIR of isc compile as a migration runbook",
         description="render the documents and report.json of an OUTDIR of isc compile as a "
@@ -1206,6 +1228,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    status = _progress(args)
+    status.stage(f"reading {len(args.inputs)} input(s)")
+    try:
+        export = _load_export(args)
+        status.stage("replaying")
+        result = api.replay(export, args.against, args.log, sample=args.sample,
+                            seed=args.seed, force=args.force,
+                            progress=lambda n: status.count("replaying: events", n))
+    finally:
+        status.done()
+    text = api.dumps_document(result)
+    if args.output:
+        write_files([(Path(args.output), text)])
+    if args.format == "json" and not args.output:
+        sys.stdout.write(text)
+    else:
+        for line in replaying.summary(result):
+            print(line)
+        if args.output:
+            print(f"  wrote {args.output}")
+    failed = replaying.failing(result, args.fail_on)
+    if failed:
+        _say(args, f"isc replay: --fail-on {args.fail_on}: such events exist",
+             {"summary": "fail-on", "failOn": args.fail_on}, sys.stderr)
+    return EXIT_GATE if failed else EXIT_OK
+
+
 def _extra_requests(path: str | None) -> list[WebRequest]:
     """The requests of ``verify --requests FILE``, one JSON object per line (the form
     report.json witnesses have); every bad line is an error at FILE:LINE, all of them
@@ -1333,4 +1383,5 @@ _COMMANDS = {
     "explain": cmd_explain,
     "verify": cmd_verify,
     "report": cmd_report,
+    "replay": cmd_replay,
 }

@@ -1,0 +1,176 @@
+"""``isc replay``: buckets, counts, calibration, sampling and the gate (issue 13).
+
+The engine is checked against deciding the same requests one by one with
+``isc.decide_web``; the whole command against the bundled examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import isc
+from isc import replay
+from isc.backends.ztsa_ia.fidelity import differences as web_differences
+from isc.ir.common import Difference, Fidelity
+from isc.ir.events import NotARequest, Recorded, Unreadable, WebEvent, Where
+from isc.ir.requests import WebRequest, request_from_json
+from isc.schemas import validate
+
+REPO = Path(__file__).resolve().parents[1]
+WEB = REPO / "examples" / "iwsva-sakura" / "export"
+
+
+@pytest.fixture(scope="module")
+def sakura(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Path]:
+    from isc.cli import main
+
+    out = tmp_path_factory.mktemp("sakura")
+    assert main(["compile", str(WEB), "-o", str(out), "-q"]) == 0
+    export = isc.load(str(WEB))
+    output = isc.load(str(out / "ztsa-ia.json"))
+    return export, output, out
+
+
+def _side(export: Any, output: Any, reads: frozenset[str] = frozenset()) -> replay.Side:
+    def decide(r: WebRequest) -> tuple[Any, Any]:
+        return isc.decide_web(export, r), isc.decide_web(output, r)
+    return replay.Side(decide, web_differences, lambda _: reads)
+
+
+def _event(n: int, r: WebRequest, unknown: frozenset[str] = frozenset(),
+           recorded: Recorded | None = None) -> WebEvent:
+    return WebEvent(Where("access.log", n), "json", r, unknown, recorded, r.user or "")
+
+
+_URLS = st.sampled_from([
+    "http://www.example.com/", "https://netbank.example.jp/more.html",
+    "http://onlinestorage.example.com/", "http://wiki.sakura.example/attachments/external/",
+    "http://pastebin.example.net/sakura-seiki/x", "https://update.microsoft.com",
+    "http://share.example.jp/s/x", "http://www.known-phish-site.example/takedown-notice.html"])
+_REQUESTS = st.builds(
+    WebRequest, url=_URLS,
+    client=st.sampled_from(["10.10.5.20", "10.10.64.7", "10.20.1.1", "192.0.2.9"]),
+    categories=st.lists(st.sampled_from(["Games", "Hacking", "Social Networking",
+                                         "Financial Services", "Untested"]),
+                        max_size=2).map(tuple),
+    decrypted=st.sampled_from([None, True, False]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_REQUESTS, min_size=1, max_size=30))
+def test_buckets_equal_deciding_one_by_one(sakura: tuple[Any, Any, Path],
+                                           requests: list[WebRequest]) -> None:
+    export, output, _ = sakura
+    run = replay.Replay(_side(export, output))
+    run.add_all(_event(n, r) for n, r in enumerate(requests, 1))
+    got = run.json()
+    want: dict[str, int] = dict.fromkeys(replay.BUCKETS, 0)
+    for r in requests:
+        found = web_differences(isc.decide_web(export, r), isc.decide_web(output, r))
+        want["same" if not found else Fidelity.of(found).value] += 1
+    assert got["events"] == want
+    assert got["lines"]["read"] == len(requests) == sum(got["lines"][b] for b in replay.BUCKETS)
+
+
+def test_every_line_lands_in_one_bucket(sakura: tuple[Any, Any, Path]) -> None:
+    export, output, _ = sakura
+    run = replay.Replay(_side(export, output, frozenset({"groups", "when"})))
+    r = WebRequest("http://www.example.com/", client="10.10.5.20")
+    run.add_all([
+        _event(1, r),
+        _event(2, r, frozenset({"when"})),          # read by the policy: undetermined
+        _event(3, r, frozenset({"file-type"})),     # not read: decided
+        NotARequest(Where("access.log", 4), "access", "a performance log line"),
+        Unreadable(Where("access.log", 5), "garbage"),
+    ])
+    doc = run.json()
+    assert doc["lines"]["read"] == 5
+    assert doc["events"]["undetermined"] == 1
+    assert doc["events"]["not-a-request"] == doc["events"]["unreadable"] == 1
+    assert doc["undetermined"] == [{"reason": "the log does not give when", "events": 1,
+                                    "examples": ["access.log:2"]}]
+    assert doc["unreadable"] == [{"file": "access.log", "line": 5, "reason": "garbage"}]
+
+
+def test_differing_events_name_the_deciding_objects(sakura: tuple[Any, Any, Path]) -> None:
+    export, output, out = sakura
+    # a broadening report.json shows in the whole policy (isc explain reproduces it)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    witness = next(w for o in report["objects"] for w in o.get("witnesses", [])
+                   if w["direction"] == "broadened" and w["scope"] == "policy")
+    r = request_from_json(witness["request"])
+    s, t = isc.decide_web(export, r), isc.decide_web(output, r)
+    assert web_differences(s, t) == {Difference.BROADENED}
+    run = replay.Replay(_side(export, output))
+    run.add_all([_event(1, r), _event(2, r)])
+    doc = run.json()
+    assert doc["events"]["broadened"] == 2 and doc["directions"]["broadened"] == 2
+    top = doc["targetObjects"][0]
+    assert top["events"] == 2 and top["examples"] == ["access.log:1", "access.log:2"]
+    assert replay.failing(doc, "broadened") and replay.failing(doc, "any")
+    assert not replay.failing(doc, "narrowed") and not replay.failing(doc, None)
+
+
+def test_calibration_compares_the_source_model_with_the_appliance(
+        sakura: tuple[Any, Any, Path]) -> None:
+    export, output, _ = sakura
+    r = WebRequest("http://www.example.com/", client="10.10.5.20", categories=("Games",))
+    model = isc.decide_web(export, r).action
+    other = "allow" if model != "allow" else "block"
+    run = replay.Replay(_side(export, output))
+    run.add_all([
+        _event(1, r, recorded=Recorded(model, "policy")),
+        _event(2, r, recorded=Recorded(other, "policy")),
+        _event(3, r, recorded=Recorded("block", "virus scan", comparable=False)),
+        _event(4, r),
+    ])
+    cal = run.json()["calibration"]
+    assert (cal["compared"], cal["agree"], cal["disagree"], cal["notComparable"]) == (2, 1, 1, 1)
+    assert cal["agreement"] == 0.5
+    assert cal["disagreements"][0]["examples"] == ["access.log:2"]
+    assert f"appliance {other}" in cal["disagreements"][0]["finding"]
+
+
+def test_a_sample_is_seeded_and_says_so(sakura: tuple[Any, Any, Path]) -> None:
+    export, output, _ = sakura
+    events = [_event(n, WebRequest(f"http://host{n % 7}.example/")) for n in range(1, 201)]
+    docs = []
+    for _ in range(2):
+        run = replay.Replay(_side(export, output), sample=20, seed=5).add_all(events)
+        run.finish()
+        docs.append(run.json())
+    assert docs[0] == docs[1]
+    assert docs[0]["sampling"]["events"] == 20 and docs[0]["sampling"]["of"] == 200
+    assert sum(docs[0]["events"].values()) == 20
+
+
+def test_reads_fail_closed(sakura: tuple[Any, Any, Path]) -> None:
+    export, output, _ = sakura
+    reads = replay.web_reads(export.web, output.document)
+    # the example's policies name LDAP groups, IP accounts, schedules, categories, file types
+    assert reads >= {"groups", "user", "client", "when", "categories", "file-type"}
+    empty = replay.web_reads(type(export.web)(), type(output.document)())
+    assert empty == frozenset()
+
+
+def _json_log(path: Path, requests: list[WebRequest]) -> Path:
+    lines = []
+    for r in requests:
+        d = isc.ir.requests.request_to_json(r)
+        lines.append(json.dumps(d, ensure_ascii=False))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_replay_document_validates(sakura: tuple[Any, Any, Path]) -> None:
+    export, output, _ = sakura
+    run = replay.Replay(_side(export, output))
+    run.add_all([_event(1, WebRequest("http://www.example.com/"))])
+    doc = {**run.json(), "input": {"fingerprint": "sha256:x", "documents": ["ztsa-ia.json"]}}
+    validate(doc, "replay-1")
+

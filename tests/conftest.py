@@ -1,4 +1,6 @@
-"""Shared test set-up: hypothesis profiles, the golden-file flag, tests/ on sys.path."""
+"""Shared test set-up: hypothesis profiles, the golden-file flag, tests/ and benchmarks/ on
+sys.path (benchmarks/logwriters.py writes the log lines both replay tests and the replay
+benchmark use)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parent.parent / "benchmarks"))
 
 settings.register_profile(
     "ci", deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow]

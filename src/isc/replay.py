@@ -137,7 +137,19 @@ def mail_reads(source: MailPolicy, target: EmsPolicy) -> Callable[[MailMessage],
             found = known[id(rule)] = _condition_reads(rule)
         return found
 
+    seen: dict[tuple[object, ...], frozenset[str]] = {}
+
     def reads(m: MailMessage) -> frozenset[str]:
+        # what is read depends on the parties and the direction alone, which logs repeat
+        key = (m.sender, m.recipient, m.direction, m.sender_groups, m.recipient_groups)
+        found = seen.get(key)
+        if found is None:
+            if len(seen) >= _MEMO:
+                seen.clear()
+            found = seen[key] = _reads(m)
+        return found
+
+    def _reads(m: MailMessage) -> frozenset[str]:
         out: set[str] = set()
         d_src = direction_of(m, source.internal_domains)
         d_tgt = direction_of(m, target.managed_domains)
@@ -341,12 +353,14 @@ class Replay:
             self._undetermined(event, "the input has no mail policy to decide it", where)
             return
         m = event.message
-        missing = sorted(event.unknown & frozenset().union(
-            *(side.reads(attrs.evolve(m, recipient=r) if r != m.recipient else m)
-              for r in dict.fromkeys(m.recipients or (m.recipient,)))))
-        if missing:
-            self._undetermined(event, "the log does not give " + ", ".join(missing), where)
-            return
+        for rcpt in dict.fromkeys(m.recipients or (m.recipient,)):
+            # one recipient's decision that reads what the log lacks is enough
+            missing = sorted(event.unknown & side.reads(
+                attrs.evolve(m, recipient=rcpt) if rcpt != m.recipient else m))
+            if missing:
+                self._undetermined(event, "the log does not give " + ", ".join(missing),
+                                   where)
+                return
         pairs = []
         found: set[Difference] = set()
         for rcpt in dict.fromkeys(m.recipients or (m.recipient,)):

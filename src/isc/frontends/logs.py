@@ -15,7 +15,9 @@ and counting the rest as unreadable would misstate every figure.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import heapq
 import json
 import re
 import zlib
@@ -124,9 +126,13 @@ def detect(sample: Iterable[str]) -> str | None:
 
 
 def read_logs(paths: Sequence[str], *, window: int = 50_000) -> Iterator[Event]:
-    """Every event of the logs named, file by file; mail events when their lines are
-    joined (at the end, or when the join window is full)."""
-    joiner = mail_logs.MailJoiner(window)
+    """Every event of the logs named: web and JSON files one after another, then the IMSVA
+    files merged by time (each file is in time order; polevt and msgtra lines of one
+    message are written within moments of each other, so merged they meet inside the join
+    window however many messages a day holds); mail events as their lines are joined."""
+    mail: list[Iterator[tuple[int, str | Unreadable]]] = []
+    kinds: list[str] = []
+    displays: list[str] = []
     for path in log_files(paths):
         display = str(path)
         head: list[tuple[int, str | Unreadable]] = []
@@ -142,12 +148,48 @@ def read_logs(paths: Sequence[str], *, window: int = 50_000) -> Iterator[Event]:
             raise IscError(f"{display}: not a log isc reads (IWSVA syslog, IMSVA polevt or "
                            f"msgtra, or isc's JSON request lines); see docs/replay.md §1",
                            code="ISC1009", span=Span(display))
+        if kind.startswith("imsva-"):
+            mail.append(_chain(head, stream))
+            kinds.append(kind)
+            displays.append(display)
+            continue
         for n, text in _chain(head, stream):
-            if isinstance(text, Unreadable):
-                yield text
-                continue
-            yield from _parse(kind, n, text, display, joiner)
-    yield from joiner.flush()
+            yield text if isinstance(text, Unreadable) else _parse_web(kind, n, text, display)
+    if mail:
+        joiner = mail_logs.MailJoiner(window)
+        records = heapq.merge(*(_timed(kind, display, stream) for kind, display, stream
+                                in zip(kinds, displays, mail, strict=True)),
+                              key=lambda item: item[0])
+        for _, record in records:
+            if isinstance(record, Unreadable | NotARequest):
+                yield record
+            else:
+                yield from joiner.add(record)
+        yield from joiner.flush()
+
+
+_Record = mail_logs.PolicyEvent | mail_logs.Tracking | Unreadable | NotARequest
+
+
+def _timed(kind: str, display: str, stream: Iterator[tuple[int, str | Unreadable]]
+           ) -> Iterator[tuple[tuple[dt.datetime, int], _Record]]:
+    """The file's records keyed by their wall-clock time (a line without one takes the time
+    of the line before it), then by line number."""
+    parse = mail_logs.parse_polevt if kind == "imsva-polevt" else mail_logs.parse_msgtra
+    last = dt.datetime.min
+    for n, text in stream:
+        record: _Record
+        if isinstance(text, Unreadable):
+            record = text
+        elif not text.strip():
+            record = NotARequest(Where(display, n), "imsva", "a blank line")
+        else:
+            record = parse(n, text, display)
+            when = getattr(record, "time", None)
+            if when is not None:
+                # the appliance's wall clock: polevt writes an offset, msgtra may not
+                last = when.replace(tzinfo=None)
+        yield (last, n), record
 
 
 def _chain(head: list[tuple[int, str | Unreadable]],
@@ -157,22 +199,12 @@ def _chain(head: list[tuple[int, str | Unreadable]],
     yield from rest
 
 
-def _parse(kind: str, n: int, text: str, display: str, joiner: mail_logs.MailJoiner
-           ) -> Iterator[Event]:
+def _parse_web(kind: str, n: int, text: str, display: str) -> Event:
     if not text.strip():  # a blank line (the end of a file, often) carries no request
-        yield NotARequest(Where(display, n), _LOG[kind], "a blank line")
-        return
+        return NotARequest(Where(display, n), _LOG[kind], "a blank line")
     if kind == "iwsva-syslog":
-        yield web_logs.parse_iwsva_line(n, text, display)
-    elif kind == "json":
-        yield web_logs.parse_json_line(n, text, display)
-    else:
-        parse = mail_logs.parse_polevt if kind == "imsva-polevt" else mail_logs.parse_msgtra
-        record = parse(n, text, display)
-        if isinstance(record, Unreadable):
-            yield record
-            return
-        yield from joiner.add(record)
+        return web_logs.parse_iwsva_line(n, text, display)
+    return web_logs.parse_json_line(n, text, display)
 
 
 def lines_of(event: Event) -> int:

@@ -1,4 +1,5 @@
-"""Appliance log lines written to the layouts of spec logs.md, for replay tests: IWSVA
+"""Appliance log lines written to the layouts of spec logs.md, for the replay tests and
+benchmark: IWSVA
 access-tracking syslog lines, IMSVA polevt and msgtra lines, and isc's own JSON lines that
 state every field (so that nothing a decision reads is unknown)."""
 
@@ -66,6 +67,12 @@ def access_line(r: WebRequest, n: int) -> str:
             + ",".join(f"{k}={v}" for k, v in fields))
 
 
+def _at(n: int, seconds: int = 0) -> dt.datetime:
+    """Message ``n``'s time: one message a second from :data:`WHEN` (logs are in time
+    order, and a message's msgtra and polevt lines a moment apart)."""
+    return WHEN + dt.timedelta(seconds=n + seconds)
+
+
 def mail_id(n: int) -> str:
     return f"{n:08X}-0000-4000-8000-{n:012X}"
 
@@ -75,7 +82,7 @@ def polevt_line(m: MailMessage, n: int, *, rule: str = "", actions: str = "00100
     """An IMSVA policy-event line for ``m`` (tab-separated, logs.md §2)."""
     direction = {"incoming": "1", "outgoing": "2"}.get(m.direction or "", "1")
     filters = "".join("1" if (i == 1 and m.virus) else "0" for i in range(1, 17))
-    fields = ["2026/11/30 10:15:00 GMT+09:00", mail_id(n), m.sender,
+    fields = [_at(n).strftime("%Y/%m/%d %H:%M:%S GMT+09:00"), mail_id(n), m.sender,
               ";".join(m.recipients or (m.recipient,)), m.subject, direction, rule, filters,
               "", f"{m.size / 1024:.6f}", actions,
               f"{m.spam_score or 0:.6f}", "0", "0", "", ""]
@@ -84,7 +91,8 @@ def polevt_line(m: MailMessage, n: int, *, rule: str = "", actions: str = "00100
 
 def msgtra_line(m: MailMessage, n: int, actions: str = "00100000000000000") -> str:
     """An IMSVA message-tracking line for ``m``."""
-    fields = ["NormalTransac", "2026 Nov 30 10:14:59 +09:00", "#null#", "#null#",
+    fields = ["NormalTransac", _at(n, -1).strftime("%Y %b %d %H:%M:%S +09:00"), "#null#",
+              "#null#",
               f"<{n}@example.test>", mail_id(n), f"{n:010X}", "1", m.sender,
               ";".join(m.recipients or (m.recipient,)), m.subject,
               f"mx.example[{m.client_ip or '203.0.113.99'}]", "[192.0.2.20]:25",

@@ -6,20 +6,32 @@ The engine is checked against deciding the same requests one by one with
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import attrs
+import logwriters
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import isc
-from isc import replay
+from isc import api, replay
+from isc.backends.ems.fidelity import differences as mail_differences
+from isc.backends.ems.probes import policy_pool as mail_pool
 from isc.backends.ztsa_ia.fidelity import differences as web_differences
+from isc.backends.ztsa_ia.probes import policy_pool as web_pool
+from isc.frontends.web_logs import parse_json_line
 from isc.ir.common import Difference, Fidelity
-from isc.ir.events import NotARequest, Recorded, Unreadable, WebEvent, Where
+from isc.ir.events import MailEvent, NotARequest, Recorded, Unreadable, WebEvent, Where
+from isc.ir.export import Export
+from isc.ir.mail import MailPolicy
 from isc.ir.requests import WebRequest, request_from_json
+from isc.ir.web import WebPolicy
 from isc.schemas import validate
+from strategies import web_policies
+from strategies_mail import mail_policies
 
 REPO = Path(__file__).resolve().parents[1]
 WEB = REPO / "examples" / "iwsva-sakura" / "export"
@@ -112,6 +124,8 @@ def test_differing_events_name_the_deciding_objects(sakura: tuple[Any, Any, Path
     assert doc["events"]["broadened"] == 2 and doc["directions"]["broadened"] == 2
     top = doc["targetObjects"][0]
     assert top["events"] == 2 and top["examples"] == ["access.log:1", "access.log:2"]
+    assert doc["mostAffectedHosts"][0] == {"host": r.parsed.host, "events": 2,
+                                           "examples": ["access.log:1", "access.log:2"]}
     assert replay.failing(doc, "broadened") and replay.failing(doc, "any")
     assert not replay.failing(doc, "narrowed") and not replay.failing(doc, None)
 
@@ -131,6 +145,7 @@ def test_calibration_compares_the_source_model_with_the_appliance(
     ])
     cal = run.json()["calibration"]
     assert (cal["compared"], cal["agree"], cal["disagree"], cal["notComparable"]) == (2, 1, 1, 1)
+    assert cal["undetermined"] == 0
     assert cal["agreement"] == 0.5
     assert cal["disagreements"][0]["examples"] == ["access.log:2"]
     assert f"appliance {other}" in cal["disagreements"][0]["finding"]
@@ -174,3 +189,73 @@ def test_replay_document_validates(sakura: tuple[Any, Any, Path]) -> None:
     doc = {**run.json(), "input": {"fingerprint": "sha256:x", "documents": ["ztsa-ia.json"]}}
     validate(doc, "replay-1")
 
+
+
+# ---------------------------------------------------------------------- generated policies
+
+def _expected(pairs: list[list[tuple[Any, Any]]], differ: Any) -> dict[str, int]:
+    want: dict[str, int] = dict.fromkeys(replay.BUCKETS, 0)
+    for per_event in pairs:
+        found: set[Difference] = set()
+        for s, t in per_event:
+            found |= differ(s, t)
+        want["same" if not found else Fidelity.of(found).value] += 1
+    return want
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(web=web_policies(), seed=st.integers(0, 50))
+def test_generated_web_policies_replay_as_decided_one_by_one(web: WebPolicy, seed: int
+                                                             ) -> None:
+    out = isc.compile(Export(web=web), "ztsa-ia")
+    requests = [logwriters.timed(r) for r in web_pool(web, limit=25, seed=seed)]
+    assume(requests)
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        (where / "ztsa-ia.json").write_text(isc.dumps(out), encoding="utf-8")
+        log = where / "requests.jsonl"
+        log.write_text("\n".join(logwriters.web_json_line(r) for r in requests),
+                       encoding="utf-8")
+        doc = api.replay(Export(web=web), str(where), [str(log)])
+        given_doc = isc.load(str(where / "ztsa-ia.json"))
+        lines = log.read_text(encoding="utf-8").split("\n")  # as the reader: \n only
+    # each line as the reader reads it, decided one by one with the public API
+    parsed = [parse_json_line(n, text, "requests.jsonl") for n, text in enumerate(lines, 1)]
+    events = [e for e in parsed if isinstance(e, WebEvent)]
+    assert all(not e.unknown for e in events)  # every field given: all decided
+    pairs = [[(isc.decide_web(Export(web=web), e.request), isc.decide_web(given_doc, e.request))]
+             for e in events]
+    want = _expected(pairs, web_differences)
+    # a probe URL the reader refuses (no usable host) is an unreadable line, not dropped
+    want["unreadable"] = sum(1 for e in parsed if isinstance(e, Unreadable))
+    assert len(events) + want["unreadable"] == len(lines)
+    assert doc["events"] == want
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(mail=mail_policies(), seed=st.integers(0, 50))
+def test_generated_mail_policies_replay_as_decided_one_by_one(mail: MailPolicy, seed: int
+                                                              ) -> None:
+    out = isc.compile(Export(mail=mail), "ems")
+    messages = [logwriters.settled(m)
+                for m in mail_pool(mail, out.document, limit=20, seed=seed)]  # type: ignore[arg-type]
+    assume(messages)
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        (where / "ems.json").write_text(isc.dumps(out), encoding="utf-8")
+        log = where / "messages.jsonl"
+        log.write_text("\n".join(logwriters.mail_json_line(m) for m in messages),
+                       encoding="utf-8")
+        doc = api.replay(Export(mail=mail), str(where), [str(log)])
+        given_doc = isc.load(str(where / "ems.json"))
+        lines = log.read_text(encoding="utf-8").split("\n")  # as the reader: \n only
+    parsed = [parse_json_line(n, text, "messages.jsonl") for n, text in enumerate(lines, 1)]
+    assert all(isinstance(e, MailEvent) and not e.unknown for e in parsed), parsed
+    pairs = []
+    for e in parsed:
+        assert isinstance(e, MailEvent)
+        m = e.message
+        pairs.append([(isc.decide_mail(Export(mail=mail), one), isc.decide_mail(given_doc, one))
+                      for one in (attrs.evolve(m, recipient=r)
+                                  for r in dict.fromkeys(m.recipients or (m.recipient,)))])
+    assert doc["events"] == _expected(pairs, mail_differences)

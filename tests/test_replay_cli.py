@@ -10,14 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import isc
-from isc.backends.ems import verify as mail_verify
-from isc.backends.ems.probes import policy_pool as mail_pool
-from isc.backends.verification import Edits
-from isc.backends.ztsa_ia import verify as web_verify
-from isc.backends.ztsa_ia.probes import policy_pool as web_pool
-from isc.schemas import validate
 from logwriters import (
     access_line,
     mail_json_line,
@@ -27,6 +19,14 @@ from logwriters import (
     timed,
     web_json_line,
 )
+
+import isc
+from isc.backends.ems import verify as mail_verify
+from isc.backends.ems.probes import policy_pool as mail_pool
+from isc.backends.verification import Edits
+from isc.backends.ztsa_ia import verify as web_verify
+from isc.backends.ztsa_ia.probes import policy_pool as web_pool
+from isc.schemas import validate
 from test_cli import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,6 +147,9 @@ def test_imsva_logs_joined_by_message_id(
     assert doc["logs"] == {"imsva": len(messages)}
     # mail logs hold no body: messages whose rules read one are undetermined, with why
     assert all(r["reason"].startswith("the log does not give ") for r in doc["undetermined"])
+    # every logged action is accounted for in the calibration, compared or not
+    cal = doc["calibration"]
+    assert cal["compared"] + cal["notComparable"] + cal["undetermined"] == len(messages)
 
 
 def test_the_gate_the_file_and_unusable_input(

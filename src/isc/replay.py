@@ -262,6 +262,7 @@ class Replay:
         self.by_log: Counter[str] = Counter()
         self.target_objects, self.source_objects = _Top(), _Top()
         self.affected = _Top()
+        self.hosts = _Top()
         self.undetermined = _Top()
         self.not_requests = _Top()
         self.unreadable: list[dict[str, Any]] = []
@@ -343,8 +344,10 @@ class Replay:
         r = event.request
         s, t = self._decided(side, ("web", r), r)
         self._calibrate(event, s, where)
-        self._compare(event, side.differences(s, t), [(s, t)], where,
-                      event.who or r.client or "")
+        found = side.differences(s, t)
+        self._compare(event, found, [(s, t)], where, event.who or r.client or "")
+        if found:
+            self.hosts.add(r.parsed.host or r.url, where)
 
     def _decide_mail(self, event: MailEvent) -> None:
         where = str(event.where[0]) if event.where else ""
@@ -372,9 +375,11 @@ class Replay:
             self._calibrate(event, pairs[0][0], where)
         self._compare(event, frozenset(found), pairs, where, m.sender)
 
-    def _undetermined(self, event: Event, reason: str, where: str) -> None:
+    def _undetermined(self, event: WebEvent | MailEvent, reason: str, where: str) -> None:
         self._count("undetermined", event)
         self.undetermined.add(reason, where)
+        if event.recorded is not None:  # counted, so that no logged action goes missing
+            self.calibration["undetermined"] += 1
 
     def _compare(self, event: Event, found: frozenset[Difference],
                  pairs: list[tuple[Decision, Decision]], where: str, who: str) -> None:
@@ -425,6 +430,7 @@ class Replay:
             "targetObjects": self.target_objects.json("object"),
             "sourceObjects": self.source_objects.json("object"),
             "mostAffected": self.affected.json("who"),
+            "mostAffectedHosts": self.hosts.json("host"),
             "undetermined": self.undetermined.json("reason", top=100),
             "notRequests": self.not_requests.json("reason", top=100),
             "unreadable": self.unreadable,
@@ -433,6 +439,7 @@ class Replay:
                 "agree": self.calibration["agree"],
                 "disagree": self.calibration["disagree"],
                 "notComparable": self.calibration["not-comparable"],
+                "undetermined": self.calibration["undetermined"],
                 "agreement": (round(self.calibration["agree"] / compared, 4)
                               if compared else None),
                 "disagreements": self.disagreements.json("finding", top=100),

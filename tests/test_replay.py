@@ -203,6 +203,22 @@ def _expected(pairs: list[list[tuple[Any, Any]]], differ: Any) -> dict[str, int]
     return want
 
 
+def _replayed(export: Export, out: Any, written: list[str]
+              ) -> tuple[dict[str, Any], Any, list[str], list[Any]]:
+    """``isc.replay`` of a JSON-lines log against ``out`` written as its OUTDIR: the result,
+    the document read back, the log's lines and each line as the reader reads it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        (where / api.FILENAMES[out.target]).write_text(isc.dumps(out), encoding="utf-8")
+        log = where / "events.jsonl"
+        log.write_text("\n".join(written), encoding="utf-8")
+        doc = api.replay(export, str(where), [str(log)])
+        given_doc = isc.load(str(where / api.FILENAMES[out.target]))
+        lines = log.read_text(encoding="utf-8").split("\n")  # as the reader: \n only
+    return doc, given_doc, lines, [parse_json_line(n, text, "events.jsonl")
+                                   for n, text in enumerate(lines, 1)]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(web=web_policies(), seed=st.integers(0, 50))
 def test_generated_web_policies_replay_as_decided_one_by_one(web: WebPolicy, seed: int
@@ -210,17 +226,9 @@ def test_generated_web_policies_replay_as_decided_one_by_one(web: WebPolicy, see
     out = isc.compile(Export(web=web), "ztsa-ia")
     requests = [logwriters.timed(r) for r in web_pool(web, limit=25, seed=seed)]
     assume(requests)
-    with tempfile.TemporaryDirectory() as tmp:
-        where = Path(tmp)
-        (where / "ztsa-ia.json").write_text(isc.dumps(out), encoding="utf-8")
-        log = where / "requests.jsonl"
-        log.write_text("\n".join(logwriters.web_json_line(r) for r in requests),
-                       encoding="utf-8")
-        doc = api.replay(Export(web=web), str(where), [str(log)])
-        given_doc = isc.load(str(where / "ztsa-ia.json"))
-        lines = log.read_text(encoding="utf-8").split("\n")  # as the reader: \n only
+    doc, given_doc, lines, parsed = _replayed(
+        Export(web=web), out, [logwriters.web_json_line(r) for r in requests])
     # each line as the reader reads it, decided one by one with the public API
-    parsed = [parse_json_line(n, text, "requests.jsonl") for n, text in enumerate(lines, 1)]
     events = [e for e in parsed if isinstance(e, WebEvent)]
     assert all(not e.unknown for e in events)  # every field given: all decided
     pairs = [[(isc.decide_web(Export(web=web), e.request), isc.decide_web(given_doc, e.request))]
@@ -240,16 +248,8 @@ def test_generated_mail_policies_replay_as_decided_one_by_one(mail: MailPolicy, 
     messages = [logwriters.settled(m)
                 for m in mail_pool(mail, out.document, limit=20, seed=seed)]  # type: ignore[arg-type]
     assume(messages)
-    with tempfile.TemporaryDirectory() as tmp:
-        where = Path(tmp)
-        (where / "ems.json").write_text(isc.dumps(out), encoding="utf-8")
-        log = where / "messages.jsonl"
-        log.write_text("\n".join(logwriters.mail_json_line(m) for m in messages),
-                       encoding="utf-8")
-        doc = api.replay(Export(mail=mail), str(where), [str(log)])
-        given_doc = isc.load(str(where / "ems.json"))
-        lines = log.read_text(encoding="utf-8").split("\n")  # as the reader: \n only
-    parsed = [parse_json_line(n, text, "messages.jsonl") for n, text in enumerate(lines, 1)]
+    doc, given_doc, _, parsed = _replayed(
+        Export(mail=mail), out, [logwriters.mail_json_line(m) for m in messages])
     assert all(isinstance(e, MailEvent) and not e.unknown for e in parsed), parsed
     pairs = []
     for e in parsed:

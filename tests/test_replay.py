@@ -259,3 +259,22 @@ def test_generated_mail_policies_replay_as_decided_one_by_one(mail: MailPolicy, 
                       for one in (attrs.evolve(m, recipient=r)
                                   for r in dict.fromkeys(m.recipients or (m.recipient,)))])
     assert doc["events"] == _expected(pairs, mail_differences)
+
+
+def test_an_event_undetermined_for_the_pair_is_calibrated_when_the_source_can_decide(
+        sakura: tuple[Any, Any, Path]) -> None:
+    export, output, _ = sakura
+    r = WebRequest("http://www.example.com/", client="10.10.5.20", categories=("Games",))
+    model = isc.decide_web(export, r).action
+    rec = Recorded(model, "policy")
+    unknown = frozenset({"groups"})
+    for source_reads, compared in ((frozenset(), 1), (frozenset({"groups"}), 0)):
+        side = attrs.evolve(_side(export, output, frozenset({"groups"})),
+                            source_reads=lambda _, reads=source_reads: reads)
+        run = replay.Replay(side)
+        run.add(_event(1, r, unknown, rec))
+        doc = run.json()
+        assert doc["events"]["undetermined"] == 1  # the pair cannot be decided either way
+        cal = doc["calibration"]
+        assert (cal["compared"], cal["agree"], cal["undetermined"]) == (
+            compared, compared, 1 - compared)

@@ -617,14 +617,16 @@ def replay(export: Export, against: str, logs: list[str] | tuple[str, ...], *,
                 functools.partial(_decide_pair, functools.partial(iwsva.decide, web),
                                   functools.partial(decide_web, given)),
                 web_fidelity.differences,
-                functools.partial(_always, replaying.web_reads(web, given.document)))
+                functools.partial(_always, replaying.web_reads(web, given.document)),
+                functools.partial(_always, replaying.web_reads(web, None)))
         if target == ems.NAME and export.mail is not None:
             mail = export.mail
             assert isinstance(given.document, EmsPolicy)
             sides["mail"] = replaying.Side(
                 functools.partial(_decide_pair, functools.partial(imsva.decide, mail),
                                   functools.partial(decide_mail, given)),
-                mail_fidelity.differences, replaying.mail_reads(mail, given.document))
+                mail_fidelity.differences, replaying.mail_reads(mail, given.document),
+                replaying.mail_reads(mail, None))
     if not sides:
         raise IscError(f"{outdir}: no document of a policy the input has (compile it first)",
                        code="ISC1009", span=Span(str(outdir)))

@@ -84,11 +84,15 @@ class Side:
     decide: Decide
     differences: Differ
     reads: Callable[[Any], frozenset[str]]
+    #: What the source policy alone may read: an event undetermined for the pair may still
+    #: be decided by the source model, and so calibrated against the appliance.
+    source_reads: Callable[[Any], frozenset[str]] | None = None
 
 
-def web_reads(source: WebPolicy, target: ZtsaPolicy) -> frozenset[str]:
-    """What the two web policies may read of a request beyond its URL, failing closed: a
-    field is read if any enabled-or-not object of either policy could look at it."""
+def web_reads(source: WebPolicy, target: ZtsaPolicy | None) -> frozenset[str]:
+    """What the two web policies (``target`` None: the source alone) may read of a request
+    beyond its URL, failing closed: a field is read if any enabled-or-not object of either
+    policy could look at it."""
     out: set[str] = set()
     kinds = {a.kind for group in (source.url_filtering, source.https_decryption, source.atp,
                                   source.app_control) for p in group
@@ -104,6 +108,8 @@ def web_reads(source: WebPolicy, target: ZtsaPolicy) -> frozenset[str]:
         out.add("categories")
     if any(p.block_file_types for p in source.atp) or source.approved_file_lists:
         out.add("file-type")
+    if target is None:
+        return frozenset(out)
     sources = [s for r in target.internet_access_rules for s in (r.sources, r.excludes)]
     sources += [r.sources for r in target.https_inspection_rules]
     for s in sources:
@@ -122,13 +128,16 @@ def web_reads(source: WebPolicy, target: ZtsaPolicy) -> frozenset[str]:
     return frozenset(out)
 
 
-def mail_reads(source: MailPolicy, target: EmsPolicy) -> Callable[[MailMessage], frozenset[str]]:
-    """What the two mail policies may read in deciding a message, failing closed: the
+def mail_reads(source: MailPolicy, target: EmsPolicy | None
+               ) -> Callable[[MailMessage], frozenset[str]]:
+    """What the two mail policies (``target`` None: the source alone) may read in deciding
+    a message, failing closed: the
     conditions of every rule of either policy whose route the message takes (its sender,
     recipient and direction are in the logs; whether a rule's criteria match is not
     needed), and the connection and authentication checks of its direction. What each
     rule reads is worked out once per rule."""
-    src, tgt = MailIndex.of(source), MailIndex.of(target)
+    src = MailIndex.of(source)
+    tgt = MailIndex.of(target) if target is not None else None
     known: dict[int, frozenset[str]] = {}
 
     def rule_reads(rule: MailRule | EmsRule) -> frozenset[str]:
@@ -152,17 +161,11 @@ def mail_reads(source: MailPolicy, target: EmsPolicy) -> Callable[[MailMessage],
     def _reads(m: MailMessage) -> frozenset[str]:
         out: set[str] = set()
         d_src = direction_of(m, source.internal_domains)
-        d_tgt = direction_of(m, target.managed_domains)
         if d_src is Direction.INCOMING:
             if source.sender_filtering is not None:
                 out.add("client")
             if source.dkim_enforcement is not None or source.dmarc is not None:
                 out |= {"headers", "verdicts", "client"}
-        if d_tgt is Direction.INCOMING:
-            if target.approved_ips or target.blocked_ips:
-                out.add("client")
-            if target.dkim_verification is not None or target.dmarc is not None:
-                out |= {"headers", "verdicts"}
         parties = src.matcher
         for rule in src.mail_rules(m):
             route = rule.route
@@ -174,6 +177,14 @@ def mail_reads(source: MailPolicy, target: EmsPolicy) -> Callable[[MailMessage],
                                            m))
             if taken:
                 out |= rule_reads(rule)
+        if target is None or tgt is None:
+            return frozenset(out)
+        d_tgt = direction_of(m, target.managed_domains)
+        if d_tgt is Direction.INCOMING:
+            if target.approved_ips or target.blocked_ips:
+                out.add("client")
+            if target.dkim_verification is not None or target.dmarc is not None:
+                out |= {"headers", "verdicts"}
         parties = tgt.matcher
         for kind in KIND_ORDER:
             for er in tgt.ems_rules(d_tgt, kind, m):
@@ -337,11 +348,12 @@ class Replay:
         if side is None:
             self._undetermined(event, "the input has no web policy to decide it", where)
             return
-        missing = sorted(event.unknown & side.reads(event.request))
-        if missing:
-            self._undetermined(event, "the log does not give " + ", ".join(missing), where)
-            return
         r = event.request
+        missing = sorted(event.unknown & side.reads(r))
+        if missing:
+            self._undetermined(event, "the log does not give " + ", ".join(missing), where,
+                               side, r)
+            return
         s, t = self._decided(side, ("web", r), r)
         self._calibrate(event, s, where)
         found = side.differences(s, t)
@@ -358,11 +370,11 @@ class Replay:
         m = event.message
         for rcpt in dict.fromkeys(m.recipients or (m.recipient,)):
             # one recipient's decision that reads what the log lacks is enough
-            missing = sorted(event.unknown & side.reads(
-                attrs.evolve(m, recipient=rcpt) if rcpt != m.recipient else m))
+            one = attrs.evolve(m, recipient=rcpt) if rcpt != m.recipient else m
+            missing = sorted(event.unknown & side.reads(one))
             if missing:
                 self._undetermined(event, "the log does not give " + ", ".join(missing),
-                                   where)
+                                   where, side, m)
                 return
         pairs = []
         found: set[Difference] = set()
@@ -375,11 +387,19 @@ class Replay:
             self._calibrate(event, pairs[0][0], where)
         self._compare(event, frozenset(found), pairs, where, m.sender)
 
-    def _undetermined(self, event: WebEvent | MailEvent, reason: str, where: str) -> None:
+    def _undetermined(self, event: WebEvent | MailEvent, reason: str, where: str,
+                      side: Side | None = None, probe: Any = None) -> None:
         self._count("undetermined", event)
         self.undetermined.add(reason, where)
-        if event.recorded is not None:  # counted, so that no logged action goes missing
-            self.calibration["undetermined"] += 1
+        if event.recorded is None:
+            return
+        # the pair is undetermined, but the source model alone may not read what is missing
+        if side is not None and side.source_reads is not None and not (
+                event.unknown & side.source_reads(probe)):
+            key = ("web" if isinstance(event, WebEvent) else "mail", probe)
+            self._calibrate(event, self._decided(side, key, probe)[0], where)
+            return
+        self.calibration["undetermined"] += 1  # counted: no logged action goes missing
 
     def _compare(self, event: Event, found: frozenset[Difference],
                  pairs: list[tuple[Decision, Decision]], where: str, who: str) -> None:

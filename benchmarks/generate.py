@@ -927,18 +927,27 @@ class _WebRedundancy:
         # shadowed policies below one that decides everything for its accounts
         deciders = [i for i, s in enumerate(body) if s.decides_all and s.accounts]
         shadows = self._pick("shadowed-policies", deciders)
+        out = self._interleave(body, twins, "mergeable-policies", shadows,
+                               self._shadowed_policy)
+        return [*out, last]
+
+    def _interleave(self, body: list[_Section], twins: dict[int, int], twin_mark: str,
+                    shadows: dict[int, int], shadow: Callable[[_Section], _Section]
+                    ) -> list[_Section]:
+        """``body`` with each policy's twins and shadowed policies right after it, and the
+        priorities renumbered."""
         out: list[_Section] = []
         for i, s in enumerate(body):
             out.append(s)
             for k in range(1, twins.get(i, 0) + 1):
                 twin = self._twin(s, k)
-                twin.marks.append((0, "mergeable-policies"))
+                twin.marks.append((0, twin_mark))
                 out.append(twin)
             for _ in range(shadows.get(i, 0)):
-                out.append(self._shadowed_policy(s))
+                out.append(shadow(s))
         for priority, s in enumerate(out, start=1):
             s.lines[1] = f"priority = {priority}"
-        return [*out, last]
+        return out
 
     def _shadowed_policy(self, above: _Section) -> _Section:
         """An enabled policy whose one account lies in ``above``'s, which decides every
@@ -955,6 +964,17 @@ class _WebRedundancy:
                   _category_lines(rng, rng.randint(2, 5), (), actions)]
         return _Section(name, lines, [], True, False, [(0, "shadowed-policies")])
 
+    def _shadowed_decryption(self, above: _Section) -> _Section:
+        """A decryption policy whose one account lies in ``above``'s: never reached."""
+        rng = self.rng
+        self.shadows += 1
+        name = f"Shadowed decryption {self.shadows:05d}"
+        lines = [f"[https-decryption-policy {_quote(name)}]", "priority = 0", "enabled = yes",
+                 f"account = {_inner_account(rng, rng.choice(above.accounts))}"]
+        for _cid, cat, _g in rng.sample(CATEGORIES, 2):
+            lines.append(f"decrypt-category {_quote(cat)} = yes")
+        return _Section(name, lines, [], True, False, [(0, "shadowed-decryption-policies")])
+
     def decryption(self, sections: list[_Section]) -> list[_Section]:
         """The decryption policies (Global Policy last) with twins, shadowed policies and
         repeated exceptions injected, priorities renumbered."""
@@ -964,25 +984,8 @@ class _WebRedundancy:
         twins = self._pick("mergeable-decryption-policies", safe)
         shadows = self._pick("shadowed-decryption-policies",
                              [i for i, s in enumerate(body) if s.accounts])
-        out: list[_Section] = []
-        for i, s in enumerate(body):
-            out.append(s)
-            for k in range(1, twins.get(i, 0) + 1):
-                twin = self._twin(s, k)
-                twin.marks.append((0, "mergeable-decryption-policies"))
-                out.append(twin)
-            for _ in range(shadows.get(i, 0)):
-                self.shadows += 1
-                name = f"Shadowed decryption {self.shadows:05d}"
-                lines = [f"[https-decryption-policy {_quote(name)}]", "priority = 0",
-                         "enabled = yes",
-                         f"account = {_inner_account(rng, rng.choice(s.accounts))}"]
-                for _cid, cat, _g in rng.sample(CATEGORIES, 2):
-                    lines.append(f"decrypt-category {_quote(cat)} = yes")
-                out.append(_Section(name, lines, [], True, False,
-                                    [(0, "shadowed-decryption-policies")]))
-        for priority, s in enumerate(out, start=1):
-            s.lines[1] = f"priority = {priority}"
+        out = self._interleave(body, twins, "mergeable-decryption-policies", shadows,
+                               self._shadowed_decryption)
         # repeated exceptions, in policies written by the generator (twins got none)
         named = [s for s in [*(body[i] for i in safe), last]
                  if any(line.startswith("exceptions = ") for line in s.lines)]

@@ -9,6 +9,8 @@ import datetime as dt
 import json
 from typing import Any
 
+import attrs
+
 from isc.ir import categories
 from isc.ir.requests import MailMessage, WebRequest, message_to_json, request_to_json
 
@@ -18,8 +20,6 @@ WHEN = dt.datetime(2026, 11, 30, 10, 15)
 
 def timed(r: WebRequest) -> WebRequest:
     """The request at :data:`WHEN` if it has no time (a logged request always has one)."""
-    import attrs
-
     return r if r.when is not None else attrs.evolve(r, when=WHEN)
 
 
@@ -35,8 +35,6 @@ def web_json_line(r: WebRequest) -> str:
 
 def settled(m: MailMessage) -> MailMessage:
     """The message with a client address and an arrival time (logs have both)."""
-    import attrs
-
     return attrs.evolve(m, client_ip=m.client_ip or "203.0.113.99",
                         when=m.when if m.when is not None else 600)
 

@@ -48,3 +48,14 @@ def mail_size(mail: MailPolicy) -> int:
     n += sum(1 + len(r.route.senders) + len(r.route.recipients) + len(r.route.exceptions)
              + len(r.conditions) for r in mail.rules)
     return n
+
+
+def reachable(edges: list[list[int]], start: int) -> set[int]:
+    """The nodes reachable from ``start`` along ``edges`` (start included)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for w in edges[todo.pop()]:
+            if w not in seen:
+                seen.add(w)
+                todo.append(w)
+    return seen

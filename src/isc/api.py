@@ -9,7 +9,7 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -300,10 +300,7 @@ def compile(export: Export, target: str = "ztsa-ia", *,
     if target not in backends.TARGETS:
         raise IscError(f"unknown or unsupported target {target!r}; known: "
                        f"{', '.join(backends.TARGETS)}", code="ISC1009")
-    # asked once per source object: a table, not a scan of the files each time
-    table: dict[str, str] = {}
-    for f in export.files:
-        table.setdefault(f.path, export.rel(f.path))
+    table = export.rels()  # asked once per source object: not a scan of the files each time
 
     def rel(display: str) -> str:
         return table.get(display, display)
@@ -365,10 +362,8 @@ def dumps_report(output: Output, *more: Output) -> str:
     return dumps_document(report_json(output, *more))
 
 
-def report_json(output: Output, *more: Output,
-                documents: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The document :func:`dumps_report` writes. ``documents``: the outputs' documents
-    (file name → :func:`to_json`), when the caller has them already."""
+def report_json(output: Output, *more: Output) -> dict[str, Any]:
+    """The document :func:`dumps_report` writes."""
     outputs = (output, *more)
     rel = dict(f for o in outputs for f in o.files)
     merged = attrs.evolve(
@@ -377,13 +372,12 @@ def report_json(output: Output, *more: Output,
         diagnostics=tuple(attrs.evolve(d, file=rel.get(d.file, d.file)) if d.file else d
                           for d in merged_diagnostics(list(outputs))))
     doc = dump_report(merged)
-    doc.update(provenance(outputs, documents))
+    doc.update(provenance(outputs))
     validate(doc, "report-1")
     return doc
 
 
-def provenance(outputs: tuple[Output, ...] | list[Output],
-               documents: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def provenance(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any]:
     """The report's record of how its documents were made (``isc``, ``input``,
     ``options``, ``documents``)."""
     fingerprint, files = outputs[0].input
@@ -400,8 +394,7 @@ def provenance(outputs: tuple[Output, ...] | list[Output],
             FILENAMES[o.target]: {"schema": doc["schema"],
                                   "fingerprint": document_fingerprint(doc),
                                   "objects": object_fingerprints(doc)}
-            for o in outputs
-            for doc in ((documents or {}).get(FILENAMES[o.target]) or to_json(o),)},
+            for o in outputs for doc in (to_json(o),)},
     }
     if outputs[0].optimized:
         out["optimization"] = optimization(outputs[0])

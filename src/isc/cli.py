@@ -426,7 +426,9 @@ def _say_rendered(args: argparse.Namespace, text: str, out: TextIO | None = None
     print(d.to_json_line(), file=out)
 
 
-def _load_export(args: argparse.Namespace) -> Export:
+def _load_export(args: argparse.Namespace, status: Progress | None = None) -> Export:
+    if status is not None:
+        status.stage(f"reading {len(args.inputs)} input(s)")
     result = api.load(*args.inputs, encoding=args.encoding, limit=args.limit_mb * 1024 * 1024)
     if not isinstance(result, Export):
         raise IscError("expected an InterScan export, found an isc output document",
@@ -875,8 +877,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace, status: Progress) -> int:
     if args.passes is not None and args.no_optimize:
         raise IscError("--passes and --no-optimize contradict each other", code="ISC1009")
-    status.stage(f"reading {len(args.inputs)} input(s)")
-    export = _load_export(args)
+    export = _load_export(args, status)
     targets = _targets(export, args.target)
     imap = _identity_map(args.identity_map)
     names = _identity_names(imap, export)
@@ -893,7 +894,7 @@ def _compile(args: argparse.Namespace, status: Progress) -> int:
     status.stage("writing the documents")
     outdir = Path(args.output)
     documents = {_FILENAMES[o.target]: api.to_json(o) for o in outputs}
-    report = api.report_json(*outputs, documents=documents)
+    report = api.report_json(*outputs)
     docs = [(n, api.dumps_document(d)) for n, d in documents.items()]
     docs.append(("report.json", api.dumps_document(report)))
     if not args.no_runbook:
@@ -1230,9 +1231,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     status = _progress(args)
-    status.stage(f"reading {len(args.inputs)} input(s)")
     try:
-        export = _load_export(args)
+        export = _load_export(args, status)
         status.stage("replaying")
         result = api.replay(export, args.against, args.log, sample=args.sample,
                             seed=args.seed, force=args.force,
@@ -1296,9 +1296,8 @@ def _extra_requests(path: str | None) -> list[WebRequest]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     status = _progress(args)
-    status.stage(f"reading {len(args.inputs)} input(s)")
     try:
-        export = _load_export(args)
+        export = _load_export(args, status)
     finally:
         status.done()
     if export.web is None and export.mail is None:

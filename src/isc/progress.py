@@ -66,12 +66,4 @@ class Progress:
         self.shown = True
 
 
-#: What the API takes: called with a stage's name as it begins.
-Report = Callable[[str], None]
-
-
-def silent(_text: str) -> None:
-    """The default ``progress`` callback: tells no one."""
-
-
-__all__ = ["Progress", "Report", "silent"]
+__all__ = ["Progress"]

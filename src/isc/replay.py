@@ -53,11 +53,12 @@ from isc.ir.mail import (
     VirusCondition,
     WebReputationCondition,
 )
-from isc.ir.requests import Decision, MailMessage, WebRequest, request_to_json
+from isc.ir.requests import Decision, MailMessage
 from isc.ir.web import AccountKind, WebPolicy
 from isc.ir.ztsa import ZtsaPolicy
 from isc.models.ems import KIND_ORDER
 from isc.models.imsva import route_applies
+from isc.models.index import Memo
 from isc.models.mailindex import MailIndex
 from isc.models.mailmatch import direction_of, users_of
 
@@ -146,17 +147,13 @@ def mail_reads(source: MailPolicy, target: EmsPolicy | None
             found = known[id(rule)] = _condition_reads(rule)
         return found
 
-    seen: dict[tuple[object, ...], frozenset[str]] = {}
+    seen: Memo[tuple[object, ...], frozenset[str]] = Memo(_MEMO)
 
     def reads(m: MailMessage) -> frozenset[str]:
         # what is read depends on the parties and the direction alone, which logs repeat
         key = (m.sender, m.recipient, m.direction, m.sender_groups, m.recipient_groups)
         found = seen.get(key)
-        if found is None:
-            if len(seen) >= _MEMO:
-                seen.clear()
-            found = seen[key] = _reads(m)
-        return found
+        return found if found is not None else seen.put(key, _reads(m))
 
     def _reads(m: MailMessage) -> frozenset[str]:
         out: set[str] = set()
@@ -283,7 +280,7 @@ class Replay:
         self.seen = 0
         self._reservoir: list[Event] = []
         self._rng = random.Random(seed)
-        self._memo: dict[Any, tuple[Decision, Decision]] = {}
+        self._memo: Memo[Any, tuple[Decision, Decision]] = Memo(_MEMO)
 
     # ------------------------------------------------------------------ feeding
 
@@ -336,11 +333,7 @@ class Replay:
 
     def _decided(self, side: Side, key: Any, probe: Any) -> tuple[Decision, Decision]:
         found = self._memo.get(key)
-        if found is None:
-            if len(self._memo) >= _MEMO:
-                self._memo.clear()
-            found = self._memo[key] = side.decide(probe)
-        return found
+        return found if found is not None else self._memo.put(key, side.decide(probe))
 
     def _decide_web(self, event: WebEvent) -> None:
         where = str(event.where)
@@ -522,16 +515,5 @@ def summary(result: dict[str, Any]) -> list[str]:
     return out
 
 
-def request_line(r: WebRequest) -> dict[str, Any]:
-    """A request as isc's own JSON request line (what replay reads back)."""
-    return request_to_json(r)
-
-
-def message_line(m: MailMessage) -> dict[str, Any]:
-    from isc.ir.requests import message_to_json
-
-    return message_to_json(m)
-
-
-__all__ = ["BUCKETS", "SCHEMA", "Replay", "Side", "failing", "mail_reads", "message_line",
-           "request_line", "summary", "web_reads"]
+__all__ = ["BUCKETS", "SCHEMA", "Replay", "Side", "failing", "mail_reads", "summary",
+           "web_reads"]

@@ -23,6 +23,7 @@ from isc.ir.web import UrlPattern
 from isc.models import urlinclusion
 from isc.models.urlinclusion import entry_subsumes, keepers
 from isc.models.urlmatch import iwsva_matches, required_literal
+from pass_checks import reachable
 
 
 def subsumes(b: str, a: str) -> bool:
@@ -334,23 +335,13 @@ graphs = st.integers(0, 7).flatmap(lambda n: st.lists(
     min_size=n, max_size=n))
 
 
-def _reach(edges: list[list[int]], start: int) -> set[int]:
-    seen, todo = {start}, [start]
-    while todo:
-        for w in edges[todo.pop()]:
-            if w not in seen:
-                seen.add(w)
-                todo.append(w)
-    return seen
-
-
 @given(edges=graphs)
 def test_keepers_keep_a_cover_for_each_dropped_entry(edges: list[list[int]]) -> None:
     edges = [[w for w in e if w != v] for v, e in enumerate(edges)]
     kept = keepers(edges)
     for v, k in enumerate(kept):
         if k is not None:
-            assert kept[k] is None and k in _reach(edges, v)
+            assert kept[k] is None and k in reachable(edges, v)
         else:  # a kept entry is covered by no other kept entry: a second run drops nothing
             assert all(kept[w] is not None for w in edges[v])
     for v in range(len(edges)):  # what nothing covers stays

@@ -33,6 +33,7 @@ from isc.models import iwsva
 from isc.models.urlinclusion import entry_subsumes, keepers, subsumers, subsumption_edges
 from isc.passes import PassContext
 from isc.passes.remove_subsumed_entries import remove_subsumed_entries
+from pass_checks import reachable
 from strategies import url_patterns, web_policies, web_requests
 
 KINDS = {"custom-category.entry", "approved-list.entry", "global-url-blocking.entry",
@@ -300,21 +301,11 @@ def test_idempotent_and_never_larger(web: WebPolicy) -> None:
         assert list(a) == [p for p, k in zip(b, kept, strict=True) if k is None]
         edges = subsumption_edges(b)
         for j, k in enumerate(kept):
-            assert k is None or (kept[k] is None and k in _reach(edges, j))
+            assert k is None or (kept[k] is None and k in reachable(edges, j))
     stays = {p.stored for lst in after for p in lst}
     for c in ctx.changes:
         assert c.action == "removed" and c.kind in KINDS and c.kept_kind == c.kind
         assert c.kept_name in stays
-
-
-def _reach(edges: list[list[int]], start: int) -> set[int]:
-    seen, todo = {start}, [start]
-    while todo:
-        for w in edges[todo.pop()]:
-            if w not in seen:
-                seen.add(w)
-                todo.append(w)
-    return seen
 
 
 def test_every_list_kind_is_pruned() -> None:
@@ -345,7 +336,7 @@ def test_indexed_search_finds_every_pair(entries: tuple[UrlPattern, ...]) -> Non
     assert edges == _brute_edges(entries)
     folded = subsumers(entries)
     for j, k in enumerate(folded):
-        assert k is None or (folded[k] is None and k in _reach(edges, j))
+        assert k is None or (folded[k] is None and k in reachable(edges, j))
     # without repeats the folding changes nothing
     if len({p.stored for p in entries}) == len(entries):
         assert folded == keepers(edges)

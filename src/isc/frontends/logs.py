@@ -28,7 +28,7 @@ from typing import BinaryIO
 from isc.diagnostics import Span
 from isc.errors import IscError
 from isc.frontends import mail_logs, web_logs
-from isc.ir.events import Event, MailEvent, NotARequest, Unreadable, Where
+from isc.ir.events import Event, NotARequest, Unreadable, Where
 
 #: A longer line is unreadable (a log line is a few hundred bytes; a binary file is not a log).
 MAX_LINE = 1 << 20
@@ -207,9 +207,4 @@ def _parse_web(kind: str, n: int, text: str, display: str) -> Event:
     return web_logs.parse_json_line(n, text, display)
 
 
-def lines_of(event: Event) -> int:
-    """How many log lines an event accounts for."""
-    return len(event.where) if isinstance(event, MailEvent) else 1
-
-
-__all__ = ["KINDS", "MAX_LINE", "detect", "lines", "lines_of", "log_files", "read_logs"]
+__all__ = ["KINDS", "MAX_LINE", "detect", "lines", "log_files", "read_logs"]

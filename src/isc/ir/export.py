@@ -62,10 +62,14 @@ class Export:
 
     def rel(self, display: str) -> str:
         """The path an output document cites for a file shown to the user as ``display``."""
+        return self.rels().get(display, display)
+
+    def rels(self) -> dict[str, str]:
+        """:meth:`rel` of every file shown, as one table (the first file of a path)."""
+        out: dict[str, str] = {}
         for f in self.files:
-            if f.path == display:
-                return f.rel or f.path
-        return display
+            out.setdefault(f.path, f.rel or f.path)
+        return out
 
 
 @attrs.frozen

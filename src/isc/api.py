@@ -33,6 +33,7 @@ from isc.frontends.keywords import parse_expression
 from isc.frontends.logs import read_logs
 from isc.frontends.mail import MailBuilder, is_imss_ini, looks_like_mail_list
 from isc.frontends.web import WebBuilder, classify
+from isc.gcpolicy import pausing
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output, SourceFile
 from isc.ir.fingerprint import content_hash, document_fingerprint, object_fingerprints
@@ -80,6 +81,7 @@ def _kind_of(data: bytes, given: bool = False) -> str:
     return "text"
 
 
+@pausing
 def load(*paths: str, encoding: str | None = None,
          limit: int = containers.DEFAULT_LIMIT) -> Any:
     """Read InterScan exports (files, directories, archives; both products mixed) into an
@@ -260,6 +262,7 @@ def _raise_errors(diags: list[Diagnostic], export: Export | None = None) -> None
     raise exc
 
 
+@pausing
 def optimize(export: Export, passes: tuple[str, ...] | list[str] | None = None, *,
              progress: Callable[[str], None] | None = None) -> Export:
     """Run the default pipelines (or the named passes) over the export's web and mail
@@ -292,6 +295,7 @@ def optimize_with(export: Export, names: tuple[str, ...] | None, ctx: PassContex
                                                  key=sort_key)))
 
 
+@pausing
 def compile(export: Export, target: str = "ztsa-ia", *,
             identity_map: dict[str, str] | None = None,
             progress: Callable[[str], None] | None = None) -> Output:
@@ -334,6 +338,7 @@ def merged_diagnostics(outputs: list[Output]) -> tuple[Diagnostic, ...]:
 _DOCUMENTS: PerObject[Output, dict[str, Any]] = PerObject()
 
 
+@pausing
 def to_json(output: Output) -> dict[str, Any]:
     return _DOCUMENTS.get(output, _to_json)
 
@@ -362,6 +367,7 @@ def dumps_report(output: Output, *more: Output) -> str:
     return dumps_document(report_json(output, *more))
 
 
+@pausing
 def report_json(output: Output, *more: Output) -> dict[str, Any]:
     """The document :func:`dumps_report` writes."""
     outputs = (output, *more)
@@ -459,6 +465,7 @@ def decide_mail(policy: Export | Output, message: MailMessage) -> Decision:
 # ---------------------------------------------------------------------- verify
 
 
+@pausing
 def verify(export: Export, against: str, *, samples: int | None = None, seed: int = 0,
            requests: tuple[WebRequest, ...] | list[WebRequest] = (), force: bool = False,
            progress: Callable[[str, int], None] | None = None,

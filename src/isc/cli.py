@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from isc import api, passes, runbook
+from isc import api, gcpolicy, passes, runbook
 from isc import replay as replaying
 from isc.backends import ems as ems_backend
 from isc.backends.verification import Finding, Verification
@@ -314,7 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sp.error("unrecognized arguments: " + " ".join(_with_hint(sp, x) for x in extras))
     out = sys.stderr
     try:
-        return int(_COMMANDS[args.command](args))
+        # a command builds one policy's objects and writes them: no collector scans of a
+        # heap that is not garbage (isc.gcpolicy); replay streams, so it keeps collecting
+        with contextlib.nullcontext() if args.command == "replay" else gcpolicy.paused():
+            return int(_COMMANDS[args.command](args))
     except IscError as exc:
         diags = list(exc.diagnostics) or [exc.diagnostic()]
         export = getattr(exc, "export", None)

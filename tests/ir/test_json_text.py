@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from isc.ir.jsontext import compact, has_hard_float
 from isc.ir.serde import json_text
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -38,3 +40,23 @@ def test_what_orjson_refuses_is_written_by_the_standard_encoder() -> None:
 def test_floats_as_scores_and_sizes_take_the_fast_path_and_agree(values: list[float]) -> None:
     doc = {"spamScore": values, "x": [{"y": v} for v in values]}
     assert json_text(doc) == _standard(doc)
+
+
+def _standard_compact(doc: Any) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":")).encode("utf-8")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DOCS)
+def test_the_compact_form_fingerprints_hash_is_the_standard_encoders(doc: Any) -> None:
+    assert compact(doc) == _standard_compact(doc)
+    if not has_hard_float(doc):  # what object_fingerprints passes once per document
+        assert compact(doc, checked=True) == _standard_compact(doc)
+
+
+def test_what_orjson_refuses_in_the_compact_form_is_written_by_the_standard_encoder() -> None:
+    for doc in ({"n": 2**70}, {1: "int key"}, [1e-7, float("inf")]):
+        assert compact(doc) == _standard_compact(doc)
+    with pytest.raises(UnicodeEncodeError):  # as the standard encoder fails on it
+        compact({"a": "\ud800"})

@@ -11,10 +11,11 @@ added or deleted object can be found (spec interface.md, "Output documents").
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
+
+from isc.ir.jsontext import compact, has_hard_float
 
 __all__ = [
     "content_hash",
@@ -58,9 +59,8 @@ _OBJECTS: Mapping[str, tuple[str, str | tuple[str, ...] | None]] = {
 _DOCUMENT = ("schema", "sourceProduct")
 
 
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":")).encode("utf-8")
+def _canonical(value: Any, *, checked: bool = False) -> bytes:
+    return compact(value, checked=checked)
 
 
 def content_hash(data: bytes) -> str:
@@ -123,7 +123,8 @@ def document_objects(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 def object_fingerprints(doc: Mapping[str, Any]) -> dict[str, str]:
     """``document_objects`` with the fingerprint of each (16 hex digits of SHA-256)."""
-    return {k: hashlib.sha256(_canonical(v)).hexdigest()[:16]
+    checked = not has_hard_float(doc)  # once for the document, not once per object
+    return {k: hashlib.sha256(_canonical(v, checked=checked)).hexdigest()[:16]
             for k, v in document_objects(doc).items()}
 
 

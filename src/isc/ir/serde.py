@@ -12,7 +12,6 @@ as ``{"days": ["mon", ...], "hours": [{"from": "08:30", "to": "12:00"}, ...]}`` 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -21,13 +20,13 @@ from typing import Any
 
 import attrs
 import cattrs
-import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from isc.diagnostics import Diagnostic, Span
 from isc.errors import DocumentError
 from isc.ir.common import Difference, Fidelity, Meta, Origin, check_tag, sorted_directions
 from isc.ir.export import FATE_CODES, Output, ReportEntry
+from isc.ir.jsontext import indented
 from isc.ir.ztsa import SCHEMA, WeeklySchedule, ZtsaPolicy
 from isc.schemas import validate
 
@@ -56,39 +55,8 @@ _META_KEYS = ("source", "fidelity", "directions", "review")
 
 
 def json_text(doc: Any) -> str:
-    """The text of an output document: two-space indent, sorted keys, UTF-8 characters as
-    they are, a final newline. ``orjson`` writes it (a large estate's documents are 10^8
-    bytes, and the standard encoder's indenting path is pure Python); the standard encoder
-    stands in for what orjson refuses (a lone surrogate, an integer beyond 64 bits), and a
-    test requires both to write the same bytes. Both write a finite float as its shortest
-    round-trip digits and differ only in how they spell an exponent (and orjson writes no
-    infinity), so a document with such a float is written by the standard encoder."""
-    if _has_hard_float(doc):
-        return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    try:
-        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode(
-            "utf-8") + "\n"
-    except (orjson.JSONEncodeError, UnicodeDecodeError):
-        return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-def _has_hard_float(doc: Any) -> bool:
-    """Is there a float the two encoders write differently: one with an exponent, or not
-    finite? (A spam score or a witness message's 4.0 is not.)"""
-    stack = [doc]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, dict):
-            stack.extend(x.values())
-        elif isinstance(x, list | tuple):
-            stack.extend(x)
-        elif isinstance(x, float) and not _PLAIN_FLOAT.fullmatch(repr(x)):
-            return True
-    return False
-
-
-#: A float's repr both encoders write alike: digits, a point, digits.
-_PLAIN_FLOAT = re.compile(r"-?\d+\.\d+")
+    """The text of an output document (:func:`isc.ir.jsontext.indented`)."""
+    return indented(doc)
 
 
 def camel(name: str) -> str:
@@ -335,7 +303,7 @@ def portable_paths(paths: Iterable[str]) -> dict[str, str]:
     """Each absolute path of ``paths`` made relative to the directory all of them share
     (``/x/y/policy.ini``, ``/x/y/export.tar.gz:a.ini`` → ``policy.ini``,
     ``export.tar.gz:a.ini``), so that a report does not depend on where the input lies."""
-    absolute = sorted({p for p in paths if p and _is_absolute(p)})
+    absolute = sorted(p for p in set(paths) if p and _is_absolute(p))  # a few files, many uses
     if not absolute:
         return {}
     try:

@@ -84,8 +84,11 @@ def _may_match(pattern: str, url: Url, host_only: bool) -> bool:
     return not need or need in haystack(url, host_only)
 
 
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
 def _has_scheme(pattern: str) -> bool:
-    return re.match(r"^[a-z][a-z0-9+.-]*://", pattern, re.IGNORECASE) is not None
+    return _SCHEME.match(pattern) is not None
 
 
 def _candidates(url: Url, host_only: bool, with_scheme: bool) -> tuple[str, ...]:

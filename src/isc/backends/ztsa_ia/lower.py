@@ -108,6 +108,11 @@ class Options:
     progress: Callable[[str], None] | None = attrs.field(default=None, eq=False)
 
 
+_ESCAPE = re.compile(r"%2a|%3f", re.IGNORECASE)
+_ESCAPED_STAR, _ESCAPED_Q = re.compile(r"%2a", re.IGNORECASE), re.compile(r"%3f", re.IGNORECASE)
+_PORT = re.compile(r":\d+$")
+
+
 def translate_pattern(p: UrlPattern) -> tuple[MatchMode, str, tuple[str, ...]]:
     """One IWSVA entry → one ZTSA entry, exact where ZTSA syntax allows (docs/targets/ztsa-ia.md).
 
@@ -116,17 +121,15 @@ def translate_pattern(p: UrlPattern) -> tuple[MatchMode, str, tuple[str, ...]]:
     """
     notes: list[str] = []
     stored = p.stored
-    if re.search(r"%2a|%3f", stored, re.IGNORECASE):
+    if "%" in stored and _ESCAPE.search(stored):
         notes.append("ZTSA has no escape for a literal '*' or '?'; it became a wildcard")
-        stored = re.sub(r"%2a", "*", stored, flags=re.IGNORECASE)
-        stored = re.sub(r"%3f", "?", stored, flags=re.IGNORECASE)
+        stored = _ESCAPED_Q.sub("?", _ESCAPED_STAR.sub("*", stored))
     if p.kind is UrlMatchType.WEB_SITE:
         body = stored[1:]
         host, sep, rest = body.partition("/")
-        if re.search(r":\d+$", host):
+        if ":" in host and _PORT.search(host):
             notes.append(f"ZTSA has no port syntax; the port of {host!r} was dropped")
-            host = re.sub(r":\d+$", "", host) + ("*" if not sep and not host.endswith("*")
-                                                  else "")
+            host = _PORT.sub("", host) + ("*" if not sep and not host.endswith("*") else "")
         return MatchMode.URL, "*" + host + sep + rest, tuple(notes)
     if p.kind is UrlMatchType.KEYWORD:
         inner = stored[1:-1]

@@ -18,9 +18,11 @@ from isc.ir.web import Account, AccountKind, UrlMatchType, UrlPattern, WebPolicy
 _MONDAY = dt.datetime(2024, 1, 1)
 
 
+_STAR, _QUESTION = re.compile(r"%2a", re.IGNORECASE), re.compile(r"%3f", re.IGNORECASE)
+
+
 def _literal(pattern: str, fill: str) -> str:
-    text = re.sub(r"%2a", "*", pattern, flags=re.IGNORECASE)
-    text = re.sub(r"%3f", "?", text, flags=re.IGNORECASE)
+    text = _QUESTION.sub("?", _STAR.sub("*", pattern)) if "%" in pattern else pattern
     return text.replace("*", fill).replace("?", "a")
 
 

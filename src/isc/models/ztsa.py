@@ -13,6 +13,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
 
 from isc.ir import categories
 from isc.ir.common import Meta
@@ -368,6 +371,36 @@ def custom_category_matches(category: CustomUrlCategory, url: Url, host_only: bo
     """Does any entry of one custom category match (no index: one category, a few entries)?"""
     return any(ztsa_matches(category.mode, e, url, host_only=host_only)
                for e in category.entries)
+
+
+def _decided_alike(old: ZtsaPolicy, new: ZtsaPolicy) -> bool:
+    """Do two policies differ at most in their objects' directions and review notes (which
+    no decision reads: ``by`` takes only the source)? Checked field by field, object by
+    object, in one pass."""
+    if attrs.evolve(new, url_allow_list=(), url_deny_list=(), internet_access_rules=(),
+                    inspection_exceptions=()) != attrs.evolve(
+            old, url_allow_list=(), url_deny_list=(), internet_access_rules=(),
+            inspection_exceptions=()):
+        return False
+    pairs: list[tuple[Any, Any]] = [
+        (old.url_allow_list, new.url_allow_list), (old.url_deny_list, new.url_deny_list),
+        (old.internet_access_rules, new.internet_access_rules),
+        (old.inspection_exceptions, new.inspection_exceptions)]
+    for a_objs, b_objs in pairs:
+        if len(a_objs) != len(b_objs):
+            return False
+        for a, b in zip(a_objs, b_objs, strict=True):
+            if a is not b and (a.meta.source != b.meta.source
+                               or attrs.evolve(a, meta=b.meta) != b):
+                return False
+    return True
+
+
+def carry_index(old: ZtsaPolicy, new: ZtsaPolicy) -> None:
+    """Let ``new`` decide with the index of ``old`` when the two decide alike (the sweep
+    widens directions; building an estate's index again costs seconds)."""
+    if _decided_alike(old, new):
+        _INDEXES.share(old, new)
 
 
 def release(policy: ZtsaPolicy) -> None:

@@ -337,6 +337,7 @@ class Lowering:
                 attrs.evolve(e, meta=widen(e.meta, "inspection-exception", e.domain))
                 for e in p.inspection_exceptions),
         )
+        ztsa.carry_index(p, self.policy)  # directions only: the sweep's index decides alike
         # a report entry gains what its own source object decided and what its target
         # objects decided, with their witnesses
         by_origin: dict[tuple[str, str], dict[Difference, Witness[WebRequest]]] = {}

@@ -87,7 +87,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from typing import Final, NamedTuple
+from typing import Final
 
 from isc.ir.web import UrlMatchType, UrlPattern
 from isc.models.index import LiteralIndex
@@ -111,18 +111,31 @@ _FOLD_TRAPS: Final = frozenset("si")
 _W, _F, _K = 0, 1, 2
 
 
-class _Entry(NamedTuple):
-    """One stored entry, read once."""
+class _Entry:
+    """One stored entry, read once; its glob tokens only when an inclusion test needs them
+    (most entries of an estate's list are never a candidate)."""
 
-    view: int
-    #: The glob, lower-cased: characters, ``_STAR``, ``_ANY``; runs of ``*`` collapsed.
-    tokens: tuple[Token, ...]
-    #: Its literal runs (escapes are literal characters here), non-empty, in order.
-    runs: tuple[str, ...]
-    #: The literal the matcher's pre-filter looks for (``urlmatch.required_literal``).
-    need: str
-    #: False when a character is outside what the inclusion models (see the docstring).
-    modelled: bool
+    __slots__ = ("_tokens", "glob", "modelled", "need", "runs", "view")
+
+    def __init__(self, view: int, glob: str, runs: tuple[str, ...], need: str,
+                 modelled: bool, tokens: tuple[Token, ...] | None = None) -> None:
+        self.view = view
+        #: The matcher's glob (``*P`` for a web site ``@P``).
+        self.glob = glob
+        #: Its literal runs (escapes are literal characters here), non-empty, in order.
+        self.runs = runs
+        #: The literal the matcher's pre-filter looks for (``urlmatch.required_literal``).
+        self.need = need
+        #: False when a character is outside what the inclusion models (see the docstring).
+        self.modelled = modelled
+        self._tokens = tokens
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        """The glob, lower-cased: characters, ``_STAR``, ``_ANY``; runs of ``*`` collapsed."""
+        if self._tokens is None:
+            self._tokens = _read(self.glob)[0]
+        return self._tokens
 
 
 def _caseless(c: str) -> bool:
@@ -139,7 +152,10 @@ def _lower(text: str) -> tuple[str, bool]:
     return "".join(c.lower() if c.isascii() else c for c in text), ok
 
 
-@functools.lru_cache(maxsize=1 << 17)
+#: What separates the literal runs of a glob with no escape.
+_WILD = re.compile(r"[*?]+")
+
+
 def _entry(stored: str) -> _Entry:
     kind = UrlPattern(stored).kind
     glob = "*" + stored[1:] if kind is UrlMatchType.WEB_SITE else stored
@@ -149,6 +165,16 @@ def _entry(stored: str) -> _Entry:
         view = _F
     else:
         view = _W
+    if "%" not in glob and glob.isascii():  # the usual entry: what _read gives, directly
+        runs = tuple(r for r in _WILD.split(glob.lower()) if r)
+        return _Entry(view, glob, runs, max(runs, key=len, default=""), True)
+    tokens, runs, need, modelled = _read(glob)
+    return _Entry(view, glob, runs, need, modelled, tokens)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _read(glob: str) -> tuple[tuple[Token, ...], tuple[str, ...], str, bool]:
+    """A glob's tokens, literal runs, pre-filter literal, and whether it is modelled."""
     pieces = _SPLIT.split(glob)
     tokens: list[Token] = []
     runs: list[str] = []
@@ -176,7 +202,7 @@ def _entry(stored: str) -> _Entry:
         runs.append(run)
     # what ``urlmatch.required_literal(glob)`` gives, from the same split
     need = max(pieces[::2], key=len).lower()
-    return _Entry(view, tuple(tokens), tuple(runs), need, modelled)
+    return tuple(tokens), tuple(runs), need, modelled
 
 
 # ---------------------------------------------------------------- glob inclusion

@@ -37,6 +37,7 @@ from isc.gcpolicy import pausing
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output, SourceFile
 from isc.ir.fingerprint import content_hash, document_fingerprint, object_fingerprints
+from isc.ir.jsontext import indented_bytes
 from isc.ir.keyword_expr import Dialect, Node
 from isc.ir.requests import Decision, MailMessage, WebRequest
 from isc.ir.serde import dump_report, dump_ztsa, json_text, load_ztsa
@@ -436,6 +437,12 @@ def dumps_document(doc: dict[str, Any]) -> str:
     """A document of :func:`to_json` or :func:`report_json` as the deterministic JSON text
     isc writes (:func:`dumps` and :func:`dumps_report` are this of those)."""
     return json_text(doc)
+
+
+def document_bytes(doc: dict[str, Any]) -> bytes:
+    """:func:`dumps_document` encoded as UTF-8: what ``compile`` writes (an estate's
+    documents are 10^8 bytes; no text copy of them is made)."""
+    return indented_bytes(doc)
 
 
 def decide_web(policy: Export | Output, request: WebRequest) -> Decision:

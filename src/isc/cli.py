@@ -551,7 +551,8 @@ def _stage(path: Path, data: bytes) -> str:
     return tmp
 
 
-def write_files(files: Sequence[tuple[Path, str]], remove: Sequence[Path] = ()) -> list[Path]:
+def write_files(files: Sequence[tuple[Path, str | bytes]], remove: Sequence[Path] = ()
+                ) -> list[Path]:
     """Replace each path whose content changes, atomically, then remove ``remove``; return the
     paths written. Every new content is staged in a temporary file first, so a full disk or a
     missing permission fails before any document is replaced or removed. An OSError becomes
@@ -563,7 +564,7 @@ def write_files(files: Sequence[tuple[Path, str]], remove: Sequence[Path] = ()) 
                                       "choose another -o OUTDIR")
     changed = []
     for path, text in files:
-        data = text.encode("utf-8")
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
         with contextlib.suppress(OSError):
             if path.read_bytes() == data:
                 continue
@@ -898,8 +899,9 @@ def _compile(args: argparse.Namespace, status: Progress) -> int:
     outdir = Path(args.output)
     documents = {_FILENAMES[o.target]: api.to_json(o) for o in outputs}
     report = api.report_json(*outputs)
-    docs = [(n, api.dumps_document(d)) for n, d in documents.items()]
-    docs.append(("report.json", api.dumps_document(report)))
+    docs: list[tuple[str, str | bytes]] = [(n, api.document_bytes(d))
+                                           for n, d in documents.items()]
+    docs.append(("report.json", api.document_bytes(report)))
     if not args.no_runbook:
         docs.append((_RUNBOOK, runbook.to_html(runbook.build_from(report, documents))))
     stale = _prepare_outdir(outdir, [_FILENAMES[o.target] for o in outputs],

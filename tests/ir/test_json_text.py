@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isc.ir.jsontext import compact, has_hard_float
+from isc.ir.jsontext import compact, has_hard_float, indented_bytes
 from isc.ir.serde import json_text
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -60,3 +60,9 @@ def test_what_orjson_refuses_in_the_compact_form_is_written_by_the_standard_enco
         assert compact(doc) == _standard_compact(doc)
     with pytest.raises(UnicodeEncodeError):  # as the standard encoder fails on it
         compact({"a": "\ud800"})
+
+
+@settings(max_examples=200, deadline=None)
+@given(_DOCS)
+def test_the_bytes_compile_writes_are_the_text_encoded(doc: Any) -> None:
+    assert indented_bytes(doc) == json_text(doc).encode("utf-8")

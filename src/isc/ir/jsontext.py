@@ -48,9 +48,19 @@ def indented(doc: Any) -> str:
         try:
             return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
                                 ).decode("utf-8") + "\n"
-        except (orjson.JSONEncodeError, UnicodeDecodeError):
+        except orjson.JSONEncodeError:
             pass
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def indented_bytes(doc: Any) -> bytes:
+    """:func:`indented` encoded as UTF-8, without a text copy of an estate's document."""
+    if not has_hard_float(doc):
+        try:
+            return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+        except orjson.JSONEncodeError:
+            pass
+    return indented(doc).encode("utf-8")
 
 
 def compact(value: Any, *, checked: bool = False) -> bytes:

@@ -899,11 +899,15 @@ def _compile(args: argparse.Namespace, status: Progress) -> int:
     outdir = Path(args.output)
     documents = {_FILENAMES[o.target]: api.to_json(o) for o in outputs}
     report = api.report_json(*outputs)
+    # the page first, while no document's bytes are held yet, and as bytes at once (its
+    # text is twice its size with CJK names): an estate's peak memory is set here
+    page = (runbook.to_html(runbook.build_from(report, documents)).encode("utf-8")
+            if not args.no_runbook else None)
     docs: list[tuple[str, str | bytes]] = [(n, api.document_bytes(d))
                                            for n, d in documents.items()]
     docs.append(("report.json", api.document_bytes(report)))
-    if not args.no_runbook:
-        docs.append((_RUNBOOK, runbook.to_html(runbook.build_from(report, documents))))
+    if page is not None:
+        docs.append((_RUNBOOK, page))
     stale = _prepare_outdir(outdir, [_FILENAMES[o.target] for o in outputs],
                             runbook=not args.no_runbook)
     written = [p.name for p in write_files([(outdir / n, text) for n, text in docs], stale)]

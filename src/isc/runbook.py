@@ -501,8 +501,8 @@ def to_html(book: Runbook) -> str:
         for kind, name, where, sentence in book.info:
             out.append(f'<li>{e(kind)} &quot;{e(name)}&quot; ({e(where)}): {e(sentence)}</li>')
         out.append('</ul>')
-    out += [f'<script>{_SCRIPT}</script>', '</body></html>']
-    return "\n".join(out) + "\n"
+    out += [f'<script>{_SCRIPT}</script>', '</body></html>', '']  # '': the final newline
+    return "\n".join(out)  # no second copy of an estate's page to add it
 
 
 FORMATS = {"html": to_html, "md": to_markdown, "csv": to_csv}

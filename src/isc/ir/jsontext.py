@@ -18,6 +18,7 @@ import orjson
 
 #: A float's repr both encoders write alike: digits, a point, digits.
 _PLAIN_FLOAT = re.compile(r"-?\d+\.\d+")
+_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
 def has_hard_float(doc: Any) -> bool:
@@ -46,8 +47,8 @@ def indented(doc: Any) -> str:
     """Two-space indent, sorted keys, UTF-8 characters as they are, a final newline."""
     if not has_hard_float(doc):
         try:
-            return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-                                ).decode("utf-8") + "\n"
+            return orjson.dumps(doc, option=_INDENTED | orjson.OPT_APPEND_NEWLINE
+                                ).decode("utf-8")
         except orjson.JSONEncodeError:
             pass
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -57,7 +58,7 @@ def indented_bytes(doc: Any) -> bytes:
     """:func:`indented` encoded as UTF-8, without a text copy of an estate's document."""
     if not has_hard_float(doc):
         try:
-            return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+            return orjson.dumps(doc, option=_INDENTED | orjson.OPT_APPEND_NEWLINE)
         except orjson.JSONEncodeError:
             pass
     return indented(doc).encode("utf-8")

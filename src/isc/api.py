@@ -38,6 +38,7 @@ from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output, SourceFile
 from isc.ir.fingerprint import content_hash, document_fingerprint, object_fingerprints
 from isc.ir.jsontext import indented_bytes
+from isc.ir.jsontext import loads as json_loads
 from isc.ir.keyword_expr import Dialect, Node
 from isc.ir.requests import Decision, MailMessage, WebRequest
 from isc.ir.serde import dump_report, dump_ztsa, json_text, load_ztsa
@@ -222,7 +223,7 @@ _DEEP = object()  # what json.loads gave when it ran out of stack
 
 def _json(m: containers.Member) -> Any:
     try:
-        doc = json.loads(m.data.decode("utf-8-sig"))
+        doc = json_loads(m.data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 0)
         col = getattr(exc, "colno", 0)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isc.ir.jsontext import compact, has_hard_float, indented_bytes
+from isc.ir.jsontext import compact, has_hard_float, indented_bytes, loads
 from isc.ir.serde import json_text
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -66,3 +66,27 @@ def test_what_orjson_refuses_in_the_compact_form_is_written_by_the_standard_enco
 @given(_DOCS)
 def test_the_bytes_compile_writes_are_the_text_encoded(doc: Any) -> None:
     assert indented_bytes(doc) == json_text(doc).encode("utf-8")
+
+
+_READ = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), _TEXT, st.floats(allow_nan=False)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_TEXT, inner,
+                                                                          max_size=4)),
+    max_leaves=20)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_READ, st.booleans(), st.booleans())
+def test_reading_gives_what_the_standard_parser_gives(doc: Any, indent: bool, ascii_: bool
+                                                      ) -> None:
+    text = json.dumps(doc, ensure_ascii=ascii_, indent=2 if indent else None)
+    got, want = loads(text), json.loads(text)
+    assert got == want and repr(got) == repr(want)  # 1 and 1.0, -0.0 and 0.0 told apart
+
+
+def test_what_orjson_reads_otherwise_or_refuses_is_read_by_the_standard_parser() -> None:
+    for text in ("123456789012345678901234567890", '{"n": -98765432109876543210}',
+                 "[NaN, Infinity]", '"\\ud800"', '{"a": 1, "a": 2}'):
+        assert repr(loads(text)) == repr(json.loads(text))
+    with pytest.raises(json.JSONDecodeError):  # the standard parser's error, as before
+        loads("[1, 2,]")

@@ -74,3 +74,20 @@ def compact(value: Any, *, checked: bool = False) -> bytes:
             pass
     return json.dumps(value, ensure_ascii=False, sort_keys=True,
                       separators=(",", ":")).encode("utf-8")
+
+
+#: A run of digits orjson may read otherwise than the standard parser: an integer beyond 64
+#: bits becomes a float there.
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+
+
+def loads(text: str) -> Any:
+    """``json.loads(text)``, by orjson where it reads the same values (a given estate's
+    documents are 10^8 bytes): anything orjson refuses, and any text with a run of 19
+    digits, goes to the standard parser, whose errors and limits then apply as they are."""
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)

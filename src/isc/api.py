@@ -223,7 +223,7 @@ _DEEP = object()  # what json.loads gave when it ran out of stack
 
 def _json(m: containers.Member) -> Any:
     try:
-        doc = json_loads(m.data.decode("utf-8-sig"))
+        doc = json_loads(m.data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 0)
         col = getattr(exc, "colno", 0)
@@ -237,15 +237,18 @@ def _json(m: containers.Member) -> Any:
 
 
 def _too_deep(value: Any, limit: int = JSON_DEPTH) -> bool:
-    """Does ``value`` nest deeper than ``limit``? (Iterative: no recursion to exhaust.)"""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    """Does ``value`` nest deeper than ``limit``? (Level by level: no recursion to exhaust,
+    and only containers are kept.)"""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        deeper: list[Any] = []
+        for item in level:
+            deeper += [c for c in (item.values() if isinstance(item, dict) else item)
+                       if isinstance(c, dict | list)]
+        level, depth = deeper, depth + 1
     return False
 
 

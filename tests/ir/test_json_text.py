@@ -80,13 +80,19 @@ _READ = st.recursive(
 def test_reading_gives_what_the_standard_parser_gives(doc: Any, indent: bool, ascii_: bool
                                                       ) -> None:
     text = json.dumps(doc, ensure_ascii=ascii_, indent=2 if indent else None)
-    got, want = loads(text), json.loads(text)
-    assert got == want and repr(got) == repr(want)  # 1 and 1.0, -0.0 and 0.0 told apart
+    want = json.loads(text)
+    for data in (text, text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+        got = loads(data)
+        assert got == want and repr(got) == repr(want)  # 1 and 1.0, -0.0 and 0.0 apart
 
 
 def test_what_orjson_reads_otherwise_or_refuses_is_read_by_the_standard_parser() -> None:
     for text in ("123456789012345678901234567890", '{"n": -98765432109876543210}',
-                 "[NaN, Infinity]", '"\\ud800"', '{"a": 1, "a": 2}'):
+                 "[NaN, Infinity]", '"\\ud800"', '{"a": 1, "a": 2}', "[1e300, 9.3e18]",
+                 "18446744073709551615", "-9223372036854775809"):
         assert repr(loads(text)) == repr(json.loads(text))
+        assert repr(loads(text.encode())) == repr(json.loads(text))
+    with pytest.raises(UnicodeDecodeError):  # as decoding the bytes always failed
+        loads(b'["\xff"]')
     with pytest.raises(json.JSONDecodeError):  # the standard parser's error, as before
         loads("[1, 2,]")

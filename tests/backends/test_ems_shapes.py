@@ -143,3 +143,39 @@ def test_probes_at_positions_are_the_probes(pattern: str) -> None:
     every = probes.sender_probes(mail, [pattern])
     assert probes.sender_probes_at(mail, pattern, range(len(every))) == every
     assert probes.sender_probes_at(mail, pattern, [len(every) - 1, 0]) == [every[-1], every[0]]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_shared_whole_policy_decisions_are_the_models_decisions(seed: int,
+                                                                tmp_path: Path) -> None:
+    """Witnesses in the whole policy share decisions between messages whose senders the
+    policies tell apart no further (``WholeDecisions``): on a generated export (rules that
+    route by sender, sender lists, DKIM and DMARC), every message of the sweep's pool sent
+    from each of the export's sender entries and party addresses is decided as deciding it
+    with both models does, and the sharing is used."""
+    from isc.backends.ems.probes import policy_pool
+    from isc.backends.ems.shapes import WholeDecisions
+    from isc.models import ems, imsva
+
+    generate.generate_mail(tmp_path, rules=20, addresses=400, expressions=60, senders=120,
+                           seed=seed)
+    mail = isc.load(tmp_path).mail
+    assert mail is not None
+    target = lowering.lower(mail, lambda s: s, lowering.Options())[0]
+    whole = WholeDecisions(mail, target)
+    values = [*_party_values(mail), *(p.value for p in (*mail.approved_senders,
+                                                         *mail.blocked_senders))]
+    senders = sorted({v.replace("*", "q") for v in values if "@" in v})[:40]
+    pool = policy_pool(mail, target, limit=60, seed=seed)
+    differ = 0
+    for message in pool:
+        seen = set()
+        for sender in [message.sender, *senders]:
+            m = attrs.evolve(message, sender=sender, direction=message.direction or "incoming",
+                             sender_groups=())
+            direct = (imsva.decide(mail, m), ems.decide(target, m))
+            assert whole.decide(m) == direct, sender
+            seen.add(direct)
+        differ += len(seen) > 1
+    assert differ >= 5  # senders that decide otherwise were among them
+    assert len(whole._known) < len(pool) * (len(senders) + 1)  # and some were shared

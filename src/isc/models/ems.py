@@ -21,7 +21,7 @@ from __future__ import annotations
 from email.utils import getaddresses
 
 from isc.ir.common import Meta
-from isc.ir.ems import CriteriaMatch, EmsPolicy, EmsRule, RuleKind
+from isc.ir.ems import CriteriaMatch, DkimVerification, EmsPolicy, EmsRule, RuleKind
 from isc.ir.mail import Direction, InterceptAction
 from isc.ir.requests import DecidedBy, Decision, MailMessage
 from isc.models.imsva import (
@@ -66,6 +66,13 @@ def _header_domains(message: MailMessage) -> set[str]:
     return found
 
 
+def dkim_hits(dkim: DkimVerification, message: MailMessage, look: Lookups) -> list[str]:
+    """The domains of the message (header From, envelope sender) that DKIM verification
+    enforces, in order."""
+    return sorted(d for d in _header_domains(message)
+                  if look.domain_listed(dkim.enforced_domains, d))
+
+
 def decide(policy: EmsPolicy, message: MailMessage) -> Decision:
     """The EmS decision for ``message`` (module doc for the order)."""
     return decide_with(policy, message, MailIndex.of(policy))
@@ -99,8 +106,7 @@ def decide_with(policy: EmsPolicy, message: MailMessage, look: Lookups) -> Decis
             trace.append("approved sender: spam-type criteria skipped")
         dkim = policy.dkim_verification
         if dkim is not None and dkim.enabled and message.dkim_pass is not True:
-            hit = sorted(d for d in _header_domains(message)
-                         if look.domain_listed(dkim.enforced_domains, d))
+            hit = dkim_hits(dkim, message, look)
             if hit:
                 trace.append(f"DKIM verification: {hit[0]} without a passing signature")
                 verdict = authentication_action(dkim.action)
@@ -128,4 +134,4 @@ def decide_with(policy: EmsPolicy, message: MailMessage, look: Lookups) -> Decis
     return done("deliver", None)
 
 
-__all__ = ["KIND_ORDER", "decide", "decide_with", "rule_applies"]
+__all__ = ["KIND_ORDER", "decide", "decide_with", "dkim_hits", "rule_applies"]

@@ -43,10 +43,11 @@ from isc.ir.mail import (
     MailRule,
     Party,
     PartyKind,
+    RouteException,
     RouteType,
 )
 from isc.ir.requests import MailMessage
-from isc.models.index import IntervalIndex, PerObject, parent_domains
+from isc.models.index import IntervalIndex, Memo, PerObject, parent_domains
 from isc.models.mailmatch import (
     PartyMatcher,
     Resolver,
@@ -192,6 +193,11 @@ class IndexedPartyMatcher(PartyMatcher):
     def __init__(self, domains: Sequence[str], resolve: Resolver) -> None:
         super().__init__(domains, resolve)
         self._groups: dict[str, tuple[PartyIndex, list[Party]] | None] = {}
+        #: what a list of parties (a rule's senders, its exceptions ...) said about one
+        #: side (or both sides) of a message: probes repeat their sender and recipient
+        #: across many features, and policies share their rules' tuples. Keyed by the
+        #: list's identity; an entry keeps its list alive, so an id is not reused while in.
+        self._said: Memo[tuple[Any, ...], tuple[object, bool]] = Memo()
 
     def group(self, name: str) -> tuple[PartyIndex, list[Party]] | None:
         if name not in self._groups:
@@ -216,7 +222,31 @@ class IndexedPartyMatcher(PartyMatcher):
         index, leaves = found
         plain = super().matches
         return any(plain(leaves[i], address, ldap)
-                   for i in sorted(index.candidates(_side_keys(address, ldap))))
+                   for i in index.candidates(_side_keys(address, ldap)))
+
+    def any_matches(self, parties: Sequence[Party], address: str,
+                    ldap: Collection[str]) -> bool:
+        if not parties:
+            return True
+        key = (id(parties), address, tuple(ldap))
+        found = self._said.get(key)
+        if found is not None and found[0] is parties:
+            return found[1]
+        said = super().any_matches(parties, address, ldap)
+        self._said.put(key, (parties, said))
+        return said
+
+    def excepted(self, exceptions: Sequence[RouteException], message: MailMessage) -> bool:
+        if not exceptions:
+            return False
+        key = (id(exceptions), message.sender, message.sender_groups, message.recipient,
+               message.recipient_groups)
+        found = self._said.get(key)
+        if found is not None and found[0] is exceptions:
+            return found[1]
+        said = super().excepted(exceptions, message)
+        self._said.put(key, (exceptions, said))
+        return said
 
 
 def universal(leaf: Party) -> bool:
@@ -236,10 +266,14 @@ class GroupKeys:
         self._names: list[str] = []
         self._index = PartyIndex()
         self.universal: set[str] = set()
+        #: candidates by keys: every slot index of every policy sharing these groups asks
+        #: the same addresses; emptied when a group is filed (it may be a candidate)
+        self._found: Memo[tuple[str, ...] | None, frozenset[str]] = Memo()
 
     def need(self, name: str) -> None:
         if name in self._ids:
             return
+        self._found.clear()
         i = self._ids[name] = len(self._names)
         self._names.append(name)
         found = self._group(name)
@@ -248,9 +282,13 @@ class GroupKeys:
             if universal(leaf):
                 self.universal.add(name)
 
-    def candidates(self, keys: tuple[str, ...] | None) -> list[str]:
-        names = self._names
-        return [names[i] for i in self._index.candidates(keys)]
+    def candidates(self, keys: tuple[str, ...] | None) -> frozenset[str]:
+        found = self._found.get(keys)
+        if found is None:
+            names = self._names
+            found = self._found.put(keys, frozenset(
+                names[i] for i in self._index.candidates(keys)))
+        return found
 
 
 class SlotIndex:
@@ -299,10 +337,19 @@ class SlotIndex:
     def _named(self, keys: tuple[str, ...] | None) -> set[int]:
         out: set[int] = set()
         by_group = self._by_group
-        for name in self._groups.candidates(keys):
-            items = by_group.get(name)
-            if items is not None:
-                out.update(items)
+        if not by_group:
+            return out
+        names = self._groups.candidates(keys)
+        # the smaller side drives: a rule names a few groups, an address may be in many
+        if len(by_group) < len(names):
+            for name, items in by_group.items():
+                if name in names:
+                    out.update(items)
+        else:
+            for name in names:
+                found = by_group.get(name)
+                if found is not None:
+                    out.update(found)
         return out
 
 
@@ -327,16 +374,35 @@ class RuleSelector:
         self._s_always, self._r_always = self._senders.always, self._recipients.always
         self._static = sorted((self._s_always & self._r_always) | self._users.always)
         self._static_set = frozenset(self._static)
+        #: the keyed rules of a message's parties (all of it outside ASCII), by parties:
+        #: probes repeat their sender and recipient across many features
+        self._found: Memo[tuple[str, tuple[str, ...], str, tuple[str, ...]],
+                          tuple[bool, list[int]]] = Memo()
 
     def candidates(self, message: MailMessage) -> Iterator[int]:
         """The rules (by position, in order) the message may reach, lazily."""
+        parties = (message.sender, message.sender_groups, message.recipient,
+                   message.recipient_groups)
+        found = self._found.get(parties)
+        if found is None:
+            found = self._found.put(parties, self._keyed(message))
+        every, extra = found
+        if every:
+            return iter(extra)
+        if not extra:
+            return iter(self._static)
+        return heapq.merge(self._static, extra)
+
+    def _keyed(self, message: MailMessage) -> tuple[bool, list[int]]:
+        """``(True, every candidate)`` outside ASCII, else ``(False, the candidates that
+        are not static)``, in order."""
         sender = _side_keys(message.sender, message.sender_groups)
         recipient = _side_keys(message.recipient, message.recipient_groups)
         if sender is None or recipient is None:  # outside ASCII: every rule may
             found = (self._senders.candidates(sender)
                      & self._recipients.candidates(recipient))
             found |= self._users.candidates(sender) | self._users.candidates(recipient)
-            return iter(sorted(found))
+            return True, sorted(found)
         s_keyed = self._senders.keyed(sender)
         r_keyed = self._recipients.keyed(recipient)
         # (S ∩ R) ∪ U with S = always ∪ keyed (and so R and U); the always parts are static
@@ -344,9 +410,7 @@ class RuleSelector:
         extra.update(i for i in r_keyed if i in self._s_always)
         extra |= self._users.keyed(sender) | self._users.keyed(recipient)
         extra -= self._static_set
-        if not extra:
-            return iter(self._static)
-        return heapq.merge(self._static, sorted(extra))
+        return False, sorted(extra)
 
 
 class AddressList:

@@ -90,10 +90,11 @@ from isc.ir.requests import DecidedBy, Decision, MailMessage
 from isc.models import ems as ems_model
 from isc.models import imsva as imsva_model
 from isc.models import mailindex
+from isc.models.index import Memo
 
 from . import probes
 from .fidelity import compare, differences, witness_json, witness_text
-from .shapes import SenderSlots, sender_key
+from .shapes import SenderSlots, WholeDecisions, sender_key
 
 #: Whether sender entries that compare alike share one comparison (decision 161); tests
 #: turn it off to compare every entry in full.
@@ -253,6 +254,10 @@ class Lowering:
         #: What the whole-policy sweep rests on (report.json ``sweep``), and what it found.
         self.coverage: dict[str, int] = {}
         self.swept: Swept | None = None
+        #: each keyword AST's EmS form (or why it has none), each EmS text read back (or
+        #: why it does not parse): both depend on the AST or text alone
+        self._ems_forms: Memo[Node, tuple[str, tuple[str, ...]] | str] = Memo()
+        self._ems_reads: Memo[str, Node | str] = Memo()
 
     # ------------------------------------------------------------------ helpers
 
@@ -271,14 +276,13 @@ class Lowering:
         return self.ledger.record(origin, fate, cmp, targets, reasons, span, quiet=quiet,
                                   dropped=dropped, no_action=no_action)
 
-    def _whole(self, m: MailMessage) -> tuple[Decision, Decision]:
-        return imsva_model.decide(self.mail, m), ems_model.decide(self.policy, m)
-
     def finish(self) -> None:
         """Each report entry's witness, shown in the whole policy where it can be (so that
-        ``isc explain`` reproduces it), and its diagnostic."""
+        ``isc explain`` reproduces it), and its diagnostic. Most witnesses are sender
+        entries' messages, which share their decisions (:class:`WholeDecisions`)."""
         self.diagnostics += self.ledger.finish(
-            self._whole, lambda w: witness_json(w, rel=self.rel),
+            WholeDecisions(self.mail, self.policy).decide,
+            lambda w: witness_json(w, rel=self.rel),
             lambda w: witness_text(w).removeprefix(" (e.g. ").removesuffix(")"), "message")
 
     def add(self, **fields: tuple[object, ...]) -> None:
@@ -424,20 +428,31 @@ class Lowering:
         exprs = []
         problem = False
         for i, e in enumerate(kl.expressions, 1):
-            try:
-                text, problems = ems_form(e.expr)
-            except ValueError as exc:  # an AST no text can spell
-                text, problems = e.text, (f"no EmS text: {exc}",)
+            form = self._ems_forms.get(e.expr)
+            if form is None:  # lists repeat expressions: each AST is spelt once
+                try:
+                    form = ems_form(e.expr)
+                except ValueError as exc:  # an AST no text can spell
+                    form = f"no EmS text: {exc}"
+                self._ems_forms.put(e.expr, form)
+            text, problems = (e.text, (form,)) if isinstance(form, str) else form
             node = e.expr
             # the EmS text is read back as EmS will read it, unless it is the text the
             # source was parsed from: one grammar reads both dialects (the EmS one only
             # allows longer texts), so that parse is ``e.expr`` (KeywordExpression: the
             # parsed ``expr`` of ``text``) and need not run again
             if self.options.parse_expression is not None and text != e.text:
-                try:
-                    node = self.options.parse_expression(text)
-                except IscError as exc:
-                    problems = (*problems, f"the EmS text does not parse: {exc.message}")
+                read = self._ems_reads.get(text)
+                if read is None:  # lists repeat expressions: each text is read once
+                    try:
+                        read = self.options.parse_expression(text)
+                    except IscError as exc:
+                        read = f"the EmS text does not parse: {exc.message}"
+                    self._ems_reads.put(text, read)
+                if isinstance(read, str):
+                    problems = (*problems, read)
+                else:
+                    node = read
             for p in problems:
                 problem = True
                 notes.append(f"expression {i} ({e.text!r}): {p}")
@@ -900,27 +915,32 @@ class Lowering:
                       and e.action != "block-temporarily"]
         src_base, tgt_base = self.objects_only()
 
+        def targets(entries: Sequence[IpEntry]) -> tuple[IpListEntry, ...]:
+            return tuple(IpListEntry(e.value) for e in entries)
+
+        # the whole other list, one tuple for every entry's policies: the models index a
+        # list once per tuple (mailindex.IpSet), not once per entry
+        t_approved, t_blocked = targets(approved_ok), targets(blocked_ok)
+
         def policies(app: Sequence[IpEntry], blk: Sequence[IpEntry],
-                     t_app: Sequence[IpEntry], t_blk: Sequence[IpEntry]
+                     t_app: tuple[IpListEntry, ...], t_blk: tuple[IpListEntry, ...]
                      ) -> tuple[MailPolicy, EmsPolicy]:
             return (attrs.evolve(src_base, sender_filtering=SenderFiltering(
                         approved_ips=tuple(app), blocked_ips=tuple(blk))),
-                    attrs.evolve(tgt_base, approved_ips=tuple(IpListEntry(e.value)
-                                                              for e in t_app),
-                                 blocked_ips=tuple(IpListEntry(e.value) for e in t_blk)))
+                    attrs.evolve(tgt_base, approved_ips=t_app, blocked_ips=t_blk))
 
         approved_out: list[IpListEntry] = []
         for e in sf.approved_ips:
             keep = e in approved_ok
-            base = policies((), sf.blocked_ips, (), blocked_ok)
-            with_ = policies((e,), sf.blocked_ips, (e,) if keep else (), blocked_ok)
+            base = policies((), sf.blocked_ips, (), t_blocked)
+            with_ = policies((e,), sf.blocked_ips, targets((e,) if keep else ()), t_blocked)
             approved_out += self._ip_entry("sender-filtering.approved-ip", e, keep, base,
                                            with_, "IP reputation approved IP")
         blocked_out: list[IpListEntry] = []
         for e in sf.blocked_ips:
             keep = e in blocked_ok
-            base = policies(sf.approved_ips, (), approved_ok, ())
-            with_ = policies(sf.approved_ips, (e,), approved_ok, (e,) if keep else ())
+            base = policies(sf.approved_ips, (), t_approved, ())
+            with_ = policies(sf.approved_ips, (e,), t_approved, targets((e,) if keep else ()))
             blocked_out += self._ip_entry("sender-filtering.blocked-ip", e, keep, base, with_,
                                           "IP reputation blocked IP")
         self.add(approved_ips=tuple(approved_out), blocked_ips=tuple(blocked_out))

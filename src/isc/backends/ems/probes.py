@@ -389,15 +389,17 @@ def rule_features(conditions: Sequence[Condition], policy: MailPolicy | EmsPolic
 
 
 def rule_probes(policy: MailPolicy, rule: MailRule, targets: Sequence[EmsRule],
-                target: EmsPolicy) -> list[MailMessage]:
-    """Messages around one IMSVA rule and the EmS rules it became."""
+                target: EmsPolicy, seen: set[MailMessage] | None = None
+                ) -> list[MailMessage]:
+    """Messages around one IMSVA rule and the EmS rules it became (but those in ``seen``,
+    which gains them)."""
     feats = rule_features(rule.conditions, policy, virus=rule.type is RuleType.ANTIVIRUS)
     for t in targets:
         feats += rule_features(t.criteria, target)[2:]
     idents = route_identities(policy, rule.route.type, rule.route.senders,
                               rule.route.recipients,
                               [(e.sender, e.recipient) for e in rule.route.exceptions])
-    return list(_combine(idents, _unique(feats)))
+    return list(_combine(idents, _unique(feats), seen))
 
 
 def _unique(feats: list[Feature]) -> list[Feature]:
@@ -411,14 +413,17 @@ def _unique(feats: list[Feature]) -> list[Feature]:
     return out
 
 
-def _combine(idents: list[Feature], feats: list[Feature]) -> Iterator[MailMessage]:
-    """Every feature with the first identity, every identity with a few features."""
-    seen: set[MailMessage] = set()
+def _combine(idents: list[Feature], feats: list[Feature],
+             seen: set[MailMessage] | None = None) -> Iterator[MailMessage]:
+    """Every feature with the first identity, every identity with a few features; each
+    message once (and none of ``seen``, which gains them)."""
+    known: set[MailMessage] = set() if seen is None else seen
 
     def make(i: Feature, f: Feature) -> Iterator[MailMessage]:
         m = message(i, f)
-        if m not in seen:
-            seen.add(m)
+        n = len(known)
+        known.add(m)  # one hash: a message's is not cached, and costs as much as making it
+        if len(known) > n:
             yield m
 
     if not idents:
@@ -534,31 +539,44 @@ def policy_pool(policy: MailPolicy, target: EmsPolicy, *, limit: int = POOL_LIMI
     if any(r.type is RuleType.ANTIVIRUS for r in policy.rules):
         all_conds.insert(0, VirusCondition())  # antivirus rules may have no condition
     mixed = _unique(rule_features(all_conds[:16], policy))
+    # every message once, at its first place: what ``dict.fromkeys`` of all of them keeps
+    seen: set[MailMessage] = set()
     for rule in policy.rules_in_order():
         key = (rule.name, rule.span.line if rule.span else 0)
-        pool += rule_probes(policy, rule, by_source.get(key, []), target)
+        pool += rule_probes(policy, rule, by_source.get(key, []), target, seen)
         idents = route_identities(policy, rule.route.type, rule.route.senders,
                                   rule.route.recipients, [])
-        pool += list(_combine(idents[:1], mixed))
+        pool += list(_combine(idents[:1], mixed, seen))
     senders = [p.value for p in policy.approved_senders + policy.blocked_senders
                if p.kind is PartyKind.ADDRESS]
     if len(senders) * _PER_SENDER > limit:
         # more sender probes than the whole budget: draw the entries first, rather than
         # writing every probe to keep a few (a seeded sample of a seeded sample)
         senders = random.Random(seed).sample(senders, max(1, limit // _PER_SENDER))
-    pool += sender_probes(policy, senders)
+    pool += _new(sender_probes(policy, senders), seen)
     sf = policy.sender_filtering
     if sf is not None:
-        pool += ip_probes(policy, [e.value for e in sf.approved_ips + sf.blocked_ips])
+        pool += _new(ip_probes(policy, [e.value for e in sf.approved_ips + sf.blocked_ips]),
+                     seen)
     if policy.dkim_enforcement is not None or policy.dmarc is not None:
         domains = list(policy.dkim_enforcement.domains if policy.dkim_enforcement else ())
         domains += list(policy.dmarc.domains if policy.dmarc else ())
-        pool += authentication_probes(policy, domains,
-                                      policy.dmarc.exception_ips if policy.dmarc else ())
-    pool = list(dict.fromkeys(pool))
+        pool += _new(authentication_probes(policy, domains, policy.dmarc.exception_ips
+                                           if policy.dmarc else ()), seen)
     if len(pool) > limit:
         pool = random.Random(seed).sample(pool, limit)
     return pool
+
+
+def _new(messages: Iterable[MailMessage], seen: set[MailMessage]) -> list[MailMessage]:
+    """The messages not in ``seen``, each once, in order; ``seen`` gains them."""
+    out = []
+    for m in messages:
+        n = len(seen)
+        seen.add(m)
+        if len(seen) > n:
+            out.append(m)
+    return out
 
 
 def group_members(group: AddressGroup) -> list[str]:

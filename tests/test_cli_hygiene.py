@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -483,6 +484,37 @@ def test_write_atomic_turns_oserror_into_isc1014(tmp_path: Path) -> None:
     assert info.value.code == "ISC1014"
     assert cli.write_atomic(tmp_path / "d" / "a.json", "{}") is True
     assert cli.write_atomic(tmp_path / "d" / "a.json", "{}") is False
+
+
+def test_write_files_makes_each_content_in_its_turn_and_skips_what_is_unchanged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Contents given as functions are made one after another, each after the one before
+    was staged (an estate's documents are never all held at once); a file that already
+    holds its content is not written; one of the same size but other bytes is."""
+    made: list[str] = []
+    staged: list[str] = []
+    real_stage = cli._stage
+
+    def stage(path: Path, data: bytes) -> str:
+        staged.append(path.name)
+        return real_stage(path, data)
+
+    def content(name: str, text: str) -> Callable[[], str]:
+        def make() -> str:
+            assert staged == made  # every earlier content is staged before this is made
+            made.append(name)
+            return text
+        return make
+
+    monkeypatch.setattr(cli, "_stage", stage)
+    (tmp_path / "b.json").write_text("same", encoding="utf-8")
+    (tmp_path / "c.json").write_text("old!", encoding="utf-8")
+    written = cli.write_files([(tmp_path / "a.json", content("a.json", "{}")),
+                               (tmp_path / "b.json", lambda: b"same"),
+                               (tmp_path / "c.json", content("c.json", "new!"))])
+    assert [p.name for p in written] == ["a.json", "c.json"] == staged == made
+    assert (tmp_path / "c.json").read_text(encoding="utf-8") == "new!"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json", "c.json"]
 
 
 def test_an_internal_error_is_a_message_not_a_traceback(tmp_path: Path,

@@ -47,6 +47,20 @@ def test_golden_runbooks(outdirs: dict[str, Path], name: str, fmt: str,
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_the_page_made_piece_by_piece_is_the_page(outdirs: dict[str, Path], name: str,
+                                                  chunk: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """compile writes the page as bytes made a few lines at a time: the same bytes, and
+    those of the runbook.html it wrote."""
+    book = runbook.build(outdirs[name])
+    monkeypatch.setattr(runbook, "_CHUNK", chunk)
+    page = runbook.to_html_bytes(book)
+    assert page == runbook.to_html(book).encode("utf-8")
+    assert page == (outdirs[name] / "runbook.html").read_bytes()
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
 def test_csv_round_trips_every_field(outdirs: dict[str, Path], name: str) -> None:
     book = runbook.build(outdirs[name])
     text = runbook.to_csv(book)

@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -551,31 +552,38 @@ def _stage(path: Path, data: bytes) -> str:
     return tmp
 
 
-def write_files(files: Sequence[tuple[Path, str | bytes]], remove: Sequence[Path] = ()
+#: What :func:`write_files` writes to a path: the text, its bytes, or a function making
+#: either when the file's turn comes.
+Content = str | bytes | Callable[[], "str | bytes"]
+
+
+def write_files(files: Sequence[tuple[Path, Content]], remove: Sequence[Path] = ()
                 ) -> list[Path]:
     """Replace each path whose content changes, atomically, then remove ``remove``; return the
     paths written. Every new content is staged in a temporary file first, so a full disk or a
-    missing permission fails before any document is replaced or removed. An OSError becomes
-    ``ISC1014``."""
+    missing permission fails before any document is replaced or removed. A content given as
+    a function is made when its turn comes and dropped once staged, so that an estate's
+    documents are not all held at once. An OSError becomes ``ISC1014``."""
     for path, _ in files:
         if os.path.lexists(path) and (path.is_symlink() or not path.is_file()):
             # refused before anything is written: the documents are replaced as one set
             raise _output_error(path, "exists and is not a regular file; move it away or "
                                       "choose another -o OUTDIR")
-    changed = []
-    for path, text in files:
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        with contextlib.suppress(OSError):
-            if path.read_bytes() == data:
-                continue
-        changed.append((path, data))
+    changed: list[Path] = []
     staged: list[tuple[str, Path]] = []
     where = Path(".")
     try:
-        for path, data in changed:
+        for path, content in files:
+            made = content() if callable(content) else content
+            data = made if isinstance(made, bytes) else made.encode("utf-8")
+            del made
+            if _holds(path, data):
+                continue
+            changed.append(path)
             where = path
             path.parent.mkdir(parents=True, exist_ok=True)
             staged.append((_stage(path, data), path))
+            del data
         # SIGINT and SIGTERM wait until the whole set is in place (or nothing is)
         with _signals_deferred():
             for path in remove:
@@ -592,7 +600,16 @@ def write_files(files: Sequence[tuple[Path, str | bytes]], remove: Sequence[Path
         if isinstance(exc, OSError):
             raise _output_error(where, f"cannot write: {exc.strerror or exc}") from exc
         raise
-    return [path for path, _ in changed]
+    return changed
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Does the file at ``path`` hold exactly ``data``? (Its size first: an estate's
+    document is not read back to learn that it changed.)"""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -899,18 +916,19 @@ def _compile(args: argparse.Namespace, status: Progress) -> int:
     outdir = Path(args.output)
     documents = {_FILENAMES[o.target]: api.to_json(o) for o in outputs}
     report = api.report_json(*outputs)
-    # the page first, while no document's bytes are held yet, and as bytes at once (its
-    # text is twice its size with CJK names): an estate's peak memory is set here
-    page = (runbook.to_html(runbook.build_from(report, documents)).encode("utf-8")
-            if not args.no_runbook else None)
-    docs: list[tuple[str, str | bytes]] = [(n, api.document_bytes(d))
-                                           for n, d in documents.items()]
-    docs.append(("report.json", api.document_bytes(report)))
-    if page is not None:
-        docs.append((_RUNBOOK, page))
+    # each file made when its turn comes and dropped once staged (write_files), the page
+    # first while nothing else is held: an estate's peak memory is set here
+    docs: list[tuple[str, Content]] = []
+    if not args.no_runbook:
+        docs.append((_RUNBOOK, lambda: runbook.to_html_bytes(
+            runbook.build_from(report, documents))))
+    docs += [(n, functools.partial(api.document_bytes, d)) for n, d in documents.items()]
+    docs.append(("report.json", lambda: api.document_bytes(report)))
     stale = _prepare_outdir(outdir, [_FILENAMES[o.target] for o in outputs],
                             runbook=not args.no_runbook)
-    written = [p.name for p in write_files([(outdir / n, text) for n, text in docs], stale)]
+    shown = [*documents, "report.json", _RUNBOOK]  # the order a person reads them in
+    written = sorted((p.name for p in write_files([(outdir / n, text) for n, text in docs],
+                                                  stale)), key=shown.index)
     status.done()
     for o in outputs:
         counts = Counter(e.fidelity.value for e in o.report)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import isc
-from isc.backends import comparison, workers
+from isc import workers
+from isc.backends import comparison
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iwsva-sakura" / "export"
 

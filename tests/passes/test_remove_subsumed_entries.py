@@ -6,8 +6,10 @@ indexed search finds exactly the pairs an all-pairs search finds.
 
 from __future__ import annotations
 
+import importlib
 import random
 import re
+from pathlib import Path
 
 import attrs
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import isc
+from isc import workers
 from isc.ir.requests import Url, WebRequest
 from isc.ir.web import (
     ApprovedList,
@@ -399,3 +402,25 @@ def test_changes_name_both_entries_with_their_spans() -> None:
         "'*partner*' (line 5) matches; removed")
     assert [d.code for d in ctx.diagnostics] == ["ISC2015"] * 3
     assert all(d.notes for d in ctx.diagnostics)  # each names the entry that stays
+
+
+def test_two_cores_give_what_one_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                       ) -> None:
+    """An estate's lists are worked out on both cores (``isc.workers``): the policy, the
+    changes and their order are those of one process."""
+    import generate
+
+    from isc import api
+    module = importlib.import_module("isc.passes.remove_subsumed_entries")
+
+    generate.main([str(tmp_path), "--policies", "8", "--entries", "4000", "--seed", "3"])
+    export = isc.load(str(tmp_path))
+    monkeypatch.setenv("ISC_JOBS", "1")
+    one = api.optimize(export, ["remove-subsumed-entries"])
+    monkeypatch.setenv("ISC_JOBS", "2")
+    monkeypatch.setattr(module, "_MIN_SPLIT", 10)
+    monkeypatch.setattr(workers, "_can_fork", lambda: True)
+    two = api.optimize(export, ["remove-subsumed-entries"])
+    assert one.changes and two.web == one.web and two.changes == one.changes
+    assert [(c.kind, c.name, c.reason) for c in two.changes] == [
+        (c.kind, c.name, c.reason) for c in one.changes]

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from isc.backends import workers
+from isc import workers
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity, Origin
 from isc.ir.export import ReportEntry
@@ -270,7 +270,7 @@ class FidelityStage(Generic[P]):
 
     What later comparisons read is computed first, in order, in this process: the
     ``"first"`` and ``"local"`` ones and the first comparison of each key. The rest read
-    only that, so they may run on both cores (:func:`~isc.backends.workers.split`): the
+    only that, so they may run on both cores (:func:`~isc.workers.split`): the
     results, and so the documents, are those of one process."""
 
     def __init__(self, ledger: Ledger[P]) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Generic
 
 import attrs
 
-from isc.backends import workers
+from isc import workers
 from isc.backends.comparison import P
 from isc.ir.common import DIRECTION_ORDER, Difference
 from isc.ir.export import Swept

@@ -16,10 +16,12 @@ entries that match the same URLs and always an entry that covers each one droppe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
 
+from isc import workers
 from isc.ir.web import UrlList, UrlPattern, WebPolicy
 from isc.models.urlinclusion import subsumers
 
@@ -27,12 +29,18 @@ if TYPE_CHECKING:
     from isc.passes import PassContext
 
 
-def _prune(entries: tuple[UrlPattern, ...], kind: str, label: str, ctx: PassContext
-           ) -> tuple[UrlPattern, ...]:
+#: Entries from which the lists are worked out on both cores (``isc.workers``).
+_MIN_SPLIT = 20_000
+
+Keepers = Callable[[tuple[UrlPattern, ...]], list[int | None]]
+
+
+def _prune(entries: tuple[UrlPattern, ...], kind: str, label: str, ctx: PassContext,
+           keepers_of: Keepers) -> tuple[UrlPattern, ...]:
     """The entries no other entry of the list covers, reporting each one dropped."""
     if len(entries) < 2:
         return entries
-    keepers = subsumers(entries)
+    keepers = keepers_of(entries)
     if all(k is None for k in keepers):
         return entries
     out: list[UrlPattern] = []
@@ -50,11 +58,13 @@ def _prune(entries: tuple[UrlPattern, ...], kind: str, label: str, ctx: PassCont
     return tuple(out)
 
 
-def _url_list(lst: UrlList | None, name: str, ctx: PassContext) -> UrlList | None:
+def _url_list(lst: UrlList | None, name: str, ctx: PassContext, keepers_of: Keepers
+              ) -> UrlList | None:
     if lst is None:
         return None
-    entries = _prune(lst.entries, f"{name}.entry", f"{name} entry", ctx)
-    exceptions = _prune(lst.exceptions, f"{name}.exception", f"{name} exception", ctx)
+    entries = _prune(lst.entries, f"{name}.entry", f"{name} entry", ctx, keepers_of)
+    exceptions = _prune(lst.exceptions, f"{name}.exception", f"{name} exception", ctx,
+                        keepers_of)
     if entries is lst.entries and exceptions is lst.exceptions:
         return lst
     return attrs.evolve(lst, entries=entries, exceptions=exceptions)
@@ -71,17 +81,39 @@ def remove_subsumed_entries(web: WebPolicy, ctx: PassContext) -> WebPolicy:
         >>> [p.stored for p in remove_subsumed_entries(w, PassContext()).tunneling]
         ['@a.example*']
     """
+    keepers_of = _all_keepers(web)
     return attrs.evolve(
         web,
         custom_categories=tuple(
             attrs.evolve(c, entries=_prune(c.entries, "custom-category.entry",
-                                           f'custom-category "{c.name}" entry', ctx))
+                                           f'custom-category "{c.name}" entry', ctx,
+                                           keepers_of))
             for c in web.custom_categories),
         approved_lists=tuple(
             attrs.evolve(a, entries=_prune(a.entries, "approved-list.entry",
-                                           f'approved-list "{a.name}" entry', ctx))
+                                           f'approved-list "{a.name}" entry', ctx,
+                                           keepers_of))
             for a in web.approved_lists),
-        global_blocking=_url_list(web.global_blocking, "global-url-blocking", ctx),
-        global_trusted=_url_list(web.global_trusted, "global-trusted-urls", ctx),
-        tunneling=_prune(web.tunneling, "https-tunneling.entry", "https-tunneling entry", ctx),
+        global_blocking=_url_list(web.global_blocking, "global-url-blocking", ctx,
+                                  keepers_of),
+        global_trusted=_url_list(web.global_trusted, "global-trusted-urls", ctx, keepers_of),
+        tunneling=_prune(web.tunneling, "https-tunneling.entry", "https-tunneling entry", ctx,
+                         keepers_of),
     )
+
+
+def _all_keepers(web: WebPolicy) -> Keepers:
+    """Every list's :func:`subsumers`, worked out first, on both cores for an estate (the
+    lists are independent; each result is a list of positions, cheap to send back)."""
+    lists = [c.entries for c in web.custom_categories]
+    lists += [a.entries for a in web.approved_lists]
+    for lst in (web.global_blocking, web.global_trusted):
+        if lst is not None:
+            lists += [lst.entries, lst.exceptions]
+    lists.append(web.tunneling)
+    # by identity: hashing a list's tuple hashes every entry, and the lists stay alive here
+    todo = list({id(e): e for e in lists if len(e) >= 2}.values())
+    many = sum(map(len, todo)) >= _MIN_SPLIT
+    found = dict(zip(map(id, todo), workers.map_items(
+        subsumers, todo, min_split=2 if many else None, alternate=True), strict=True))
+    return lambda entries: found[id(entries)]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
-from isc.backends import workers
+from isc import workers
 from isc.backends.comparison import (
     POLICY,
     Comparison,

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from isc.backends import workers
+from isc import workers
 from isc.backends.comparison import (
     POLICY,
     Comparison,

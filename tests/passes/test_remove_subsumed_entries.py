@@ -45,13 +45,7 @@ KINDS = {"custom-category.entry", "approved-list.entry", "global-url-blocking.en
 
 
 def _lists(web: WebPolicy) -> list[tuple[UrlPattern, ...]]:
-    out = [c.entries for c in web.custom_categories]
-    out += [a.entries for a in web.approved_lists]
-    for lst in (web.global_blocking, web.global_trusted):
-        if lst is not None:
-            out += [lst.entries, lst.exceptions]
-    out.append(web.tunneling)
-    return out
+    return web.url_lists()
 
 
 # ---------------------------------------------------------------- entries that cover others

@@ -308,6 +308,17 @@ class WebPolicy:
     others: tuple[OtherObject, ...] = ()
     settings: tuple[ConfigSetting, ...] = ()
 
+    def url_lists(self) -> list[tuple[UrlPattern, ...]]:
+        """The entries of every URL list, list by list: each custom category and approved
+        list, the global lists' entries and exceptions, the tunneling list."""
+        out = [c.entries for c in self.custom_categories]
+        out += [a.entries for a in self.approved_lists]
+        for lst in (self.global_blocking, self.global_trusted):
+            if lst is not None:
+                out += [lst.entries, lst.exceptions]
+        out.append(self.tunneling)
+        return out
+
     def schedule(self, name: str) -> Schedule | None:
         return next((s for s in self.schedules if s.name == name), None)
 

@@ -105,14 +105,8 @@ def remove_subsumed_entries(web: WebPolicy, ctx: PassContext) -> WebPolicy:
 def _all_keepers(web: WebPolicy) -> Keepers:
     """Every list's :func:`subsumers`, worked out first, on both cores for an estate (the
     lists are independent; each result is a list of positions, cheap to send back)."""
-    lists = [c.entries for c in web.custom_categories]
-    lists += [a.entries for a in web.approved_lists]
-    for lst in (web.global_blocking, web.global_trusted):
-        if lst is not None:
-            lists += [lst.entries, lst.exceptions]
-    lists.append(web.tunneling)
     # by identity: hashing a list's tuple hashes every entry, and the lists stay alive here
-    todo = list({id(e): e for e in lists if len(e) >= 2}.values())
+    todo = list({id(e): e for e in web.url_lists() if len(e) >= 2}.values())
     many = sum(map(len, todo)) >= _MIN_SPLIT
     found = dict(zip(map(id, todo), workers.map_items(
         subsumers, todo, min_split=2 if many else None, alternate=True), strict=True))

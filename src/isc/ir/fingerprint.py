@@ -59,10 +59,6 @@ _OBJECTS: Mapping[str, tuple[str, str | tuple[str, ...] | None]] = {
 _DOCUMENT = ("schema", "sourceProduct")
 
 
-def _canonical(value: Any, *, checked: bool = False) -> bytes:
-    return compact(value, checked=checked)
-
-
 def content_hash(data: bytes) -> str:
     """SHA-256 of a source file's normalised content (no BOM, LF line ends)."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -124,9 +120,9 @@ def document_objects(doc: Mapping[str, Any]) -> dict[str, Any]:
 def object_fingerprints(doc: Mapping[str, Any]) -> dict[str, str]:
     """``document_objects`` with the fingerprint of each (16 hex digits of SHA-256)."""
     checked = not has_hard_float(doc)  # once for the document, not once per object
-    return {k: hashlib.sha256(_canonical(v, checked=checked)).hexdigest()[:16]
+    return {k: hashlib.sha256(compact(v, checked=checked)).hexdigest()[:16]
             for k, v in document_objects(doc).items()}
 
 
 def document_fingerprint(doc: Mapping[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(_canonical(doc)).hexdigest()
+    return "sha256:" + hashlib.sha256(compact(doc)).hexdigest()

@@ -13,12 +13,14 @@ any reason: never a different result, at worst the time of one process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,3 +105,156 @@ def map_items(fn: Callable[[T], R], items: Sequence[T], *, min_split: int | None
 
 
 _UNSET: Final = object()
+
+
+S = TypeVar("S")
+Q = TypeVar("Q")
+
+
+class Server(Generic[S, Q, R]):
+    """Work started now in a forked child and answered later: the whole-policy sweep runs
+    while this process computes per-object fidelity, so neither waits for the other.
+
+    The child builds its state once (``setup()``) and answers each request with
+    ``handle(state, request)``, in the order asked. Requests and answers travel pickled
+    through pipes; the child may split its own work with :func:`split`.
+
+    Without a child (``ISC_JOBS=1``, no fork, other threads running) every answer is
+    computed here, when it is read. When the child fails in any way (dies, raises, sends
+    something unreadable), the answer it owed and every later one are computed here too:
+    never a different answer, at worst the time of one process. :meth:`close` ends the
+    child; use the server in a ``with`` block so that an error here ends it as well."""
+
+    def __init__(self, setup: Callable[[], S], handle: Callable[[S, Q], R]) -> None:
+        self._setup = setup
+        self._handle = handle
+        self._state: list[S] = []
+        #: asked, not yet answered, oldest first
+        self._asked: list[Q] = []
+        #: answers read from the child before they were wanted (see :meth:`ask`)
+        self._read: list[R] = []
+        self._pid = 0
+        self._to = self._from = -1
+        if jobs() >= 2 and _can_fork():
+            self._start()
+
+    def _start(self) -> None:
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (req_r, req_w, rep_r, rep_w):
+                os.close(fd)
+            return
+        if pid == 0:  # the child: answer until the parent closes its end
+            status = 1
+            try:
+                os.close(req_w)
+                os.close(rep_r)
+                state = self._setup()
+                while (message := _receive(req_r)) is not None:
+                    try:
+                        data = b"k" + pickle.dumps(self._handle(state, pickle.loads(message)),
+                                                   pickle.HIGHEST_PROTOCOL)
+                    except Exception:  # the parent computes it and sees the error itself
+                        data = b"e"
+                    _send(rep_w, data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(req_r)
+        os.close(rep_w)
+        self._pid, self._to, self._from = pid, req_w, rep_r
+
+    def ask(self, request: Q) -> None:
+        """Queue a request; the child starts on it at once. Answers still owed are read
+        first (a child blocked writing a large answer would never read a new request)."""
+        if self._pid:
+            while len(self._read) < len(self._asked) and self._pid:
+                self._collect()
+            if self._pid:
+                try:
+                    _send(self._to, pickle.dumps(request, pickle.HIGHEST_PROTOCOL))
+                except OSError:
+                    self._stop()
+        self._asked.append(request)
+
+    def answer(self) -> R:
+        """The answer to the oldest request not yet answered."""
+        if not self._asked:
+            raise IndexError("no request is waiting for an answer")
+        if not self._read and self._pid:
+            self._collect()
+        request = self._asked.pop(0)
+        if self._read:
+            return self._read.pop(0)
+        if not self._state:
+            self._state.append(self._setup())
+        return self._handle(self._state[0], request)
+
+    def _collect(self) -> None:
+        """Read the child's next answer; on any failure stop using the child."""
+        try:
+            message = _receive(self._from)
+            if message is None or message[:1] != b"k":
+                raise OSError("the child did not answer")
+            self._read.append(pickle.loads(message[1:]))
+        except Exception:
+            self._stop()
+
+    def _stop(self) -> None:
+        if not self._pid:
+            return
+        with contextlib.suppress(OSError):
+            os.close(self._to)
+        with contextlib.suppress(OSError):
+            os.close(self._from)
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, signal.SIGKILL)  # a child still working is not waited for
+        with contextlib.suppress(OSError):
+            os.waitpid(self._pid, 0)
+        self._pid = 0
+        self._to = self._from = -1
+
+    @property
+    def forked(self) -> bool:
+        """Whether a child is (still) answering."""
+        return bool(self._pid)
+
+    def close(self) -> None:
+        """End the child (it is killed if it is still working)."""
+        self._stop()
+
+    def __enter__(self) -> Server[S, Q, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _send(fd: int, data: bytes) -> None:
+    """One message: its length, then its bytes."""
+    for part in (len(data).to_bytes(8, "little"), data):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(fd: int) -> bytes | None:
+    """One message, or None at the end of the pipe."""
+    head = _read_exactly(fd, 8)
+    if head is None:
+        return None
+    return _read_exactly(fd, int.from_bytes(head, "little"))

@@ -68,22 +68,92 @@ def test_two_cores_write_the_same_documents(
         return isc.dumps(out), isc.dumps_report(out)
 
     calls: list[int] = []
-    real = workers.split
+    servers: list[bool] = []
+    real, real_server = workers.split, workers.Server
 
     def counting(*args: object, **kwargs: object) -> object:
         result = real(*args, **kwargs)  # type: ignore[arg-type]
         calls.append(len(result))
         return result
 
-    monkeypatch.setattr(importlib.import_module("isc.backends.ztsa_ia.lower").workers,
-                        "split", counting)
+    def server(*args: object, **kwargs: object) -> object:
+        made = real_server(*args, **kwargs)  # type: ignore[arg-type]
+        servers.append(made.forked)
+        return made
+
+    lower = importlib.import_module("isc.backends.ztsa_ia.lower")
+    monkeypatch.setattr(lower.workers, "split", counting)
+    monkeypatch.setattr(lower.workers, "Server", server)
     one = documents("1", 2)
-    assert calls and set(calls) == {1}
+    # the fidelity stage, the sweep and the witnesses in the whole policy, all here
+    assert calls and set(calls) == {1} and servers == [False]
     calls.clear()
+    servers.clear()
     two = documents("2", 2)
-    # the fidelity stage, the sweep and the witnesses in the whole policy split
-    assert len(calls) == 3 and set(calls) == {2}
+    # the fidelity stage splits here; the sweep and the witnesses run in the server
+    assert calls == [2] and servers == [True]
     assert one == two
+
+
+def _square_all(state: int, request: tuple[int, ...]) -> list[int]:
+    return [x * x + state for x in request]
+
+
+def test_a_server_answers_in_the_order_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("ISC_JOBS", jobs)
+        with workers.Server(lambda: 1, _square_all) as server:
+            assert server.forked is (jobs == "2")
+            server.ask((1, 2))
+            server.ask(tuple(range(50_000)))  # an answer larger than a pipe holds
+            assert server.answer() == [2, 5]
+            server.ask((3,))
+            assert server.answer() == [x * x + 1 for x in range(50_000)]
+            assert server.answer() == [10]
+            with pytest.raises(IndexError):
+                server.answer()
+        assert not server.forked
+
+
+def test_a_failing_server_is_answered_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "2")
+    parent = os.getpid()
+
+    def raising(state: int, request: tuple[int, ...]) -> list[int]:
+        if os.getpid() != parent and request == (2,):
+            raise RuntimeError("the child fails")
+        return _square_all(state, request)
+
+    def dying(state: int, request: tuple[int, ...]) -> list[int]:
+        if os.getpid() != parent:
+            os._exit(3)
+        return _square_all(state, request)
+
+    def failing_setup() -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("no state in the child")
+        return 1
+
+    for setup, handle in ((lambda: 1, raising), (lambda: 1, dying), (failing_setup, _square_all)):
+        with workers.Server(setup, handle) as server:
+            assert server.forked
+            for request in ((1,), (2,), (3,)):
+                server.ask(request)
+            assert [server.answer() for _ in range(3)] == [[2], [5], [10]]
+            server.ask((4,))
+            assert server.answer() == [17]
+
+
+def test_an_error_here_is_the_error_of_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "2")
+
+    def broken(state: int, request: tuple[int, ...]) -> list[int]:
+        raise ValueError(f"bad request {request}")
+
+    with workers.Server(lambda: 1, broken) as server:
+        server.ask((1,))
+        with pytest.raises(ValueError, match="bad request"):
+            server.answer()
 
 
 def test_verify_on_two_cores_finds_the_same(monkeypatch: pytest.MonkeyPatch,

@@ -236,6 +236,13 @@ def fidelity_code(tag: Fidelity, directions: frozenset[Difference]) -> str | Non
 _MIN_SPLIT = 2000
 
 
+def each(whole: Callable[[P], tuple[Decision, Decision]]
+         ) -> Callable[[Sequence[P]], list[tuple[Decision, Decision]]]:
+    """Decide probes one by one with ``whole`` (both whole policies), on both cores when
+    they are many: what :meth:`Ledger.finish` takes."""
+    return lambda probes: workers.map_items(whole, probes, min_split=_MIN_SPLIT)
+
+
 @attrs.define
 class Pending(Generic[P]):
     """A source object lowered, whose fidelity is still to compute (issue 9, step 0):
@@ -354,12 +361,12 @@ class Ledger(Generic[P]):
                 e, fidelity=e.fidelity if e.fidelity is Fidelity.DROPPED else cmp.fidelity,
                 directions=cmp.directions, reasons=e.reasons + (reason,))
 
-    def finish(self, whole: Callable[[P], tuple[Decision, Decision]],
+    def finish(self, decide_all: Callable[[Sequence[P]], list[tuple[Decision, Decision]]],
                to_json: Callable[[Witness[P] | None], dict[str, Any] | None],
                to_text: Callable[[Witness[P]], str], what: str) -> list[Diagnostic]:
-        """Show each entry's witness in the whole policy where it can be (``whole`` decides a
-        probe with both whole policies), say where it cannot, and make the diagnostics. A
-        witness already set (a per-type reorder) is kept."""
+        """Show each entry's witness in the whole policy where it can be (``decide_all``
+        decides probes with both whole policies: :func:`each`), say where it cannot, and
+        make the diagnostics. A witness already set (a per-type reorder) is kept."""
         out: list[Diagnostic] = []
 
         def trivial(i: int) -> bool:
@@ -367,11 +374,10 @@ class Ledger(Generic[P]):
             return not cmp.witnesses and not cmp.assumed and e.witness is None and (
                 fidelity_code(e.fidelity, e.directions) is None)
 
-        # every isolated witness decided in the whole policies first, on both cores
+        # every isolated witness decided in the whole policies first, together
         todo = list(dict.fromkeys(w.probe for i in range(len(self.report)) if not trivial(i)
                                   for w in self.found[i].witnesses if w.scope != POLICY))
-        decided = dict(zip(todo, workers.map_items(whole, todo, min_split=_MIN_SPLIT),
-                           strict=True))
+        decided = dict(zip(todo, decide_all(todo), strict=True))
         for i, e in enumerate(self.report):
             cmp = self.found[i]
             if trivial(i):

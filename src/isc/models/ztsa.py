@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -373,33 +374,41 @@ def custom_category_matches(category: CustomUrlCategory, url: Url, host_only: bo
                for e in category.entries)
 
 
-def _decided_alike(old: ZtsaPolicy, new: ZtsaPolicy) -> bool:
+def decided_alike(old: ZtsaPolicy, new: ZtsaPolicy) -> bool:
     """Do two policies differ at most in their objects' directions and review notes (which
     no decision reads: ``by`` takes only the source)? Checked field by field, object by
     object, in one pass."""
-    if attrs.evolve(new, url_allow_list=(), url_deny_list=(), internet_access_rules=(),
-                    inspection_exceptions=()) != attrs.evolve(
-            old, url_allow_list=(), url_deny_list=(), internet_access_rules=(),
-            inspection_exceptions=()):
-        return False
-    pairs: list[tuple[Any, Any]] = [
-        (old.url_allow_list, new.url_allow_list), (old.url_deny_list, new.url_deny_list),
-        (old.internet_access_rules, new.internet_access_rules),
-        (old.inspection_exceptions, new.inspection_exceptions)]
-    for a_objs, b_objs in pairs:
+    for field in attrs.fields(ZtsaPolicy):
+        a_objs, b_objs = getattr(old, field.name), getattr(new, field.name)
+        if a_objs is b_objs:
+            continue
         if len(a_objs) != len(b_objs):
             return False
         for a, b in zip(a_objs, b_objs, strict=True):
-            if a is not b and (a.meta.source != b.meta.source
-                               or attrs.evolve(a, meta=b.meta) != b):
+            if a is b:
+                continue
+            if type(a) is not type(b) or a.meta.source != b.meta.source:
+                return False
+            rest = _ALL_BUT_META.get(type(a)) or _all_but_meta(type(a))
+            if rest(a) != rest(b):
                 return False
     return True
+
+
+def _all_but_meta(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The fields of a policy object other than ``meta``, as one tuple."""
+    get = operator.attrgetter(*(f.name for f in attrs.fields(cls) if f.name != "meta"))
+    _ALL_BUT_META[cls] = found = lambda obj: (get(obj),)
+    return found
+
+
+_ALL_BUT_META: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 def carry_index(old: ZtsaPolicy, new: ZtsaPolicy) -> None:
     """Let ``new`` decide with the index of ``old`` when the two decide alike (the sweep
     widens directions; building an estate's index again costs seconds)."""
-    if _decided_alike(old, new):
+    if decided_alike(old, new):
         _INDEXES.share(old, new)
 
 

@@ -26,6 +26,7 @@ from isc.backends.comparison import (
     Shapes,
     Witness,
     by_rule,
+    each,
 )
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.errors import IscError
@@ -281,7 +282,7 @@ class Lowering:
         ``isc explain`` reproduces it), and its diagnostic. Most witnesses are sender
         entries' messages, which share their decisions (:class:`WholeDecisions`)."""
         self.diagnostics += self.ledger.finish(
-            WholeDecisions(self.mail, self.policy).decide,
+            each(WholeDecisions(self.mail, self.policy).decide),
             lambda w: witness_json(w, rel=self.rel),
             lambda w: witness_text(w).removeprefix(" (e.g. ").removesuffix(")"), "message")
 

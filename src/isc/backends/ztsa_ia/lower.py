@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import attrs
@@ -28,6 +29,7 @@ from isc.backends.comparison import (
     Witness,
     by_rule,
     collect,
+    each,
     mirror,
 )
 from isc.diagnostics import Diagnostic, Severity, Span
@@ -238,67 +240,49 @@ class Lowering:
             self.lower_url_filtering(policy)
         self.lower_certificates()
         self.lower_rest()
-        self.step(f"fidelity of {len(self.stage.pending):,} objects")
-        self.stage.run()
-        self.policy = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
-        self.identity_map = self._identity_map()
-        self.step("whole-policy sweep")
-        self.sweep()
-        self.step("witnesses")
-        self.finish()
+        # the whole-policy sweep decides nothing per-object fidelity changes (a decision
+        # reads an object's source, never its directions): it starts now, in a second
+        # process where there is one, and the witnesses are decided there too
+        draft = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
+        identity_map = self._identity_map()
+        with workers.Server(functools.partial(Whole, web, draft, identity_map),
+                            Whole.serve) as server:
+            server.ask(None)
+            self.step(f"fidelity of {len(self.stage.pending):,} objects")
+            self.stage.run()
+            self.policy = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
+            self.identity_map = self._identity_map()
+            self.step("whole-policy sweep")
+            if identity_map == self.identity_map and ztsa.decided_alike(draft, self.policy):
+                found = server.answer()
+                assert isinstance(found, SweepFound)
+
+                def decide_all(reqs: Sequence[WebRequest]) -> list[tuple[Decision, Decision]]:
+                    server.ask(tuple(reqs))
+                    answer = server.answer()
+                    assert isinstance(answer, list)
+                    return answer
+            else:  # not expected; the sweep must still be of the policy written
+                whole = Whole(web, self.policy, self.identity_map)
+                found, decide_all = whole.sweep(), whole.decide_all
+            self.sweep(found)
+            self.step("witnesses")
+            self.finish(decide_all)
         # the whole policies' indexes served the sweep and the witnesses; a compile of an
         # estate should not carry them (and their memos) into writing the documents
         iwsva.release(self.web)
+        ztsa.release(draft)
         ztsa.release(self.policy)
         return self.policy
 
     # ------------------------------------------------------------------ whole-policy sweep
 
-    def _whole(self, req: WebRequest) -> tuple[Decision, Decision]:
-        return (iwsva.decide(self.web, req),
-                ztsa.decide(self.policy, req, self.identity_map))
-
-    def sweep(self) -> None:
-        """Objects were compared one at a time; compare the whole policies too. Every object
-        that decides a request differently in context, on either side, gains that direction,
-        with the request as its witness."""
+    def sweep(self, swept: SweepFound) -> None:
+        """Objects were compared one at a time; the whole policies were compared too
+        (:meth:`Whole.sweep`). Every object that decides a request differently in context,
+        on either side, gains that direction, with the request as its witness."""
         found: dict[tuple[str, str], dict[Difference, Witness[WebRequest]]] = {}
-        pool = probes.policy_pool(self.web)
-        index = iwsva.WebIndex.of(self.web)
-        ztsa.ZtsaIndex.of(self.policy)  # built before a split, so that both halves share it
-
-        def run(part: Sequence[int]) -> tuple[
-                set[tuple[str, str]], list[tuple[int, Decision, Decision]]]:
-            """What the probes exercised, and the decisions of those decided differently
-            (by position in the pool)."""
-            keys: set[tuple[str, str]] = set()
-            differing: list[tuple[int, Decision, Decision]] = []
-            for i in part:
-                req = pool[i]
-                s, t = self._whole(req)
-                keys.update((by.kind, by.name) for by in (t.decided_by, s.decided_by)
-                            if by is not None)
-                url = req.parsed
-                keys.update(index.matched_objects(url, not s.decrypted))
-                if url.scheme == "https":
-                    decrypted_by = index.decrypted(req, url)[1]
-                    if decrypted_by is not None:
-                        keys.add((decrypted_by.kind, decrypted_by.name))
-                if differences(s, t):
-                    differing.append((i, s, t))
-            return keys, differing
-
-        deciding: set[tuple[str, str]] = set()
-        differing: list[tuple[int, Decision, Decision]] = []
-        positions = list(range(len(pool)))
-        # alternate probes to each process (the pool comes in runs of one kind), then take
-        # the differences in pool order, as one process would
-        for _, (part_keys, part_differing) in workers.split(
-                run, positions[0::2] + positions[1::2]):
-            deciding |= part_keys
-            differing += part_differing
-        for i, s, t in sorted(differing, key=lambda found: found[0]):
-            req = pool[i]
+        for req, s, t in swept.differing:
             diffs = differences(s, t)
             for by in (t.decided_by, s.decided_by):
                 if by is None:
@@ -306,9 +290,8 @@ class Lowering:
                 seen = found.setdefault((by.kind, by.name), {})
                 for d in diffs:
                     seen.setdefault(d, Witness(req, s, t, d, POLICY))
-        self.coverage = self._coverage(len(pool), deciding)
-        self.swept = Swept(len(pool), tuple((pool[i], s, t) for i, s, t in sorted(
-            differing, key=lambda found: found[0])))
+        self.coverage = self._coverage(swept.probes, swept.deciding)
+        self.swept = Swept(swept.probes, swept.differing)
         if not found:
             return
         context = "decides differently in the context of the whole policy"
@@ -337,7 +320,6 @@ class Lowering:
                 attrs.evolve(e, meta=widen(e.meta, "inspection-exception", e.domain))
                 for e in p.inspection_exceptions),
         )
-        ztsa.carry_index(p, self.policy)  # directions only: the sweep's index decides alike
         # a report entry gains what its own source object decided and what its target
         # objects decided, with their witnesses
         by_origin: dict[tuple[str, str], dict[Difference, Witness[WebRequest]]] = {}
@@ -357,7 +339,8 @@ class Lowering:
             gained = {**by_origin.get(key, {}), **found.get(key, {})}
             self.ledger.gain(i, gained.values(), context)
 
-    def _coverage(self, probes_run: int, deciding: set[tuple[str, str]]) -> dict[str, int]:
+    def _coverage(self, probes_run: int, deciding: AbstractSet[tuple[str, str]]
+                  ) -> dict[str, int]:
         """What the sweep rests on: the probes it decided, the report objects a request can
         exercise, and how many of them some probe exercised (decided it on either side,
         decided its decryption, or matched its URL)."""
@@ -381,11 +364,12 @@ class Lowering:
         exercised = sum(1 for e in can if (e.source.kind, e.source.name) in origins)
         return {"probes": probes_run, "objects": len(can), "exercised": exercised}
 
-    def finish(self) -> None:
+    def finish(self, decide_all: Callable[[Sequence[WebRequest]],
+                                          list[tuple[Decision, Decision]]]) -> None:
         """Each report entry's witness, shown in the whole policy where it can be (so that
         ``isc explain`` reproduces it), and its diagnostic."""
         self.diagnostics += self.ledger.finish(
-            self._whole, witness_json,
+            decide_all, witness_json,
             lambda w: f"{describe_request(request_json(w.probe))}: "
                       f"{w.source.action} → {w.target.action}",
             "request")
@@ -1274,6 +1258,79 @@ def _tunnel_domains(p: UrlPattern) -> list[str]:
     if "*" in host:
         return [host]
     return [host]
+
+
+@attrs.frozen
+class SweepFound:
+    """What the whole-policy sweep found: how many probes it decided, the objects they
+    exercised (``(kind, name)`` on either side), and the probes decided differently, in
+    pool order, with both decisions."""
+
+    probes: int
+    deciding: frozenset[tuple[str, str]]
+    differing: tuple[tuple[WebRequest, Decision, Decision], ...]
+
+
+class Whole:
+    """Both whole policies, decided over their indexes: the sweep and the witnesses. It
+    reads only the policies, so it may run in a second process (:class:`workers.Server`)
+    while the parent computes per-object fidelity."""
+
+    def __init__(self, web: WebPolicy, policy: ZtsaPolicy, identity_map: dict[str, str]
+                 ) -> None:
+        self.web = web
+        self.policy = policy
+        self.identity_map = identity_map
+
+    def decide(self, req: WebRequest) -> tuple[Decision, Decision]:
+        return (iwsva.decide(self.web, req),
+                ztsa.decide(self.policy, req, self.identity_map))
+
+    def decide_all(self, reqs: Sequence[WebRequest]) -> list[tuple[Decision, Decision]]:
+        return each(self.decide)(reqs)
+
+    def serve(self, request: tuple[WebRequest, ...] | None
+              ) -> SweepFound | list[tuple[Decision, Decision]]:
+        """None: the sweep; requests: their decisions."""
+        return self.sweep() if request is None else self.decide_all(request)
+
+    def sweep(self) -> SweepFound:
+        pool = probes.policy_pool(self.web)
+        index = iwsva.WebIndex.of(self.web)
+        ztsa.ZtsaIndex.of(self.policy)  # built before a split, so that both halves share it
+
+        def run(part: Sequence[int]) -> tuple[
+                set[tuple[str, str]], list[tuple[int, Decision, Decision]]]:
+            """What the probes exercised, and the decisions of those decided differently
+            (by position in the pool)."""
+            keys: set[tuple[str, str]] = set()
+            differing: list[tuple[int, Decision, Decision]] = []
+            for i in part:
+                req = pool[i]
+                s, t = self.decide(req)
+                keys.update((by.kind, by.name) for by in (t.decided_by, s.decided_by)
+                            if by is not None)
+                url = req.parsed
+                keys.update(index.matched_objects(url, not s.decrypted))
+                if url.scheme == "https":
+                    decrypted_by = index.decrypted(req, url)[1]
+                    if decrypted_by is not None:
+                        keys.add((decrypted_by.kind, decrypted_by.name))
+                if differences(s, t):
+                    differing.append((i, s, t))
+            return keys, differing
+
+        deciding: set[tuple[str, str]] = set()
+        differing: list[tuple[int, Decision, Decision]] = []
+        positions = list(range(len(pool)))
+        # alternate probes to each process (the pool comes in runs of one kind), then take
+        # the differences in pool order, as one process would
+        for _, (part_keys, part_differing) in workers.split(
+                run, positions[0::2] + positions[1::2]):
+            deciding |= part_keys
+            differing += part_differing
+        return SweepFound(len(pool), frozenset(deciding), tuple(
+            (pool[i], s, t) for i, s, t in sorted(differing, key=lambda found: found[0])))
 
 
 class _Near:

@@ -216,11 +216,32 @@ def test_a_literal_index_keeps_every_item_whose_literal_occurs(literals: list[st
     assert {i for i, lit in enumerate(needed) if lit in text.lower()} <= found
 
 
-def test_a_crowded_gram_sends_new_literals_to_a_rarer_one() -> None:
+def test_a_literal_index_offers_exactly_the_literals_found() -> None:
     index = LiteralIndex()
     for i in range(200):
         index.add(i, f"{i}xamplex{i}")
-    assert len(index.candidates("http://123xamplex123/")) < 40
+    index.add(200, "")
+    index.add(201, "amp")
+    assert sorted(index.candidates("http://123xamplex123/")) == [123, 200, 201]
+    index.add(202, "123x")  # an item added after a look-up is found too
+    assert sorted(index.candidates("http://123xamplex123/")) == [123, 200, 201, 202]
+    # a text the automaton cannot search (a lone surrogate) offers every item
+    assert len(index.candidates("http://\udcff/")) == 203
+    index.add(203, "\udcff")  # and a literal it cannot take is offered for every text
+    assert 203 in index.candidates("http://nothing/")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("abé日.\x00", max_size=6), min_size=17, max_size=40),
+       st.text("abé日.\x00", max_size=30))
+def test_a_literal_index_finds_every_literal_and_only_those(literals: list[str],
+                                                             text: str) -> None:
+    """Past the few items it offers whole, overlapping and repeated literals included."""
+    index = LiteralIndex()
+    for i, lit in enumerate(literals):
+        index.add(i, lit)
+    assert sorted(index.candidates(text)) == [i for i, lit in enumerate(literals)
+                                              if lit in text]
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,8 +7,8 @@ sound exactly when it never leaves out an object the exact test would accept, wh
 each class below argues and ``tests/models/test_indexed_models.py`` checks against the
 reference models.
 
-- :class:`LiteralIndex`: patterns by a substring every match must contain (a *gram* of the
-  pattern's longest literal run), found in a text by looking up the text's grams.
+- :class:`LiteralIndex`: patterns by a substring every match must contain (the pattern's
+  required literal), found in a text by one Aho-Corasick automaton over the literals.
 - :class:`DomainIndex`: plain domains by name, found by a host and its parent domains.
 - :class:`IntervalIndex`: integer intervals (IP ranges), found by a point (a segment tree).
 - :class:`Selector`: ordered objects (policies, rules) by who they apply to.
@@ -18,53 +18,58 @@ from __future__ import annotations
 
 import bisect
 import functools
-import re
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Final, Generic, TypeVar
 
+import ahocorasick_rs
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-#: The lengths of a gram: a literal of at least :data:`LONG` characters is filed under one
-#: of that length, a shorter one of at least :data:`GRAM` under one of four. Eight
-#: characters separate URL literals of a large estate well (vocabularies of host words
-#: repeat in four-character grams); a URL of n characters has n - 7 and n - 3 of them.
-LONG: Final = 8
-GRAM: Final = 4
-#: A bucket larger than this makes the next pattern look for a rarer gram of its literal.
-_CROWDED: Final = 8
-_WORD = re.compile(r"[a-z0-9]+")
 #: Up to this many items a :class:`LiteralIndex` files nothing and offers them all.
 _FEW: Final = 16
+
+
+def _encodable(text: str) -> bool:
+    """Can ``text`` be searched by the automaton (UTF-8: no lone surrogates)?"""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class LiteralIndex:
     """Items keyed by a literal that every text they match contains.
 
-    ``add(item, literal)`` files the item under one gram of ``literal`` (:data:`LONG` or
-    :data:`GRAM` characters); a literal shorter than :data:`GRAM` is kept apart and looked
-    for as it is, and an empty one makes the item *always* a candidate.
-    ``candidates(text)`` gives every item whose gram (or short literal) occurs in ``text``.
-    When each item's literal is a lower-case substring of every text (lower-cased) the item
-    matches, no match is left out.
+    ``add(item, literal)`` files the item under its literal; an empty one makes the item
+    *always* a candidate. ``candidates(text)`` gives every item whose literal occurs in
+    ``text``, found by one Aho-Corasick automaton over the distinct literals
+    (``ahocorasick_rs``, built at the first look-up after an add): the cost is the text
+    and the literals found in it, never the number of items. When each item's literal is a
+    lower-case substring of every text (lower-cased) the item matches, no match is left
+    out. A literal or a text the automaton cannot take (a lone surrogate) is a candidate
+    always, or makes every item one.
     """
 
-    __slots__ = ("_always", "_few", "_short", "_tables")
+    __slots__ = ("_all", "_always", "_automaton", "_few", "_found", "_literals")
 
     def __init__(self) -> None:
-        self._tables: dict[int, dict[str, list[int]]] = {LONG: {}, GRAM: {}}
-        self._always: list[int] = []
-        self._short: dict[str, list[int]] = {}
         #: The first few items, kept as they are: for a handful of items (the one-object
-        #: policies fidelity compares) filing them costs more than trying them all.
+        #: policies fidelity compares) building an automaton costs more than trying them all.
         self._few: list[tuple[int, str]] | None = []
+        self._always: list[int] = []
+        self._all: list[int] = []
+        self._literals: dict[str, list[int]] = {}
+        self._automaton: ahocorasick_rs.AhoCorasick | None = None
+        #: the items of each literal, by the automaton's pattern number
+        self._found: list[list[int]] = []
 
     def __len__(self) -> int:
-        if self._few is not None:
-            return len(self._few)
-        return (sum(len(b) for t in self._tables.values() for b in t.values())
-                + len(self._always) + sum(map(len, self._short.values())))
+        return len(self._few) if self._few is not None else len(self._all)
 
     def add(self, item: int, literal: str) -> None:
         few = self._few
@@ -79,61 +84,34 @@ class LiteralIndex:
         self._file(item, literal)
 
     def _file(self, item: int, literal: str) -> None:
-        if not literal:
+        self._automaton = None
+        self._all.append(item)
+        if literal and _encodable(literal):
+            self._literals.setdefault(literal, []).append(item)
+        else:
             self._always.append(item)
-        elif len(literal) < GRAM:
-            self._short.setdefault(literal, []).append(item)
-        else:
-            length = LONG if len(literal) >= LONG else GRAM
-            table = self._tables[length]
-            table.setdefault(self._gram(literal, table, length), []).append(item)
 
-    @staticmethod
-    def _gram(literal: str, table: dict[str, list[int]], length: int) -> str:
-        # the middle of the longest word: host labels and path words are distinctive,
-        # their ends (``www.``, ``.com``, ``.html``) are not
-        word = max(_WORD.findall(literal), key=len, default="")
-        if len(word) >= length:
-            start = literal.find(word) + (len(word) - length) // 2
-        else:
-            start = min(max(literal.find(word) + (len(word) - length) // 2, 0),
-                        len(literal) - length)
-        key = literal[start:start + length]
-        bucket = table.get(key)
-        if bucket is not None and len(bucket) >= _CROWDED:
-            # a crowded gram: the first free one of the literal, else the rarest (the cost
-            # stays linear in the literal)
-            best, size = key, len(bucket)
-            for i in range(len(literal) - length + 1):
-                gram = literal[i:i + length]
-                found = table.get(gram)
-                if found is None:
-                    return gram
-                if len(found) < size:
-                    best, size = gram, len(found)
-            key = best
-        return key
+    def _build(self) -> ahocorasick_rs.AhoCorasick | None:
+        if not self._literals:
+            return None
+        self._found = list(self._literals.values())
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            list(self._literals), implementation=ahocorasick_rs.Implementation.ContiguousNFA)
+        return self._automaton
 
     def candidates(self, text: str) -> list[int]:
         """The items that may match ``text`` (lower-case), in no particular order."""
         if self._few is not None:
             return [i for i, _ in self._few]
+        automaton = self._automaton or self._build()
+        if automaton is None:
+            return list(self._always)
+        if not _encodable(text):
+            return list(self._all)
         out = list(self._always)
-        n = len(text)
-        for length, table in self._tables.items():
-            if table:
-                grams = {text[i:i + length] for i in range(n - length + 1)}
-                for g in table.keys() & grams:  # iterates the smaller of the two
-                    out.extend(table[g])
-        short = self._short
-        if len(short) <= 3 * n:
-            for literal, items in short.items():
-                if literal in text:
-                    out.extend(items)
-        else:  # many short literals: look the text's own short substrings up instead
-            subs = {text[i:i + k] for k in range(1, GRAM) for i in range(n - k + 1)}
-            for literal in short.keys() & subs:
-                out.extend(short[literal])
+        found = self._found
+        for k in {m[0] for m in automaton.find_matches_as_indexes(text, overlapping=True)}:
+            out.extend(found[k])
         return out
 
 

@@ -354,7 +354,7 @@ class WebIndex:
         hay = haystack(url, host_only)
         for i in sorted(self._urls.candidates(hay)):
             lid, literal, p = items[i]
-            # the whole literal first: a shared gram alone is the usual false candidate
+            # the literal first (the index offers everything for a text it cannot search)
             if lid not in found and literal in hay and iwsva_matches(p, url,
                                                                      host_only=host_only):
                 found[lid] = p

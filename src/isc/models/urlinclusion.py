@@ -434,14 +434,14 @@ def subsumption_edges(entries: Sequence[UrlPattern]) -> list[list[int]]:
         index.add(i, key)
     out: list[list[int]] = []
     for j, a in enumerate(infos):
-        # one look-up for all runs: a gram across a NUL is no run's, and only adds candidates
+        # one look-up for all runs: no key run holds a NUL, so each is found inside a run
         runs = "\x00".join(a.runs)
         found = set(index.candidates(runs))
         found.discard(j)
         stored = entries[j].stored
         edges = []
         for i in found:
-            # the key run first: a shared gram alone is the usual false candidate
+            # the key run first (cheap; the index may offer more for a text it cannot search)
             if keys[i] in runs and (entries[i].stored == stored or (
                     all(r in runs for r in infos[i].runs) and _subsumes(infos[i], a))):
                 edges.append(i)

@@ -556,7 +556,7 @@ class Lowering:
                                     tuple(entries))
         reason = ("ZTSA allow/deny lists have no exceptions; add a matching rule by hand "
                   "or narrow the list entries")
-        for p in lst.exceptions:
+        for n, p in enumerate(lst.exceptions):
             assert near is not None
 
             def exception(p: UrlPattern = p, near: _Near = near) -> Comparison[WebRequest]:
@@ -564,8 +564,11 @@ class Lowering:
                 return collect(self._exception_decisions(p, reqs, shared, near, trusted),
                                differences)
 
+            # the first builds the shared context's indexes here, before the others are
+            # split between processes: each would build them again
             self.defer(self.origin(f"{kind}.exception", p.stored, p.span), "dropped", [],
-                       p.span, exception, lambda _: [reason], dropped=True)
+                       p.span, exception, lambda _: [reason], dropped=True,
+                       where="first" if n == 0 else "")
 
     def _exception_decisions(self, p: UrlPattern, reqs: list[WebRequest],
                              shared: tuple[WebPolicy, ZtsaPolicy], near: _Near, trusted: bool

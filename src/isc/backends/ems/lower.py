@@ -252,6 +252,8 @@ class Lowering:
         self.names: dict[tuple[Direction, RuleKind], set[str]] = {}
         self.counters: dict[tuple[Direction, RuleKind], int] = {}
         self._list_keys: dict[tuple[str, str | None], tuple[str, str, int]] | None = None
+        self._rule_keys: tuple[EmsPolicy, dict[tuple[str, int], tuple[str, str, int]]] | None \
+            = None
         #: What the whole-policy sweep rests on (report.json ``sweep``), and what it found.
         self.coverage: dict[str, int] = {}
         self.swept: Swept | None = None
@@ -1056,11 +1058,17 @@ class Lowering:
         if by is None:
             return None
         if by.kind == "ems-rule":
-            for r in self.policy.rules:
-                src = r.meta.source
-                if r.name == by.name and src is not None and src.line == (by.line or 0):
-                    return (src.kind, src.name, src.line)
-            return None
+            rules = self._rule_keys
+            if rules is None or rules[0] is not self.policy:
+                # the first rule of each name and source line: built once per policy, not
+                # scanned per message
+                table: dict[tuple[str, int], tuple[str, str, int]] = {}
+                for r in self.policy.rules:
+                    src = r.meta.source
+                    if src is not None:
+                        table.setdefault((r.name, src.line), (src.kind, src.name, src.line))
+                rules = self._rule_keys = (self.policy, table)
+            return rules[1].get((by.name, by.line or 0))
         return self._list_key(by)
 
     def _list_key(self, by: DecidedBy) -> tuple[str, str, int] | None:

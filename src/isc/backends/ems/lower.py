@@ -1119,6 +1119,10 @@ class Lowering:
         exercised: set[tuple[str, str, int] | None] = set()
         differing: list[Found] = []
         positions = list(range(len(pool)))
+        if pool:  # the four policies' indexes built here once, not in each process
+            run([0])
+            for policy in (split, reordered):
+                imsva_model.decide(policy, pool[0])
         # every other message to each process (the pool comes in runs of one kind), then
         # the differences in pool order, as one process would see them (decision 162)
         for _, (part_keys, part_differing) in workers.split(

@@ -10,6 +10,7 @@ witness of an object whose tag is only ``approximated``. Directions that no prob
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -223,6 +224,7 @@ def mirror(directions: Iterable[Difference]) -> frozenset[Difference]:
     return frozenset(swap.get(d, d) for d in directions)
 
 
+@functools.cache  # a handful of (tag, directions) pairs, asked for every object
 def fidelity_code(tag: Fidelity, directions: frozenset[Difference]) -> str | None:
     """The diagnostic of an object's fidelity: a broadened direction is ``ISC3002`` whatever
     the tag, so that a fail-open is never reported as a mere note."""
@@ -374,14 +376,13 @@ class Ledger(Generic[P]):
             return not cmp.witnesses and not cmp.assumed and e.witness is None and (
                 fidelity_code(e.fidelity, e.directions) is None)
 
+        work = [i for i in range(len(self.report)) if not trivial(i)]
         # every isolated witness decided in the whole policies first, together
-        todo = list(dict.fromkeys(w.probe for i in range(len(self.report)) if not trivial(i)
-                                  for w in self.found[i].witnesses if w.scope != POLICY))
+        todo = list(dict.fromkeys(w.probe for i in work for w in self.found[i].witnesses
+                                  if w.scope != POLICY))
         decided = dict(zip(todo, decide_all(todo), strict=True))
-        for i, e in enumerate(self.report):
-            cmp = self.found[i]
-            if trivial(i):
-                continue  # nothing to show or say (most objects of an estate)
+        for i in work:  # the others have nothing to show or say (most objects of an estate)
+            e, cmp = self.report[i], self.found[i]
             for w in cmp.witnesses:
                 if w.scope != POLICY:
                     s, t = decided[w.probe]

@@ -11,6 +11,7 @@ sweep and the witnesses follow.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -306,19 +307,26 @@ class Lowering:
                 return meta
             return Meta.of(meta.source, meta.directions | extra, meta.review + (context,))
 
+        def widened(objects: tuple[Any, ...], kind: str, name: Callable[[Any], str]
+                    ) -> tuple[Any, ...]:
+            """The objects, each with its directions widened; one that gains none is kept
+            as it is (an estate's lists are mostly such)."""
+            out = []
+            for obj in objects:
+                meta = widen(obj.meta, kind, name(obj))
+                out.append(obj if meta is obj.meta else attrs.evolve(obj, meta=meta))
+            return tuple(out)
+
         p = self.policy
+        value, rule_name = operator.attrgetter("value"), operator.attrgetter("name")
         self.policy = attrs.evolve(
             p,
-            url_allow_list=tuple(attrs.evolve(e, meta=widen(e.meta, "url-allow-list", e.value))
-                                 for e in p.url_allow_list),
-            url_deny_list=tuple(attrs.evolve(e, meta=widen(e.meta, "url-deny-list", e.value))
-                                for e in p.url_deny_list),
-            internet_access_rules=tuple(
-                attrs.evolve(r, meta=widen(r.meta, "internet-access-rule", r.name))
-                for r in p.internet_access_rules),
-            inspection_exceptions=tuple(
-                attrs.evolve(e, meta=widen(e.meta, "inspection-exception", e.domain))
-                for e in p.inspection_exceptions),
+            url_allow_list=widened(p.url_allow_list, "url-allow-list", value),
+            url_deny_list=widened(p.url_deny_list, "url-deny-list", value),
+            internet_access_rules=widened(p.internet_access_rules, "internet-access-rule",
+                                          rule_name),
+            inspection_exceptions=widened(p.inspection_exceptions, "inspection-exception",
+                                          operator.attrgetter("domain")),
         )
         # a report entry gains what its own source object decided and what its target
         # objects decided, with their witnesses

@@ -231,6 +231,32 @@ def test_a_literal_index_offers_exactly_the_literals_found() -> None:
     assert 203 in index.candidates("http://nothing/")
 
 
+def test_a_literal_index_keys_are_short_whatever_the_literals() -> None:
+    """``a``, ``aa``, ``aaa``... all occur at every position of ``aaaa…``: with keys of at
+    most WINDOW characters, at most WINDOW of them end at any one position."""
+    from isc.models.index import WINDOW
+
+    index = LiteralIndex()
+    for k in range(1, 300):
+        index.add(k, "a" * k)
+    index.add(300, "b" * 40)
+    assert max(map(len, index._keys)) == WINDOW
+    assert sorted(index.candidates("a" * 500)) == list(range(1, 300))
+    assert index.candidates("x" + "b" * 40) == [300]
+    assert 300 not in index.candidates("b" * 15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("abé.", max_size=40), min_size=17, max_size=40),
+       st.text("abé.", max_size=80))
+def test_a_literal_index_offers_every_literal_found(literals: list[str], text: str) -> None:
+    """Long literals are keyed by one window: a superset, never a miss."""
+    index = LiteralIndex()
+    for i, lit in enumerate(literals):
+        index.add(i, lit)
+    assert {i for i, lit in enumerate(literals) if lit in text} <= set(index.candidates(text))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text("abé日.\x00", max_size=6), min_size=17, max_size=40),
        st.text("abé日.\x00", max_size=30))

@@ -29,6 +29,11 @@ V = TypeVar("V")
 
 #: Up to this many items a :class:`LiteralIndex` files nothing and offers them all.
 _FEW: Final = 16
+#: The longest key of a :class:`LiteralIndex`: long enough to tell URL literals apart (a
+#: host name and more), short enough that few keys occur at one position of a text.
+WINDOW: Final = 16
+#: A key holding this many items makes the next long literal look for a rarer window.
+_CROWDED: Final = 8
 
 
 def _encodable(text: str) -> bool:
@@ -45,17 +50,21 @@ def _encodable(text: str) -> bool:
 class LiteralIndex:
     """Items keyed by a literal that every text they match contains.
 
-    ``add(item, literal)`` files the item under its literal; an empty one makes the item
-    *always* a candidate. ``candidates(text)`` gives every item whose literal occurs in
-    ``text``, found by one Aho-Corasick automaton over the distinct literals
-    (``ahocorasick_rs``, built at the first look-up after an add): the cost is the text
-    and the literals found in it, never the number of items. When each item's literal is a
-    lower-case substring of every text (lower-cased) the item matches, no match is left
-    out. A literal or a text the automaton cannot take (a lone surrogate) is a candidate
-    always, or makes every item one.
+    ``add(item, literal)`` files the item under its literal, or under one window of
+    :data:`WINDOW` characters of a longer one (the first, or a rarer one when that key is
+    crowded); an empty literal makes the item *always* a candidate. ``candidates(text)``
+    gives every item whose key occurs in ``text``, found by one Aho-Corasick automaton over
+    the distinct keys (``ahocorasick_rs``, built at the first look-up after an add). No key
+    is longer than :data:`WINDOW`, so at most that many occur at any position of the text:
+    a look-up costs the text and the items found, never the number of items, whatever the
+    literals (``a``, ``aa``, ``aaa``... would otherwise all occur everywhere in ``aaaa…``).
+    When each item's literal is a lower-case substring of every text (lower-cased) the item
+    matches, no match is left out; the caller checks the whole literal. A literal or a text
+    the automaton cannot take (a lone surrogate) is a candidate always, or makes every item
+    one.
     """
 
-    __slots__ = ("_all", "_always", "_automaton", "_few", "_found", "_literals")
+    __slots__ = ("_all", "_always", "_automaton", "_few", "_found", "_keys")
 
     def __init__(self) -> None:
         #: The first few items, kept as they are: for a handful of items (the one-object
@@ -63,9 +72,9 @@ class LiteralIndex:
         self._few: list[tuple[int, str]] | None = []
         self._always: list[int] = []
         self._all: list[int] = []
-        self._literals: dict[str, list[int]] = {}
+        self._keys: dict[str, list[int]] = {}
         self._automaton: ahocorasick_rs.AhoCorasick | None = None
-        #: the items of each literal, by the automaton's pattern number
+        #: the items of each key, by the automaton's pattern number
         self._found: list[list[int]] = []
 
     def __len__(self) -> int:
@@ -87,16 +96,36 @@ class LiteralIndex:
         self._automaton = None
         self._all.append(item)
         if literal and _encodable(literal):
-            self._literals.setdefault(literal, []).append(item)
+            key = literal if len(literal) <= WINDOW else self._window(literal)
+            self._keys.setdefault(key, []).append(item)
         else:
             self._always.append(item)
 
+    def _window(self, literal: str) -> str:
+        """The key of a literal longer than :data:`WINDOW`: its first window, unless that
+        key is crowded; then the first free window, else the rarest (linear in the
+        literal)."""
+        keys = self._keys
+        best = literal[:WINDOW]
+        found = keys.get(best)
+        if found is None or len(found) < _CROWDED:
+            return best
+        size = len(found)
+        for i in range(1, len(literal) - WINDOW + 1):
+            window = literal[i:i + WINDOW]
+            found = keys.get(window)
+            if found is None:
+                return window
+            if len(found) < size:
+                best, size = window, len(found)
+        return best
+
     def _build(self) -> ahocorasick_rs.AhoCorasick | None:
-        if not self._literals:
+        if not self._keys:
             return None
-        self._found = list(self._literals.values())
+        self._found = list(self._keys.values())
         self._automaton = ahocorasick_rs.AhoCorasick(
-            list(self._literals), implementation=ahocorasick_rs.Implementation.ContiguousNFA)
+            list(self._keys), implementation=ahocorasick_rs.Implementation.ContiguousNFA)
         return self._automaton
 
     def candidates(self, text: str) -> list[int]:

@@ -288,16 +288,6 @@ class PerObject(Generic[Obj, Idx]):
         self._found[key] = (weakref.ref(obj, functools.partial(self._drop, key)), index)
         return index
 
-    def share(self, old: Obj, new: Obj) -> bool:
-        """Let ``new`` use the index built for ``old`` (the caller has established that
-        nothing an index reads differs between them); False when ``old`` has none."""
-        found = self._found.get(id(old))
-        if found is None or found[0]() is not old:
-            return False
-        key = id(new)
-        self._found[key] = (weakref.ref(new, functools.partial(self._drop, key)), found[1])
-        return True
-
     def discard(self, obj: Obj) -> None:
         """Forget the index of ``obj`` (a later use builds it again): the memory of a large
         policy's index is not kept once the work that needed it is done."""

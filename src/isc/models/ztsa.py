@@ -405,13 +405,6 @@ def _all_but_meta(cls: type) -> Callable[[Any], tuple[Any, ...]]:
 _ALL_BUT_META: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
-def carry_index(old: ZtsaPolicy, new: ZtsaPolicy) -> None:
-    """Let ``new`` decide with the index of ``old`` when the two decide alike (the sweep
-    widens directions; building an estate's index again costs seconds)."""
-    if decided_alike(old, new):
-        _INDEXES.share(old, new)
-
-
 def release(policy: ZtsaPolicy) -> None:
     """Free the index of ``policy`` (the next decision builds it again)."""
     _INDEXES.discard(policy)

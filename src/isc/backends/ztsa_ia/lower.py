@@ -270,10 +270,10 @@ class Lowering:
             self.step("witnesses")
             self.finish(decide_all)
         # the whole policies' indexes served the sweep and the witnesses; a compile of an
-        # estate should not carry them (and their memos) into writing the documents
+        # estate should not carry them (and their memos) into writing the documents (the
+        # policy written is never decided here: nothing built one for it)
         iwsva.release(self.web)
         ztsa.release(draft)
-        ztsa.release(self.policy)
         return self.policy
 
     # ------------------------------------------------------------------ whole-policy sweep

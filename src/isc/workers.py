@@ -9,6 +9,11 @@ and sends its results back pickled through a pipe.
 It falls back to one process when forking is unavailable or unsafe (no ``os.fork``, other
 threads running, ``ISC_JOBS=1``), when the work is small, and when the child fails for
 any reason: never a different result, at worst the time of one process.
+
+While the other core is taken by a :class:`Server` (its child still computing an answer
+for this process, or, in that child, its parent still at work), :func:`split` works here,
+a run of items at a time, and splits what is left once the core is free: two processes
+busy on two cores run each 30 % slower than one alone, a third would only add to that.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, BinaryIO, Final, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -43,16 +49,74 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "win32" and threading.active_count() == 1
 
 
+#: The buffer of each end of a pipe that carries a server's answers.
+_PIPE_BUFFER: Final = 1 << 20
+
+#: While the other core is taken, :func:`split` works on runs of 1/RUNS of the items.
+RUNS: Final = 32
+
+
+def _readable(fd: int) -> bool:
+    try:
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True  # a closed pipe: nobody is working at its other end
+
+
+class _Core:
+    """Whether the other core is taken by a :class:`Server`: here, its child is computing
+    an answer; in that child, its parent is at work (it says when it waits)."""
+
+    def __init__(self) -> None:
+        #: this process's servers whose child is alive
+        self.servers: list[Server[Any, Any, Any]] = []
+        #: in a server's child: the pipe on which the parent says it waits, and whether it
+        #: has said so since the last answer
+        self.idle_fd = -1
+        self.parent_idle = False
+
+    def taken(self) -> bool:
+        if self.idle_fd >= 0:
+            if not self.parent_idle and _readable(self.idle_fd):
+                self.parent_idle = True
+            return not self.parent_idle
+        return any(s._working() for s in self.servers)
+
+    def answered(self) -> None:
+        """In a server's child, an answer was sent: the parent is at work again (a wait
+        it announced before is over)."""
+        while _readable(self.idle_fd):
+            if not os.read(self.idle_fd, 4096):
+                break
+        self.parent_idle = False
+
+
+_CORE = _Core()
+
+
 def split(fn: Callable[[Sequence[T]], R], items: Sequence[T], *,
           min_split: int | None = None) -> list[tuple[int, R]]:
     """``[(0, fn(items))]``, or ``[(0, fn(first half)), (h, fn(second half))]`` (``h``
     where the second half starts), the second half in a child process when that pays.
-    ``fn`` folds a run of items into one result that must pickle (keep it small: it is
-    sent back); each half runs in its own process, so ``fn`` must not depend on side
-    effects of the other half."""
+    While the other core is taken (module doc), runs of items come first, each computed
+    here: ``[(0, fn(run)), (k, fn(next run)), ..., (h, fn(second half))]``. ``fn`` folds a
+    run of items into one result that must pickle (keep it small: it is sent back); each
+    part may run in its own process, so ``fn`` must not depend on side effects of another
+    part. Callers merge the parts in order."""
     least = MIN_SPLIT if min_split is None else min_split
     if len(items) < max(least, 2) or jobs() < 2 or not _can_fork():
         return [(0, fn(items))]
+    parts: list[tuple[int, R]] = []
+    start = 0
+    run = max(len(items) // RUNS, 1)
+    while _CORE.taken():
+        if len(items) - start < max(least, 2):
+            return [*parts, (start, fn(items[start:]))]
+        parts.append((start, fn(items[start:start + run])))
+        start += run
+    if start:
+        return parts + [(start + offset, result) for offset, result in
+                        split(fn, items[start:], min_split=min_split)]
     half = len(items) // 2
     read, write = os.pipe()
     try:
@@ -134,38 +198,57 @@ class Server(Generic[S, Q, R]):
         #: answers read from the child before they were wanted (see :meth:`ask`)
         self._read: list[R] = []
         self._pid = 0
-        self._to = self._from = -1
+        self._to = self._from = self._idle = -1
+        self._answers: BinaryIO | None = None
         if jobs() >= 2 and _can_fork():
             self._start()
 
     def _start(self) -> None:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        idle_r, idle_w = os.pipe()
         try:
             pid = os.fork()
         except OSError:
-            for fd in (req_r, req_w, rep_r, rep_w):
+            for fd in (req_r, req_w, rep_r, rep_w, idle_r, idle_w):
                 os.close(fd)
             return
         if pid == 0:  # the child: answer until the parent closes its end
             status = 1
             try:
-                os.close(req_w)
-                os.close(rep_r)
+                for fd in (req_w, rep_r, idle_w):
+                    os.close(fd)
+                _CORE.servers = []
+                _CORE.idle_fd, _CORE.parent_idle = idle_r, False
                 state = self._setup()
+                out = os.fdopen(rep_w, "wb", buffering=_PIPE_BUFFER)
                 while (message := _receive(req_r)) is not None:
                     try:
-                        data = b"k" + pickle.dumps(self._handle(state, pickle.loads(message)),
-                                                   pickle.HIGHEST_PROTOCOL)
+                        answer = self._handle(state, pickle.loads(message))
                     except Exception:  # the parent computes it and sees the error itself
-                        data = b"e"
-                    _send(rep_w, data)
+                        out.write(b"e")
+                    else:
+                        out.write(b"k")
+                        # pickled straight into the pipe, never held whole: an estate's
+                        # answer is tens of MB, and the child's peak memory is set here
+                        pickle.dump(answer, out, pickle.HIGHEST_PROTOCOL)
+                        del answer
+                    out.flush()
+                    _CORE.answered()
                 status = 0
             finally:
                 os._exit(status)
-        os.close(req_r)
-        os.close(rep_w)
-        self._pid, self._to, self._from = pid, req_w, rep_r
+        for fd in (req_r, rep_w, idle_r):
+            os.close(fd)
+        os.set_blocking(idle_w, False)  # a full pipe already says the parent waits
+        self._pid, self._to, self._from, self._idle = pid, req_w, rep_r, idle_w
+        self._answers = os.fdopen(rep_r, "rb", buffering=_PIPE_BUFFER)
+        _CORE.servers.append(self)
+
+    def _working(self) -> bool:
+        """Is the child computing an answer not yet sent?"""
+        return bool(self._pid) and len(self._read) < len(self._asked) \
+            and not _readable(self._from)
 
     def ask(self, request: Q) -> None:
         """Queue a request; the child starts on it at once. Answers still owed are read
@@ -185,6 +268,9 @@ class Server(Generic[S, Q, R]):
         if not self._asked:
             raise IndexError("no request is waiting for an answer")
         if not self._read and self._pid:
+            if self._working():  # this process waits: the child may use the other core
+                with contextlib.suppress(OSError):
+                    os.write(self._idle, b"w")
             self._collect()
         request = self._asked.pop(0)
         if self._read:
@@ -196,26 +282,30 @@ class Server(Generic[S, Q, R]):
     def _collect(self) -> None:
         """Read the child's next answer; on any failure stop using the child."""
         try:
-            message = _receive(self._from)
-            if message is None or message[:1] != b"k":
+            if self._answers is None or self._answers.read(1) != b"k":
                 raise OSError("the child did not answer")
-            self._read.append(pickle.loads(message[1:]))
+            self._read.append(pickle.load(self._answers))
         except Exception:
             self._stop()
 
     def _stop(self) -> None:
         if not self._pid:
             return
-        with contextlib.suppress(OSError):
-            os.close(self._to)
-        with contextlib.suppress(OSError):
-            os.close(self._from)
+        for fd in (self._to, self._idle):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._answers is not None:  # it owns the answers' end of the pipe
+            with contextlib.suppress(OSError):
+                self._answers.close()
+            self._answers = None
+        if self in _CORE.servers:
+            _CORE.servers.remove(self)
         with contextlib.suppress(OSError):
             os.kill(self._pid, signal.SIGKILL)  # a child still working is not waited for
         with contextlib.suppress(OSError):
             os.waitpid(self._pid, 0)
         self._pid = 0
-        self._to = self._from = -1
+        self._to = self._from = self._idle = -1
 
     @property
     def forked(self) -> bool:
@@ -241,18 +331,19 @@ def _send(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view):]
 
 
-def _read_exactly(fd: int, n: int) -> bytes | None:
-    chunks: list[bytes] = []
-    while n:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
+def _read_exactly(fd: int, n: int) -> bytearray | None:
+    """``n`` bytes, read into one buffer (an estate's answer is not held twice)."""
+    buffer = bytearray(n)
+    view = memoryview(buffer)
+    while view:
+        got = os.readv(fd, [view[:1 << 20]])
+        if not got:
             return None
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
+        view = view[got:]
+    return buffer
 
 
-def _receive(fd: int) -> bytes | None:
+def _receive(fd: int) -> bytearray | None:
     """One message, or None at the end of the pipe."""
     head = _read_exactly(fd, 8)
     if head is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -90,9 +91,50 @@ def test_two_cores_write_the_same_documents(
     calls.clear()
     servers.clear()
     two = documents("2", 2)
-    # the fidelity stage splits here; the sweep and the witnesses run in the server
-    assert calls == [2] and servers == [True]
+    # the fidelity stage splits here (in runs while the server holds the other core); the
+    # sweep and the witnesses run in the server
+    assert len(calls) == 1 and calls[0] >= 2 and servers == [True]
     assert one == two
+
+
+def _pids(part: list[int] | tuple[int, ...]) -> list[tuple[int, int]]:
+    time.sleep(0.02)  # a run long enough for the other process to say it waits
+    return [(os.getpid(), x) for x in part]
+
+
+def _split_here(state: int, n: int) -> list[tuple[int, list[tuple[int, int]]]]:
+    return workers.split(_pids, list(range(n)), min_split=2)
+
+
+def test_split_works_in_runs_here_while_a_server_child_works(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "2")
+    items = list(range(64))
+    with workers.Server(lambda: 0, lambda state, seconds: time.sleep(seconds)) as server:
+        server.ask(5.0)  # the child holds the other core for longer than the split takes
+        parts = workers.split(_pids, items, min_split=2)
+        assert len(parts) > 2  # runs, in order, each computed here
+        assert [x for _, part in parts for _, x in part] == items
+        assert {pid for _, part in parts for pid, _ in part} == {os.getpid()}
+        server.close()
+    parts = workers.split(_pids, items, min_split=2)  # the other core is free: halves
+    assert [start for start, _ in parts] == [0, 32]
+    assert len({pid for _, part in parts for pid, _ in part}) == 2
+
+
+def test_a_server_child_splits_only_while_its_parent_waits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISC_JOBS", "2")
+    with workers.Server(lambda: 0, _split_here) as server:
+        server.ask(64)
+        time.sleep(3)  # this process is busy: the child computes every run itself
+        busy = server.answer()
+        server.ask(64)  # this process waits at once: the child splits what is left
+        waiting = server.answer()
+    for parts in (busy, waiting):
+        assert [x for _, part in parts for _, x in part] == list(range(64))
+    assert len({pid for _, part in busy for pid, _ in part}) == 1
+    assert len({pid for _, part in waiting for pid, _ in part}) == 2
 
 
 def _square_all(state: int, request: tuple[int, ...]) -> list[int]:

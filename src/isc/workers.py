@@ -44,6 +44,11 @@ def jobs() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
+def can_serve() -> bool:
+    """Would a :class:`Server` start a child now (rather than answer in this process)?"""
+    return jobs() >= 2 and _can_fork()
+
+
 def _can_fork() -> bool:
     # forking with other threads alive can leave a lock held forever in the child
     return hasattr(os, "fork") and sys.platform != "win32" and threading.active_count() == 1
@@ -200,7 +205,7 @@ class Server(Generic[S, Q, R]):
         self._pid = 0
         self._to = self._from = self._idle = -1
         self._answers: BinaryIO | None = None
-        if jobs() >= 2 and _can_fork():
+        if can_serve():
             self._start()
 
     def _start(self) -> None:

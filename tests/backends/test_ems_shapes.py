@@ -128,7 +128,9 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path,
     assert len(splits) >= 7 and set(splits) == {1}
     splits.clear()
     assert report("2") == one
-    assert splits.count(2) >= 7
+    # here the same but the sweep (in the sweep's process): each split in halves, or in
+    # runs while that process held the other core (workers.split)
+    assert sum(1 for n in splits if n >= 2) >= 6
 
 
 @pytest.mark.parametrize("pattern", [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "Origin",
     "PassChange",
     "Span",
+    "alike_but_meta",
     "check_tag",
     "sorted_directions",
     "span_field",
@@ -158,3 +160,60 @@ class PassChange:
     kept_kind: str | None = None
     kept_name: str | None = None
     kept_span: Span | None = None
+
+
+def alike_but_meta(old: Any, new: Any) -> bool:
+    """Do two policies (instances of one attrs class) differ at most in their objects'
+    ``meta`` (directions, tag, review notes), which no model decision reads? A field holds a
+    tuple of objects, one object, None or a plain value; an object with a ``meta`` must keep
+    its source and every other field. Checked field by field, object by object, in one pass
+    (an estate's policy holds a million objects): what lets a decision made on a draft of a
+    policy stand for the policy written."""
+    if type(old) is not type(new):
+        return False
+    for field in attrs.fields(type(old)):
+        a_value, b_value = getattr(old, field.name), getattr(new, field.name)
+        if a_value is b_value:
+            continue
+        if not isinstance(a_value, tuple):
+            a_value, b_value = (a_value,), (b_value,)
+        elif not isinstance(b_value, tuple) or len(a_value) != len(b_value):
+            return False
+        for a, b in zip(a_value, b_value, strict=True):
+            if a is b:
+                continue
+            cls = type(a)
+            if cls is not type(b):
+                return False
+            rest = _ALL_BUT_META.get(cls)
+            if rest is None:
+                rest = _all_but_meta(cls)
+            if rest is _WHOLE:
+                if a != b:
+                    return False
+            elif a.meta.source != b.meta.source or rest(a) != rest(b):
+                return False
+    return True
+
+
+def _whole(obj: Any) -> Any:
+    return obj
+
+
+_WHOLE: Callable[[Any], Any] = _whole
+
+
+def _all_but_meta(cls: type) -> Callable[[Any], Any]:
+    """The fields of an object other than ``meta``, as one value (:data:`_WHOLE`: the
+    class has no ``meta``, the object is compared whole)."""
+    names = [f.name for f in attrs.fields(cls)] if attrs.has(cls) else []
+    if "meta" not in names:
+        found = _WHOLE
+    else:
+        get = operator.attrgetter(*(n for n in names if n != "meta"))
+        found = lambda obj: (get(obj),)  # noqa: E731 - one tuple even for one field
+    _ALL_BUT_META[cls] = found
+    return found
+
+
+_ALL_BUT_META: dict[type, Callable[[Any], Any]] = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from email.utils import getaddresses
 
-from isc.ir.common import Meta
+from isc.ir.common import Meta, alike_but_meta
 from isc.ir.ems import CriteriaMatch, DkimVerification, EmsPolicy, EmsRule, RuleKind
 from isc.ir.mail import Direction, InterceptAction
 from isc.ir.requests import DecidedBy, Decision, MailMessage
@@ -71,6 +71,13 @@ def dkim_hits(dkim: DkimVerification, message: MailMessage, look: Lookups) -> li
     enforces, in order."""
     return sorted(d for d in _header_domains(message)
                   if look.domain_listed(dkim.enforced_domains, d))
+
+
+def decided_alike(old: EmsPolicy, new: EmsPolicy) -> bool:
+    """Do two policies differ at most in their objects' directions and review notes (which
+    no decision reads: ``_by`` takes only the source)? See
+    :func:`isc.ir.common.alike_but_meta`."""
+    return alike_but_meta(old, new)
 
 
 def decide(policy: EmsPolicy, message: MailMessage) -> Decision:

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import operator
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-import attrs
 
 from isc.ir import categories
-from isc.ir.common import Meta
+from isc.ir.common import Meta, alike_but_meta
 from isc.ir.requests import DecidedBy, Decision, Url, WebRequest
 from isc.ir.ztsa import (
     CustomUrlCategory,
@@ -376,33 +372,8 @@ def custom_category_matches(category: CustomUrlCategory, url: Url, host_only: bo
 
 def decided_alike(old: ZtsaPolicy, new: ZtsaPolicy) -> bool:
     """Do two policies differ at most in their objects' directions and review notes (which
-    no decision reads: ``by`` takes only the source)? Checked field by field, object by
-    object, in one pass."""
-    for field in attrs.fields(ZtsaPolicy):
-        a_objs, b_objs = getattr(old, field.name), getattr(new, field.name)
-        if a_objs is b_objs:
-            continue
-        if len(a_objs) != len(b_objs):
-            return False
-        for a, b in zip(a_objs, b_objs, strict=True):
-            if a is b:
-                continue
-            if type(a) is not type(b) or a.meta.source != b.meta.source:
-                return False
-            rest = _ALL_BUT_META.get(type(a)) or _all_but_meta(type(a))
-            if rest(a) != rest(b):
-                return False
-    return True
-
-
-def _all_but_meta(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    """The fields of a policy object other than ``meta``, as one tuple."""
-    get = operator.attrgetter(*(f.name for f in attrs.fields(cls) if f.name != "meta"))
-    _ALL_BUT_META[cls] = found = lambda obj: (get(obj),)
-    return found
-
-
-_ALL_BUT_META: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+    no decision reads: ``by`` takes only the source)? See :func:`isc.ir.common.alike_but_meta`."""
+    return alike_but_meta(old, new)
 
 
 def release(policy: ZtsaPolicy) -> None:

@@ -261,6 +261,10 @@ class Lowering:
         #: why it does not parse): both depend on the AST or text alone
         self._ems_forms: Memo[Node, tuple[str, tuple[str, ...]] | str] = Memo()
         self._ems_reads: Memo[str, Node | str] = Memo()
+        #: Translate only (:meth:`draft`): every comparison is left empty.
+        self.dry = False
+        #: What the sweep server decides: the draft and its split source (:meth:`draft`).
+        self._draft: tuple[EmsPolicy, MailPolicy, MailPolicy] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -282,7 +286,9 @@ class Lowering:
     def finish(self) -> None:
         """Each report entry's witness, shown in the whole policy where it can be (so that
         ``isc explain`` reproduces it), and its diagnostic. Most witnesses are sender
-        entries' messages, which share their decisions (:class:`WholeDecisions`)."""
+        entries' messages, which share their decisions (:class:`WholeDecisions`). They
+        are decided here, not by the sweep's process: here they took 2.1-2.3 s on the
+        large preset, there 2.7-2.8 s (their decisions pickled twice)."""
         self.diagnostics += self.ledger.finish(
             each(WholeDecisions(self.mail, self.policy).decide),
             lambda w: witness_json(w, rel=self.rel),
@@ -312,6 +318,26 @@ class Lowering:
 
     def run(self) -> EmsPolicy:
         self.step("lowering")
+        # the whole-policy sweep decides nothing per-object fidelity changes (a decision
+        # reads an object's source, never its directions): where a second process can run
+        # it, it starts now on the draft, and the comparisons run here meanwhile
+        server = self.sweep_server() if workers.can_serve() else None
+        try:
+            self.lower_all()
+            self.step("whole-policy sweep")
+            self.sweep(server)
+        finally:
+            if server is not None:
+                server.close()
+        self.step("witnesses")
+        self.finish()
+        # the whole policies' indexes served fidelity, the sweep and the witnesses
+        mailindex.release(self.mail)
+        mailindex.release(self.policy)
+        return self.policy
+
+    def lower_all(self) -> None:
+        """Every object lowered, compared (unless :attr:`dry`) and recorded, in turn."""
         self.lower_internal_domains()
         self.lower_address_groups()
         self.lower_keyword_lists()
@@ -328,14 +354,28 @@ class Lowering:
         self.lower_dkim()
         self.lower_dmarc()
         self.lower_settings()
-        self.step("whole-policy sweep")
-        self.sweep()
-        self.step("witnesses")
-        self.finish()
-        # the whole policies' indexes served fidelity, the sweep and the witnesses
-        mailindex.release(self.mail)
-        mailindex.release(self.policy)
-        return self.policy
+
+    def draft(self) -> tuple[EmsPolicy, MailPolicy, MailPolicy]:
+        """The EmS policy as :meth:`lower_all` writes it but for its objects' directions and
+        review notes, made without a single comparison, and the source split for the
+        reorder check (:meth:`reordered_sources`). The keyword translations it makes are
+        kept for the real run."""
+        dry = Lowering(self.mail, self.rel, self.options)
+        dry.dry = True
+        dry._ems_forms, dry._ems_reads = self._ems_forms, self._ems_reads
+        dry.lower_all()
+        split, reordered, _ = dry.reordered_sources()
+        return dry.policy, split, reordered
+
+    def sweep_server(self) -> Served:
+        """The whole-policy sweep of the draft, started in a second process."""
+        draft, split, reordered = self.draft()
+        self._draft = (draft, split, reordered)
+        server: Served = workers.Server(
+            functools.partial(MailWhole, self.mail, draft, split, reordered,
+                              self.options.pool_limit), MailWhole.serve)
+        server.ask(None)
+        return server
 
     # ------------------------------------------------------------------ objects
 
@@ -410,7 +450,8 @@ class Lowering:
         """Every keyword list, translated and compared on both cores (each alone: decision
         162), then recorded in turn."""
         lists = self.mail.keyword_lists
-        done = workers.map_items(self._keyword_list, lists, min_split=_MIN_LIST_SPLIT)
+        done = ([self._keyword_list(kl) for kl in lists] if self.dry else
+                workers.map_items(self._keyword_list, lists, min_split=_MIN_LIST_SPLIT))
         out = []
         for kl, (lst, cmp, warnings) in zip(lists, done, strict=True):
             origin = lst.meta.source
@@ -470,7 +511,7 @@ class Lowering:
             notes.append(f"threshold {kl.threshold} became {threshold}: EmS acts when the "
                          "score reaches it, IMSVA when the score exceeds it")
         lst = EmsKeywordList(kl.name, kl.match, threshold, tuple(exprs), Meta(origin))
-        cmp = self._keyword_fidelity(kl, lst)
+        cmp = Comparison() if self.dry else self._keyword_fidelity(kl, lst)
         if problem:
             cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
             notes.append("an expression without an EmS form may match more or less: the "
@@ -800,8 +841,8 @@ class Lowering:
         emitted and recorded in turn."""
         jobs = [self.lower_rule(rule) for rule in self.mail.rules_in_order()]
         # expensive rules come in runs: every other one to each process
-        compared = workers.map_items(lambda job: job[0](), jobs, min_split=_MIN_RULE_SPLIT,
-                                     alternate=True)
+        compared = [Comparison[MailMessage]()] * len(jobs) if self.dry else workers.map_items(
+            lambda job: job[0](), jobs, min_split=_MIN_RULE_SPLIT, alternate=True)
         for (_, emit), cmp in zip(jobs, compared, strict=True):
             emit(cmp)
 
@@ -847,7 +888,7 @@ class Lowering:
         src0 = attrs.evolve(src0, rules=self.mail.rules)
         tgt0 = attrs.evolve(tgt0, rules=self.policy.rules)
         # entries whose probe senders reach the same rules compare alike (decision 161)
-        slots = (SenderSlots(src0), SenderSlots(tgt0))
+        slots = None if self.dry else (SenderSlots(src0), SenderSlots(tgt0))
         plans: list[tuple[Party, Origin, list[str], SenderEntry | None]] = []
         items: list[Shaped[MailMessage]] = []
         for p in entries:
@@ -861,6 +902,9 @@ class Lowering:
                              f"not {p.value!r}")
             else:
                 entry = SenderEntry(p.value, Meta(origin))
+            plans.append((p, origin, notes, entry))
+            if slots is None:
+                continue
             kept = (entry,) if entry else ()
             if approved:
                 src1 = attrs.evolve(src0, approved_senders=(p,))
@@ -875,8 +919,8 @@ class Lowering:
                 key, functools.partial(probes.sender_probes, self.mail, [p.value]),
                 functools.partial(compare, src1, tgt1, baseline=(src0, tgt0)),
                 pick=functools.partial(probes.sender_probes_at, self.mail, p.value)))
-            plans.append((p, origin, notes, entry))
-        compared = Shapes[MailMessage](exact=True).compare_all(items, reuse=REUSE_SHAPES)
+        compared = ([Comparison[MailMessage]()] * len(plans) if slots is None else
+                    Shapes[MailMessage](exact=True).compare_all(items, reuse=REUSE_SHAPES))
         out = []
         for (p, origin, notes, entry), cmp in zip(plans, compared, strict=True):
             if approved:
@@ -961,8 +1005,8 @@ class Lowering:
             notes.append("a private address never connects to EmS")
         elif not keep:
             notes.append("EmS blocks permanently only; a temporary block does not migrate")
-        cmp = compare(with_[0], with_[1], probes.ip_probes(self.mail, [e.value]),
-                      baseline=base)
+        cmp: Comparison[MailMessage] = Comparison() if self.dry else compare(
+            with_[0], with_[1], probes.ip_probes(self.mail, [e.value]), baseline=base)
         if not keep:
             self.record(origin, "dropped", cmp, [], notes, e.span, dropped=True,
                         no_action=public is False)
@@ -983,7 +1027,8 @@ class Lowering:
         src, tgt = self.objects_only()
         src = attrs.evolve(src, dkim_enforcement=attrs.evolve(dk, enabled=True))
         tgt = attrs.evolve(tgt, dkim_verification=attrs.evolve(target, enabled=True))
-        cmp = compare(src, tgt, probes.authentication_probes(self.mail, dk.domains))
+        cmp: Comparison[MailMessage] = Comparison() if self.dry else compare(
+            src, tgt, probes.authentication_probes(self.mail, dk.domains))
         review = ("EmS checks the header From and the envelope sender domain; IMSVA checked "
                   "the header From only",)
         self.policy = attrs.evolve(self.policy, dkim_verification=attrs.evolve(
@@ -1009,8 +1054,8 @@ class Lowering:
         src, tgt = self.objects_only()
         src = attrs.evolve(src, dmarc=attrs.evolve(dm, enabled=True))
         tgt = attrs.evolve(tgt, dmarc=attrs.evolve(target, enabled=True))
-        cmp = compare(src, tgt, probes.authentication_probes(self.mail, dm.domains,
-                                                             dm.exception_ips))
+        cmp: Comparison[MailMessage] = Comparison() if self.dry else compare(
+            src, tgt, probes.authentication_probes(self.mail, dm.domains, dm.exception_ips))
         review = tuple(notes)
         self.policy = attrs.evolve(self.policy, dmarc=attrs.evolve(
             target, meta=Meta.of(origin, cmp.directions, review)))
@@ -1089,48 +1134,28 @@ class Lowering:
         return self._list_keys.get(
             (found, None if found in ("dkim-enforcement", "dmarc") else by.name))
 
-    def sweep(self) -> None:
+    def sweep(self, server: Served | None = None) -> None:
         """Compare the whole policies; every object that decides a message differently in
         context, on either side, gains that direction with the message as its witness; and
-        report each reorder that changes a decision."""
+        report each reorder that changes a decision. ``server`` swept the draft: its answer
+        stands only if the policy written decides as the draft did."""
         split, reordered, pieces = self.reordered_sources()
+        if server is not None and self._draft is not None \
+                and ems_model.decided_alike(self._draft[0], self.policy) \
+                and (split, reordered) == self._draft[1:]:
+            swept = server.answer()
+        else:  # no second process, or (not expected) a policy the draft does not stand for
+            swept = MailWhole(self.mail, self.policy, split, reordered,
+                              self.options.pool_limit).sweep()
         found: dict[tuple[str, str, int], dict[Difference, Witness[MailMessage]]] = {}
         reorders: dict[tuple[str, ...], tuple[Witness[MailMessage], str, Plan, Plan]] = {}
-        pool = probes.policy_pool(self.mail, self.policy, limit=self.options.pool_limit)
-        listed = self._listed_objects()
-        Found = tuple[int, Decision, Decision, Decision, Decision]
-
-        def run(part: Sequence[int]) -> tuple[set[tuple[str, str, int] | None], list[Found]]:
-            """What the messages exercised, and the decisions of those decided
-            differently (with the reorder replays), by position in the pool."""
-            keys: set[tuple[str, str, int] | None] = set()
-            differing: list[Found] = []
-            for i in part:
-                m = pool[i]
-                s = imsva_model.decide(self.mail, m)
-                t = ems_model.decide(self.policy, m)
-                keys.update((self._source_key(s.decided_by), self._target_key(t.decided_by)))
-                keys.update(listed(m))
-                if differences(s, t):
-                    differing.append((i, s, t, imsva_model.decide(split, m),
-                                      imsva_model.decide(reordered, m)))
-            return keys, differing
-
-        exercised: set[tuple[str, str, int] | None] = set()
-        differing: list[Found] = []
-        positions = list(range(len(pool)))
-        if pool:  # the four policies' indexes built here once, not in each process
-            run([0])
-            for policy in (split, reordered):
-                imsva_model.decide(policy, pool[0])
-        # every other message to each process (the pool comes in runs of one kind), then
-        # the differences in pool order, as one process would see them (decision 162)
-        for _, (part_keys, part_differing) in workers.split(
-                run, positions[0::2] + positions[1::2], min_split=_MIN_SWEEP_SPLIT):
-            exercised |= part_keys
-            differing += part_differing
-        for i, s, t, a, b in sorted(differing, key=lambda found: found[0]):
-            m = pool[i]
+        if self._list_keys is None:
+            self._list_key(DecidedBy("dmarc", ""))  # builds the table
+        table = self._list_keys or {}
+        exercised = {self._source_key(by) for by in swept.sources}
+        exercised |= {self._target_key(by) for by in swept.targets}
+        exercised |= {table.get(entry) for entry in swept.listed}
+        for m, s, t, a, b in swept.differing:
             diffs = differences(s, t)
             keys = [self._source_key(s.decided_by), self._target_key(t.decided_by)]
             if differences(a, b):
@@ -1148,10 +1173,9 @@ class Lowering:
                     seen = found.setdefault(key, {})
                     for d in diffs:
                         seen.setdefault(d, Witness(m, s, t, d, POLICY))
-        self.swept = Swept(len(pool), tuple((pool[i], s, t) for i, s, t, _, _ in sorted(
-            differing, key=lambda found: found[0])))
+        self.swept = Swept(swept.probes, tuple((m, s, t) for m, s, t, _, _ in swept.differing))
         can = [e for e in self.report if e.source.kind in _PROBED]
-        self.coverage = {"probes": len(pool), "objects": len(can), "exercised": sum(
+        self.coverage = {"probes": swept.probes, "objects": len(can), "exercised": sum(
             1 for e in can if (e.source.kind, e.source.name, e.source.line) in exercised)}
         witnesses: dict[tuple[str, str, int], dict[str, object]] = {}
         for w, text, first, second in reorders.values():
@@ -1162,36 +1186,6 @@ class Lowering:
                 if wit is not None:
                     witnesses.setdefault((o.kind, o.name, o.line), wit)
         self.widen(found, witnesses)
-
-    def _listed_objects(self) -> Callable[[MailMessage], list[tuple[str, str, int] | None]]:
-        """The sender-list and IP entries a message matches (the first of each list): what
-        it exercises beyond the objects that decide it."""
-        index = mailindex.MailIndex.of(self.mail)
-        m = self.mail
-        lists = [(kind, tuple(p.value for p in parties if p.kind is PartyKind.ADDRESS))
-                 for kind, parties in (("approved-senders.entry", m.approved_senders),
-                                       ("blocked-senders.entry", m.blocked_senders))]
-        senders = [(kind, values, mailindex.AddressList(values)) for kind, values in lists]
-        sf = m.sender_filtering
-        ips = [] if sf is None else [("sender-filtering.approved-ip", sf.approved_ips),
-                                     ("sender-filtering.blocked-ip", sf.blocked_ips)]
-        if self._list_keys is None:
-            self._list_key(DecidedBy("dmarc", ""))  # builds the table
-        table = self._list_keys or {}
-
-        def listed(msg: MailMessage) -> list[tuple[str, str, int] | None]:
-            out = []
-            for kind, values, found in senders:
-                i = found.first(msg.sender)
-                if i is not None:
-                    out.append(table.get((kind, values[i])))
-            for kind, entries in ips:
-                j = index.first_ip(entries, msg.client_ip)
-                if j is not None:
-                    out.append(table.get((kind, entries[j].value)))
-            return out
-
-        return listed
 
     def _explain_reorder(self, a: Decision, b: Decision,
                          pieces: dict[str, tuple[Plan, Piece]]
@@ -1300,6 +1294,114 @@ def _witness_reason(cmp: Comparison[MailMessage], reasons: Iterable[str]) -> lis
 
 def _target_name(r: EmsRule) -> str:
     return f"{DIRECTION_WORDS[r.direction]} {KIND_WORDS[r.kind]}: {r.name}"
+
+
+@attrs.frozen
+class MailSweep:
+    """What the whole-policy sweep decided: how many messages; the objects that decided
+    them on each side and the sender-list and IP entries they matched (``(kind, value)``),
+    which the lowering turns into report entries; and the messages decided differently, in
+    pool order, with the source and target decisions and the source's decisions split into
+    per-type pieces in IMSVA order and in EmS order (the reorder check)."""
+
+    probes: int
+    sources: frozenset[DecidedBy | None]
+    targets: frozenset[DecidedBy | None]
+    listed: frozenset[tuple[str, str]]
+    differing: tuple[tuple[MailMessage, Decision, Decision, Decision, Decision], ...]
+
+
+class MailWhole:
+    """Both whole policies and the split source, decided over their indexes. It reads only
+    the policies, so it may run in a second process (:class:`workers.Server`) while the
+    parent compares objects one by one."""
+
+    def __init__(self, mail: MailPolicy, policy: EmsPolicy, split: MailPolicy,
+                 reordered: MailPolicy, limit: int) -> None:
+        self.mail, self.policy = mail, policy
+        self.split, self.reordered = split, reordered
+        self.limit = limit
+
+    def serve(self, request: None) -> MailSweep:
+        return self.sweep()
+
+    def sweep(self) -> MailSweep:
+        pool = probes.policy_pool(self.mail, self.policy, limit=self.limit)
+        listed = _listed_entries(self.mail)
+        Found = tuple[int, Decision, Decision, Decision, Decision]
+        Part = tuple[set[DecidedBy | None], set[DecidedBy | None], set[tuple[str, str]],
+                     list[Found]]
+
+        def run(part: Sequence[int]) -> Part:
+            """What the messages exercised, and the decisions of those decided
+            differently (with the reorder replays), by position in the pool."""
+            sources: set[DecidedBy | None] = set()
+            targets: set[DecidedBy | None] = set()
+            entries: set[tuple[str, str]] = set()
+            differing: list[Found] = []
+            for i in part:
+                m = pool[i]
+                s = imsva_model.decide(self.mail, m)
+                t = ems_model.decide(self.policy, m)
+                sources.add(s.decided_by)
+                targets.add(t.decided_by)
+                entries.update(listed(m))
+                if differences(s, t):
+                    differing.append((i, s, t, imsva_model.decide(self.split, m),
+                                      imsva_model.decide(self.reordered, m)))
+            return sources, targets, entries, differing
+
+        sources: set[DecidedBy | None] = set()
+        targets: set[DecidedBy | None] = set()
+        entries: set[tuple[str, str]] = set()
+        differing: list[Found] = []
+        positions = list(range(len(pool)))
+        if pool:  # the four policies' indexes built here once, not in each process
+            run([0])
+            for policy in (self.split, self.reordered):
+                imsva_model.decide(policy, pool[0])
+        # every other message to each process (the pool comes in runs of one kind), then
+        # the differences in pool order, as one process would see them (decision 162)
+        for _, (part_sources, part_targets, part_entries, part_differing) in workers.split(
+                run, positions[0::2] + positions[1::2], min_split=_MIN_SWEEP_SPLIT):
+            sources |= part_sources
+            targets |= part_targets
+            entries |= part_entries
+            differing += part_differing
+        return MailSweep(len(pool), frozenset(sources), frozenset(targets), frozenset(entries),
+                         tuple((pool[i], s, t, a, b) for i, s, t, a, b in sorted(
+                             differing, key=lambda found: found[0])))
+
+
+#: A server of :class:`MailWhole`: the sweep.
+Served = workers.Server[MailWhole, None, MailSweep]
+
+
+def _listed_entries(m: MailPolicy) -> Callable[[MailMessage], list[tuple[str, str]]]:
+    """The sender-list and IP entries a message matches (the first of each list), as
+    ``(report kind, value)``: what it exercises beyond the objects that decide it."""
+    index = mailindex.MailIndex.of(m)
+    lists = [(kind, tuple(p.value for p in parties if p.kind is PartyKind.ADDRESS))
+             for kind, parties in (("approved-senders.entry", m.approved_senders),
+                                   ("blocked-senders.entry", m.blocked_senders))]
+    senders = [(kind, values, mailindex.AddressList(values)) for kind, values in lists]
+    sf = m.sender_filtering
+    ips = [] if sf is None else [("sender-filtering.approved-ip", sf.approved_ips),
+                                 ("sender-filtering.blocked-ip", sf.blocked_ips)]
+
+    def listed(msg: MailMessage) -> list[tuple[str, str]]:
+        out = []
+        for kind, values, found in senders:
+            i = found.first(msg.sender)
+            if i is not None:
+                out.append((kind, values[i]))
+        for kind, entries in ips:
+            j = index.first_ip(entries, msg.client_ip)
+            if j is not None:
+                out.append((kind, entries[j].value))
+        return out
+
+    return listed
 
 
 def lower(mail: MailPolicy, rel: Callable[[str], str], options: Options

@@ -48,10 +48,11 @@ generality, so a list of n entries of depth k costs O(n·k) look-ups, not n².
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
+from isc import workers
 from isc.ir.ems import ems_sender_ok
 from isc.ir.mail import AddressGroup, MailPolicy, Party, PartyKind
 from isc.models.globs import compile_glob
@@ -61,11 +62,11 @@ if TYPE_CHECKING:
     from isc.passes import PassContext
 
 
-@attrs.frozen
-class Form:
+class Form(NamedTuple):
     """What an address pattern matches: ``local`` None is any local part; ``domain`` is a
     canonical literal, ``*`` (any non-empty domain) or ``*.s``; ``universal`` every
-    address (``*``, ``*@*``)."""
+    address (``*``, ``*@*``). A named tuple, not an attrs class: an estate's lists make
+    and hash millions of them (the candidates of every entry)."""
 
     local: str | None
     domain: str
@@ -191,13 +192,30 @@ def subsumed(values: Sequence[str], allowed: Allowed = lambda e, w: True
     return out
 
 
+#: Entries of all groups and lists together worth sharing out on both cores.
+_MIN_SPLIT = 20_000
+
+
+def _sender_allowed(e: str, w: str) -> bool:
+    """A sender entry stands for another only where EmS can hold it (module doc)."""
+    return ems_sender_ok(w) or not ems_sender_ok(e)
+
+
+def _subsumed_job(job: tuple[tuple[str, ...], bool]) -> dict[int, int]:
+    values, sender = job
+    return subsumed(values, _sender_allowed) if sender else subsumed(values)
+
+
 def _kind_word(kind: str) -> str:
     return kind.removesuffix(".entry")
 
 
-def _group(g: AddressGroup, ctx: PassContext) -> AddressGroup:
-    slots = [i for i, p in enumerate(g.addresses) if p.kind is PartyKind.ADDRESS]
-    found = subsumed([g.addresses[i].value for i in slots])
+def _addresses(parties: tuple[Party, ...]) -> list[int]:
+    return [i for i, p in enumerate(parties) if p.kind is PartyKind.ADDRESS]
+
+
+def _group(g: AddressGroup, found: dict[int, int], ctx: PassContext) -> AddressGroup:
+    slots = _addresses(g.addresses)
     if not found:
         return g
     drop: set[int] = set()
@@ -213,13 +231,9 @@ def _group(g: AddressGroup, ctx: PassContext) -> AddressGroup:
                                            if i not in drop))
 
 
-def _senders(parties: tuple[Party, ...], kind: str, ctx: PassContext) -> tuple[Party, ...]:
-    slots = [i for i, p in enumerate(parties) if p.kind is PartyKind.ADDRESS]
-
-    def allowed(e: str, w: str) -> bool:
-        return ems_sender_ok(w) or not ems_sender_ok(e)
-
-    found = subsumed([parties[i].value for i in slots], allowed)
+def _senders(parties: tuple[Party, ...], found: dict[int, int], kind: str, ctx: PassContext
+             ) -> tuple[Party, ...]:
+    slots = _addresses(parties)
     if not found:
         return parties
     drop: set[int] = set()
@@ -247,9 +261,18 @@ def remove_subsumed_mail_addresses(mail: MailPolicy, ctx: PassContext) -> MailPo
         >>> [p.value for p in out.address_groups[0].addresses]
         ['*@*.example.com']
     """
-    groups = tuple(_group(g, ctx) for g in mail.address_groups)
-    approved = _senders(mail.approved_senders, "approved-senders.entry", ctx)
-    blocked = _senders(mail.blocked_senders, "blocked-senders.entry", ctx)
+    # every group's and list's covers worked out first, on both cores for an estate (each
+    # is independent; the result, positions, is cheap to send back), then reported in order
+    lists = [*(g.addresses for g in mail.address_groups), mail.approved_senders,
+             mail.blocked_senders]
+    jobs = [(tuple(parties[i].value for i in _addresses(parties)), n >= len(lists) - 2)
+            for n, parties in enumerate(lists)]
+    many = sum(len(values) for values, _ in jobs) >= _MIN_SPLIT
+    *found, approved_found, blocked_found = workers.map_items(
+        _subsumed_job, jobs, min_split=2 if many else len(jobs) + 2, alternate=True)
+    groups = tuple(_group(g, f, ctx) for g, f in zip(mail.address_groups, found, strict=True))
+    approved = _senders(mail.approved_senders, approved_found, "approved-senders.entry", ctx)
+    blocked = _senders(mail.blocked_senders, blocked_found, "blocked-senders.entry", ctx)
     if (approved is mail.approved_senders and blocked is mail.blocked_senders
             and all(a is b for a, b in zip(groups, mail.address_groups, strict=True))):
         return mail

@@ -411,6 +411,26 @@ def test_indexed_imsva_decides_as_the_reference(data: st.DataObject) -> None:
                   imsva.decide, reference.imsva_decide)
 
 
+@_SLOW
+@given(st.data())
+def test_two_orders_of_the_same_rules_decide_as_each_alone(data: st.DataObject) -> None:
+    """``imsva.decide_orders`` (the reorder check's replays) takes each rule's answer found
+    on the first policy for the second: the same decisions as each policy decided alone."""
+    policy = data.draw(mail_policies())
+    named = tuple(attrs.evolve(r, name=f"#{i}") for i, r in enumerate(policy.rules))
+    first = attrs.evolve(policy, rules=named)
+    order = data.draw(st.permutations(range(len(named))))
+    second = attrs.evolve(policy, rules=tuple(
+        attrs.evolve(named[j], order=n) for n, j in enumerate(order, 1)))
+    for _ in range(6):
+        msg = data.draw(messages(_mail_targets(policy), policy.internal_domains, _mail_auth(policy),
+                                 _mail_ips(policy)))
+        a, b = imsva.decide_orders(first, second, msg)
+        _same(a, imsva.decide(first, msg), first, msg)
+        _same(b, imsva.decide(second, msg), second, msg)
+        event(f"the orders decide differently: {a != b}")
+
+
 # ---------------------------------------------------------------- EmS policies
 
 _EMS_INTERCEPTS = [*_INTERCEPTS, Intercept(InterceptAction.DELIVER_NOW)]

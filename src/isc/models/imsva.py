@@ -484,8 +484,22 @@ def decide(policy: MailPolicy, message: MailMessage) -> Decision:
     return decide_with(policy, message, MailIndex.of(policy))
 
 
-def decide_with(policy: MailPolicy, message: MailMessage, look: Lookups) -> Decision:
-    """:func:`decide` with the look-ups given."""
+def decide_orders(first: MailPolicy, second: MailPolicy, message: MailMessage
+                  ) -> tuple[Decision, Decision]:
+    """``(decide(first, message), decide(second, message))`` for two policies that hold the
+    same rules, each under its own name, in other orders (and nothing else differing): the
+    per-type reorder check replays every message on both. Whether a rule applies to the
+    message does not depend on the rules before it, so each rule's answer, found deciding
+    on ``first``, is taken by name on ``second``."""
+    applies: dict[str, bool] = {}
+    return (decide_with(first, message, MailIndex.of(first), applies),
+            decide_with(second, message, MailIndex.of(second), applies))
+
+
+def decide_with(policy: MailPolicy, message: MailMessage, look: Lookups,
+                applies: dict[str, bool] | None = None) -> Decision:
+    """:func:`decide` with the look-ups given (and the rules' answers known so far by name,
+    see :func:`decide_orders`)."""
     direction = direction_of(message, policy.internal_domains)
     trace: list[str] = [f"direction={direction.value}"]
     effects = Effects()
@@ -525,8 +539,16 @@ def decide_with(policy: MailPolicy, message: MailMessage, look: Lookups) -> Deci
     env = Env(look.keyword_list, spam_verdict=verdict_)
     parties = look.matcher
     for rule in look.mail_rules(message):
-        if not rule_applies(rule, message, direction, parties, env):
-            continue
+        if applies is None:
+            if not rule_applies(rule, message, direction, parties, env):
+                continue
+        else:
+            known = applies.get(rule.name)
+            if known is None:
+                known = applies[rule.name] = rule_applies(rule, message, direction, parties,
+                                                          env)
+            if not known:
+                continue
         effects.actions(rule.actions)
         effects.intercept(rule.intercept)
         action = rule.intercept.action
@@ -550,4 +572,5 @@ def dmarc_result(actions: Sequence[tuple[str, str]], result: str, effects: Effec
 
 
 __all__ = ["CATCH_RATE_THRESHOLD", "FILE_TYPE_ALIASES", "Effects", "Env", "action_strings",
-           "condition_matches", "criteria_match", "decide", "file_type_matches", "rule_applies"]
+           "condition_matches", "criteria_match", "decide", "decide_orders", "file_type_matches",
+           "rule_applies"]

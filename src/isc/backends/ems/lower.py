@@ -1347,8 +1347,8 @@ class MailWhole:
                 targets.add(t.decided_by)
                 entries.update(listed(m))
                 if differences(s, t):
-                    differing.append((i, s, t, imsva_model.decide(self.split, m),
-                                      imsva_model.decide(self.reordered, m)))
+                    differing.append((i, s, t, *imsva_model.decide_orders(
+                        self.split, self.reordered, m)))
             return sources, targets, entries, differing
 
         sources: set[DecidedBy | None] = set()

@@ -425,3 +425,48 @@ def test_a_generated_mail_export_needs_no_lark_tree(mail_export: Path,
     assert lark_calls["mail_address:address"] >= 200
     assert lark_calls["keyword_expr:expression"] >= 40
     assert fast == {}, (fast, lark_calls)
+
+
+def test_expressions_read_ahead_on_two_cores_as_in_their_turn(
+        mail_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule set's keyword expressions are read ahead, together, on both cores
+    (``keywords.read_ahead``); each is then found read in its turn. The rule set and its
+    diagnostics are those of one process and of Lark alone, bad expressions included: one
+    that does not read is read again in its turn and reported where it is."""
+    export = tmp_path / "export"
+    shutil.copytree(mail_export, export)
+    policy = export / "Policy.xml"
+    text = policy.read_text(encoding="utf-8")
+    bad = iter(itertools.cycle(["(a|b", "a .AND.", "[z-a]", "x{3,2}"]))
+    count = itertools.count()
+    text = re.sub(r"(<expression[^>]*>)([^<]*)(</expression>)",
+                  lambda m: m[1] + (next(bad) if next(count) % 4 == 0 else m[2]) + m[3],
+                  text)
+    policy.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(keywords, "_MIN_AHEAD", 2)
+    parts: list[int] = []
+    real = keywords.workers.split
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        parts.append(len(found))
+        return found
+
+    monkeypatch.setattr(keywords.workers, "split", counting)
+
+    def load() -> Any:
+        with pytest.raises(IscError) as caught:  # the bad expressions are errors
+            isc.load(export)
+        loaded = getattr(caught.value, "export", None)
+        assert loaded is not None
+        return deep((loaded.mail, loaded.diagnostics))
+
+    monkeypatch.setenv("ISC_JOBS", "2")
+    two = load()
+    assert parts == [2]  # read ahead in two halves, the second in a child
+    monkeypatch.setenv("ISC_JOBS", "1")
+    one = load()
+    with lark_only():
+        alone = load()
+    assert two == one == alone
+    assert "ISC1012" in repr(two)

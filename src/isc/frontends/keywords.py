@@ -30,12 +30,13 @@ import contextvars
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import cast
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, v_args
 from lark.exceptions import VisitError
 
+from isc import workers
 from isc.diagnostics import Span
 from isc.errors import IscError, LimitError, ParseError
 from isc.frontends import _grammar
@@ -71,7 +72,7 @@ from isc.ir.keyword_expr import (
 from isc.ir.keyword_re2 import Unrunnable, compile_search, operand_pattern, wildcard_pattern
 
 __all__ = ["MAX_EXPRESSION_LENGTH", "MAX_OPERANDS", "MAX_REPEATS", "parse_expression",
-           "remembering"]
+           "read_ahead", "remembering"]
 
 #: Longest expression text read: real keywords are a few dozen characters, and a 4 KB text
 #: costs Lark about 8 MB and a few tens of milliseconds.
@@ -141,6 +142,40 @@ def remembering() -> Iterator[None]:
         yield
     finally:
         _MEMO.reset(token)
+
+
+#: Distinct expressions worth reading ahead on both cores (each costs about 0.2 ms).
+_MIN_AHEAD = 500
+
+
+def read_ahead(texts: Iterable[str]) -> None:
+    """Within :func:`remembering`, read the distinct IMSVA expressions ``texts`` now, on
+    both cores when there are many (:func:`isc.workers.split`), so that
+    :func:`parse_expression` finds each one read (a rule set's thousands of expressions).
+    One that does not read, or is too long to remember, is left to
+    :func:`parse_expression`, which says why and where when its turn comes."""
+    memo = _MEMO.get()
+    if memo is None or not _grammar.FAST_PATH:
+        return
+    todo = [t for t in dict.fromkeys(texts)
+            if len(t) <= _MEMO_LONGEST and (t, 1) not in memo.nodes]
+    del todo[max(_MEMO_MAX - len(memo.nodes), 0):]
+    if len(todo) < _MIN_AHEAD:
+        return
+    for start, nodes in workers.split(_read_all, todo, min_split=_MIN_AHEAD):
+        for text, node in zip(todo[start:], nodes, strict=False):
+            if node is not None:
+                memo.nodes[(text, 1)] = node
+
+
+def _read_all(texts: Sequence[str]) -> list[Node | None]:
+    out: list[Node | None] = []
+    for text in texts:
+        try:
+            out.append(_fast_parse(text, _DEFAULT_SPAN, 1))
+        except Exception:  # read again in its turn, which raises it where it belongs
+            out.append(None)
+    return out
 
 
 def _parse(text: str, where: Span, factor: int) -> Node:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -33,3 +34,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def split_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many parts each call of ``isc.workers.split`` returned in this process, in
+    order (halves, or runs while a server's other side worked)."""
+    from isc import workers
+
+    parts: list[int] = []
+    real = workers.split
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        parts.append(len(found))
+        return found
+
+    monkeypatch.setattr(workers, "split", counting)
+    return parts

@@ -90,8 +90,8 @@ def test_on_generated_exports_and_with_fewer_comparisons(seed: int, tmp_path: Pa
     assert all_calls > 1000 and fewer < all_calls / 4  # most entries were not compared
 
 
-def test_two_cores_give_the_same_comparisons(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_cores_give_the_same_comparisons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             split_parts: list[int]) -> None:
     """The rules' and the sender entries' comparisons, the sweep and the witnesses in the
     whole policy split over two processes give the document and report of one process,
     witnesses and sweep included."""
@@ -105,15 +105,7 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path,
     monkeypatch.setattr(lowering, "_MIN_RULE_SPLIT", 2)
     monkeypatch.setattr(lowering, "_MIN_SWEEP_SPLIT", 2)
     monkeypatch.setattr(lowering, "_MIN_LIST_SPLIT", 2)
-    splits: list[int] = []
-    real = comparison.workers.split
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        found = real(*args, **kwargs)
-        splits.append(len(found))
-        return found
-
-    monkeypatch.setattr(comparison.workers, "split", counting)
+    splits = split_parts
 
     def report(jobs: str) -> list[Any]:
         monkeypatch.setenv("ISC_JOBS", jobs)

@@ -428,7 +428,8 @@ def test_a_generated_mail_export_needs_no_lark_tree(mail_export: Path,
 
 
 def test_expressions_read_ahead_on_two_cores_as_in_their_turn(
-        mail_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        mail_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        split_parts: list[int]) -> None:
     """A rule set's keyword expressions are read ahead, together, on both cores
     (``keywords.read_ahead``); each is then found read in its turn. The rule set and its
     diagnostics are those of one process and of Lark alone, bad expressions included: one
@@ -444,15 +445,6 @@ def test_expressions_read_ahead_on_two_cores_as_in_their_turn(
                   text)
     policy.write_text(text, encoding="utf-8")
     monkeypatch.setattr(keywords, "_MIN_AHEAD", 2)
-    parts: list[int] = []
-    real = keywords.workers.split
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        found = real(*args, **kwargs)
-        parts.append(len(found))
-        return found
-
-    monkeypatch.setattr(keywords.workers, "split", counting)
 
     def load() -> Any:
         with pytest.raises(IscError) as caught:  # the bad expressions are errors
@@ -463,7 +455,7 @@ def test_expressions_read_ahead_on_two_cores_as_in_their_turn(
 
     monkeypatch.setenv("ISC_JOBS", "2")
     two = load()
-    assert parts == [2]  # read ahead in two halves, the second in a child
+    assert split_parts == [2]  # read ahead in two halves, the second in a child
     monkeypatch.setenv("ISC_JOBS", "1")
     one = load()
     with lark_only():

@@ -35,11 +35,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+
+if TYPE_CHECKING:  # imported when first needed: most runs never name a violation
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from isc.diagnostics import Span
 from isc.errors import DocumentError
@@ -169,6 +171,8 @@ def uncompilable_keywords(schema: dict[str, Any]) -> list[str]:
 @functools.cache
 def reference_validator(name: str) -> Draft202012Validator:
     """The ``jsonschema`` validator of the schema ``name`` (the schema is checked first)."""
+    from jsonschema import Draft202012Validator
+
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
@@ -275,6 +279,8 @@ def validate(document: Any, name: str, *, filename: str | None = None) -> None:
             rejected = None
         else:
             return
+    from jsonschema.exceptions import best_match
+
     span = Span(filename) if filename is not None else None
     error = best_match(reference_validator(name).iter_errors(document))
     if error is None:

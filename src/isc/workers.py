@@ -336,19 +336,18 @@ def _send(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view):]
 
 
-def _read_exactly(fd: int, n: int) -> bytearray | None:
-    """``n`` bytes, read into one buffer (an estate's answer is not held twice)."""
-    buffer = bytearray(n)
-    view = memoryview(buffer)
-    while view:
-        got = os.readv(fd, [view[:1 << 20]])
-        if not got:
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
             return None
-        view = view[got:]
-    return buffer
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
 
 
-def _receive(fd: int) -> bytearray | None:
+def _receive(fd: int) -> bytes | None:
     """One message, or None at the end of the pipe."""
     head = _read_exactly(fd, 8)
     if head is None:

@@ -192,10 +192,6 @@ def subsumed(values: Sequence[str], allowed: Allowed = lambda e, w: True
     return out
 
 
-#: Entries of all groups and lists together worth sharing out on both cores.
-_MIN_SPLIT = 20_000
-
-
 def _sender_allowed(e: str, w: str) -> bool:
     """A sender entry stands for another only where EmS can hold it (module doc)."""
     return ems_sender_ok(w) or not ems_sender_ok(e)
@@ -267,9 +263,9 @@ def remove_subsumed_mail_addresses(mail: MailPolicy, ctx: PassContext) -> MailPo
              mail.blocked_senders]
     jobs = [(tuple(parties[i].value for i in _addresses(parties)), n >= len(lists) - 2)
             for n, parties in enumerate(lists)]
-    many = sum(len(values) for values, _ in jobs) >= _MIN_SPLIT
+    many = sum(len(values) for values, _ in jobs) >= workers.MIN_SPLIT
     *found, approved_found, blocked_found = workers.map_items(
-        _subsumed_job, jobs, min_split=2 if many else len(jobs) + 2, alternate=True)
+        _subsumed_job, jobs, min_split=2 if many else None, alternate=True)
     groups = tuple(_group(g, f, ctx) for g, f in zip(mail.address_groups, found, strict=True))
     approved = _senders(mail.approved_senders, approved_found, "approved-senders.entry", ctx)
     blocked = _senders(mail.blocked_senders, blocked_found, "blocked-senders.entry", ctx)

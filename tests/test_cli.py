@@ -17,10 +17,11 @@ import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
+import isc.cli as cli_module
 from isc.cli import main
 from isc.schemas import validate
 
@@ -660,12 +661,78 @@ def test_python_m_isc_subprocess(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     d = diagnostics(proc.stderr)
     assert d and d[0]["code"] == "ISC1004" and (d[0]["line"], d[0]["col"]) == (3, 14)
-    # the console script named in pyproject.toml is isc.cli:main
+    # the console script named in pyproject.toml is isc.cli:run (main, then a quick exit)
     from importlib.metadata import entry_points
 
     (ep,) = entry_points(group="console_scripts", name="isc")
-    assert ep.value == "isc.cli:main"
-    assert ep.load() is main
+    assert ep.value == "isc.cli:run"
+    assert ep.load() is cli_module.run
+
+
+class _Stream(io.StringIO):
+    """A stream that records its flushes (and may refuse them, as a closed pipe does)."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        super().__init__()
+        self.flushes = 0
+        self.refuse = refuse
+
+    def flush(self) -> None:
+        if self.refuse:
+            raise BrokenPipeError(32, "Broken pipe")
+        self.flushes += 1
+
+
+class _Exited(Exception):
+    pass
+
+
+def test_run_flushes_then_exits_with_mains_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    out, err = _Stream(), _Stream()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+
+    def main() -> int:
+        print("summary")
+        return 3
+
+    def exit_now(code: int) -> NoReturn:
+        # what reached the streams before the process ends
+        raise _Exited(code, out.getvalue(), out.flushes, err.flushes)
+
+    monkeypatch.setattr(cli_module, "main", main)
+    monkeypatch.setattr(cli_module.os, "_exit", exit_now)
+    with pytest.raises(_Exited) as info:
+        cli_module.run()
+    assert info.value.args == (3, "summary\n", 1, 1)
+
+
+def test_run_exits_as_usual_when_a_stream_cannot_flush(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    monkeypatch.setattr(sys, "stdout", _Stream(refuse=True))
+    monkeypatch.setattr(cli_module, "main", lambda: 4)
+
+    def exit_now(code: int) -> NoReturn:
+        raise AssertionError("os._exit after a failed flush")
+
+    monkeypatch.setattr(cli_module.os, "_exit", exit_now)
+    with pytest.raises(SystemExit) as info:
+        cli_module.run()
+    assert info.value.code == 4
+
+
+def test_python_m_isc_output_is_whole_through_a_pipe(tmp_path: Path) -> None:
+    # every line written before the quick exit reaches the reader of the pipe
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([sys.executable, "-m", "isc", "compile",
+                           str(EXAMPLE / "export.tar.gz"), "-o", str(tmp_path / "out"),
+                           "--format", "json"], capture_output=True, text=True,
+                          timeout=300, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [x["summary"] for x in lines] == ["compile", "wrote"]
+    assert lines[-1]["written"] == ["ztsa-ia.json", "report.json", "runbook.html"]
+    assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------- the example

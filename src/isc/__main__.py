@@ -1,3 +1,3 @@
-from isc.cli import main
+from isc.cli import run
 
-raise SystemExit(main())
+run()

@@ -214,7 +214,8 @@ def policy_pool(web: WebPolicy, *, limit: int | None = None, seed: int = 0) -> l
     entries), a few per policy (its accounts, categories and schedule edges), then a seeded
     covering sample of the rest. Without ``limit`` the budget is :data:`POOL_BASE` plus one per
     object, so every object is exercised and the cost grows linearly with the policy; with
-    a smaller ``limit`` the probes are a seeded sample of those.
+    a smaller ``limit`` the probes are a sample of those of the same ``seed`` (which also
+    draws each list's entries).
 
     ``compile`` sweeps this pool to find interactions between objects, and ``verify`` uses the
     same pool by default, so what one finds the other has declared.

@@ -23,12 +23,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from isc.diagnostics import Span
+from isc.frontends.keywords import parse_expression
 from isc.ir.common import Meta, Origin
 from isc.ir.ems import (
     CriteriaMatch,
     DkimVerification,
     EmsAddressGroup,
     EmsDmarc,
+    EmsKeywordList,
     EmsPolicy,
     EmsRule,
     IpListEntry,
@@ -47,8 +49,13 @@ from isc.ir.mail import (
     Intercept,
     InterceptAction,
     IpEntry,
+    KeywordCondition,
+    KeywordExpression,
+    KeywordList,
+    KeywordMatch,
     MailPolicy,
     MailRule,
+    MessagePart,
     Party,
     PartyKind,
     Route,
@@ -61,6 +68,7 @@ from isc.ir.mail import (
 )
 from isc.ir.requests import Decision, MailMessage
 from isc.models import ems, imsva
+from isc.models.keywords import keyword_list_matches
 from isc.models.mailindex import (
     AddressList,
     IndexedPartyMatcher,
@@ -71,7 +79,7 @@ from isc.models.mailindex import (
     leaf_keys,
     pattern_keys,
 )
-from isc.models.mailmatch import PartyMatcher, address_matches, normalize
+from isc.models.mailmatch import PartyMatcher, address_matches, in_domains, normalize
 from isc.models.reference import mail as reference
 
 _SLOW = settings(max_examples=120, deadline=None,
@@ -270,6 +278,7 @@ def messages(draw: st.DrawFn, targets: Sequence[Target], domains: Sequence[str],
         dkim_pass=draw(st.sampled_from([None, None, False, True])),
         dmarc=draw(st.sampled_from([None, None, "none", "quarantine", "reject", "no-record",
                                     "Reject "])),
+        subject=draw(st.sampled_from(_SUBJECTS)),
         spam_score=draw(st.sampled_from([None, 1.0, 9.5, 9.5])),
         graymail=draw(st.integers(0, 2)) > 0, virus=draw(st.integers(0, 2)) == 0)
 
@@ -282,9 +291,34 @@ _auth_domains = st.lists(st.sampled_from(_AUTH_DOMAINS), max_size=3).map(tuple)
 
 # ---------------------------------------------------------------- IMSVA policies
 
+def _keywords(*written: tuple[str, bool, int]) -> tuple[KeywordExpression, ...]:
+    return tuple(KeywordExpression(t, parse_expression(t), cs, score) for t, cs, score in written)
+
+
+#: One keyword list per mode (issue 10: every keyword-list mode against the reference),
+#: with operands the indexes join, globs, operators and case-sensitive expressions.
+_KEYWORD_LISTS = (
+    ("kw-any", KeywordMatch.ANY, None, _keywords(
+        ("invoice", False, 0), (".WILD. con*tial", False, 0), ("ABC", True, 0),
+        (".REG. [0-9]+-[0-9]+", False, 0), ("secret .AND. plan", False, 0))),
+    ("kw-all", KeywordMatch.ALL, None, _keywords(("invoice", False, 0), ("due", False, 0))),
+    ("kw-not", KeywordMatch.NOT, None, _keywords(("newsletter", False, 0),
+                                                 (".NOT. hello", False, 0))),
+    ("kw-score", KeywordMatch.SCORE, 3, _keywords(("urgent", False, 3), ("wire", False, 1),
+                                                  ("invoice", False, -2))),
+)
+_SUBJECTS = ["", "Invoice due", "invoice", "top secret plan", "URGENT wire", "urgent wire invoice",
+             "newsletter", "Confidential data", "1234-5678", "abc", "ABC", "hello"]
 _CONDITIONS: list[tuple[Condition, ...]] = [
     (), (), (), (), (SpamCondition(),), (FlagCondition(Flag.GRAYMAIL),),
     (SpamCondition(), FlagCondition(Flag.GRAYMAIL))]
+#: A keyword condition a rule may also have (one rule in four), on a list of each mode.
+_KEYWORD_CONDITIONS: list[tuple[Condition, ...]] = [
+    *((KeywordCondition(MessagePart.SUBJECT, name),) for name, _, _, _ in _KEYWORD_LISTS),
+    (KeywordCondition(MessagePart.SUBJECT, "kw-missing"),)]
+_conditions = st.tuples(st.sampled_from(_CONDITIONS), st.integers(0, 3),
+                        st.sampled_from(_KEYWORD_CONDITIONS)).map(
+    lambda t: t[0] + t[2] if t[1] == 0 else t[0])
 _INTERCEPTS = [Intercept(), Intercept(), Intercept(), Intercept(InterceptAction.DELETE),
                Intercept(InterceptAction.QUARANTINE, area="q"),
                Intercept(InterceptAction.CHANGE_RECIPIENT, recipients=("it@example.com",))]
@@ -299,7 +333,7 @@ def mail_rule(draw: st.DrawFn, i: int) -> MailRule:
         name=name, order=draw(st.integers(0, 4)), enabled=draw(st.integers(0, 4)) > 0,
         type=draw(st.sampled_from([RuleType.OTHER] * 3 + [RuleType.ANTIVIRUS])),
         route=Route(draw(st.sampled_from(RouteType)), draw(side), draw(side), draw(exceptions)),
-        conditions=draw(st.sampled_from(_CONDITIONS)),
+        conditions=draw(_conditions),
         intercept=draw(st.sampled_from(_INTERCEPTS)),
         actions=(TagSubject(f"[{name}]"), InsertXHeader("X-Rule", name)),
         span=Span("rules.xml", i + 1, 1))
@@ -332,7 +366,8 @@ def mail_policies(draw: st.DrawFn) -> MailPolicy:
         rules=tuple(draw(mail_rule(i)) for i in range(draw(st.integers(0, 6)))),
         approved_senders=tuple(draw(st.lists(_listed, max_size=3))),
         blocked_senders=tuple(draw(st.lists(_listed, max_size=3))),
-        sender_filtering=sf, dkim_enforcement=dkim, dmarc=dmarc)
+        sender_filtering=sf, dkim_enforcement=dkim, dmarc=dmarc,
+        keyword_lists=tuple(KeywordList(*k) for k in _KEYWORD_LISTS))
 
 
 def _mail_ips(policy: MailPolicy) -> tuple[str, ...]:
@@ -447,7 +482,7 @@ def ems_rule(draw: st.DrawFn, i: int) -> EmsRule:
         direction=draw(st.sampled_from(Direction)), order=draw(st.integers(0, 3)),
         enabled=draw(st.integers(0, 4)) > 0, recipients=draw(side), senders=draw(side),
         exceptions=draw(exceptions), match=match,
-        criteria=() if match is CriteriaMatch.NONE else draw(st.sampled_from(_CONDITIONS)),
+        criteria=() if match is CriteriaMatch.NONE else draw(_conditions),
         intercept=draw(st.sampled_from(_EMS_INTERCEPTS)),
         actions=(TagSubject(f"[{name}]"),),
         meta=Meta(Origin("ems.json", i + 1, "rule", name)))
@@ -480,7 +515,8 @@ def ems_policies(draw: st.DrawFn) -> EmsPolicy:
         blocked_senders=_entries(draw(senders), 200),
         approved_ips=_ems_ip_entries(draw(_ips), 300),
         blocked_ips=_ems_ip_entries(draw(_ips), 400),
-        dkim_verification=dkim, dmarc=dmarc)
+        dkim_verification=dkim, dmarc=dmarc,
+        keyword_lists=tuple(EmsKeywordList(*k) for k in _KEYWORD_LISTS))
 
 
 @st.composite
@@ -524,6 +560,27 @@ def test_indexed_ems_decides_as_the_reference(data: st.DataObject) -> None:
                   ems.decide, reference.ems_decide)
 
 
+_ORGANISATION = ["example.com", "*.example.com", "x.com", "bücher.de", "bob@other.org", "*",
+                 "Other.Org.", "*@xy.com", "*.sub.example.com", "@x.com", "*.*.com", "",
+                 "a*@x.com", "*.ı.com", "xn--bcher-kva.de", " EXAMPLE.com "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ORGANISATION), max_size=4).map(tuple), st.data())
+def test_the_organisation_is_found_as_a_scan_of_its_entries_finds_it(
+        domains: tuple[str, ...], data: st.DataObject) -> None:
+    """Internal Addresses and managed domains by set look-ups (issue 10): the indexed
+    matcher's ``internal`` answers as :func:`~isc.models.mailmatch.in_domains` does."""
+    indexed, plain = IndexedPartyMatcher(domains, lambda _: None), PartyMatcher(
+        domains, lambda _: None)
+    aims = [d if "@" in d else "*@" + d for d in domains] + ["a@b.example.com", "a@bob",
+                                                             "bob@OTHER.org.", "no-at-sign"]
+    for _ in range(4):
+        address = data.draw(aimed_address(data.draw(st.sampled_from(aims))))
+        assert indexed.internal(address) is plain.internal(address), (domains, address)
+        assert plain.internal(address) is in_domains(address, domains)
+
+
 def test_generated_messages_reach_rules_and_lists() -> None:
     """The properties above are only as good as the share of messages that some rule,
     group member or listed sender actually matches."""
@@ -553,6 +610,10 @@ def test_generated_messages_reach_rules_and_lists() -> None:
                 for address, ldap in ((msg.sender, msg.sender_groups),
                                       (msg.recipient, msg.recipient_groups)))
             seen["ems rule"] += _reached(de)
+            for name, *_ in _KEYWORD_LISTS:
+                listed = look.keyword_list(name)
+                assert listed is not None
+                seen[f"{name} {keyword_list_matches(*listed, [msg.subject])}"] += 1
             seen["ems listed"] += any(ems_look.ems_sender(b, em.sender) is not None
                                       for b in (True, False))
             seen["ems blocked sender"] += (de.decided_by is not None
@@ -580,6 +641,8 @@ def test_generated_messages_reach_rules_and_lists() -> None:
     assert share["ems ip listed"] >= 0.2, seen
     assert share["auth domain listed"] >= 0.08, seen
     assert share["ems auth domain listed"] >= 0.08, seen
+    for name, *_ in _KEYWORD_LISTS:
+        assert share[f"{name} True"] >= 0.03 and share[f"{name} False"] >= 0.03, seen
 
 
 # ---------------------------------------------------------------- explicit cases

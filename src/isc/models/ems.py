@@ -87,7 +87,7 @@ def decide(policy: EmsPolicy, message: MailMessage) -> Decision:
 
 def decide_with(policy: EmsPolicy, message: MailMessage, look: Lookups) -> Decision:
     """:func:`decide` with the look-ups given."""
-    direction = direction_of(message, policy.managed_domains)
+    direction = direction_of(message, look.matcher.internal)
     trace: list[str] = [f"direction={direction.value}"]
     effects = Effects()
 

@@ -500,7 +500,7 @@ def decide_with(policy: MailPolicy, message: MailMessage, look: Lookups,
                 applies: dict[str, bool] | None = None) -> Decision:
     """:func:`decide` with the look-ups given (and the rules' answers known so far by name,
     see :func:`decide_orders`)."""
-    direction = direction_of(message, policy.internal_domains)
+    direction = direction_of(message, look.matcher.internal)
     trace: list[str] = [f"direction={direction.value}"]
     effects = Effects()
 

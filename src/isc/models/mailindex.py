@@ -53,6 +53,7 @@ from isc.models.mailmatch import (
     Resolver,
     address_matches,
     domain_matches,
+    domain_of,
     first_rdn,
     ldap_name,
     normalize,
@@ -193,6 +194,10 @@ class IndexedPartyMatcher(PartyMatcher):
     def __init__(self, domains: Sequence[str], resolve: Resolver) -> None:
         super().__init__(domains, resolve)
         self._groups: dict[str, tuple[PartyIndex, list[Party]] | None] = {}
+        # the organisation by set look-ups: domains and ``*.domain`` by the address's domain
+        # and its parents, address patterns by their keys (in_domains decides the same)
+        self._domains = DomainSet([d for d in self.domains if "@" not in d])
+        self._addresses = AddressList([d for d in self.domains if "@" in d])
         #: what a list of parties (a rule's senders, its exceptions ...) said about one
         #: side (or both sides) of a message: probes repeat their sender and recipient
         #: across many features, and policies share their rules' tuples. Keyed by the
@@ -211,6 +216,10 @@ class IndexedPartyMatcher(PartyMatcher):
                     index.add(i, leaf_keys(leaf))
                 self._groups[name] = (index, leaves)
         return self._groups[name]
+
+    def internal(self, address: str) -> bool:
+        return (self._domains.matches(domain_of(address))
+                or self._addresses.first(address) is not None)
 
     def matches(self, party: Party, address: str, ldap: Collection[str],
                 _seen: frozenset[str] = frozenset()) -> bool:

@@ -101,21 +101,29 @@ _DIRECTIONS = {"incoming": Direction.INCOMING, "inbound": Direction.INCOMING,
                "outgoing": Direction.OUTGOING, "outbound": Direction.OUTGOING}
 
 
-def direction_of(message: MailMessage, domains: Sequence[str]) -> Direction:
+def direction_of(message: MailMessage,
+                 domains: Sequence[str] | Callable[[str], bool]) -> Direction:
     """The caller's ``direction`` if given; else incoming when the recipient is internal,
     outgoing when only the sender is, incoming when neither is (mail from outside to an
-    address the list forgot). Internal to internal is therefore incoming."""
+    address the list forgot). Internal to internal is therefore incoming. ``domains``: the
+    Internal Addresses or managed domains, or what tells whether an address is in them
+    (:meth:`PartyMatcher.internal`)."""
     if message.direction is not None:
         found = _DIRECTIONS.get(message.direction.strip().lower())
         if found is None:
             raise IscError(f"unknown mail direction {message.direction!r} "
                            "(incoming or outgoing)", code="ISC1006")
         return found
-    if in_domains(message.recipient, domains):
+    internal = domains if callable(domains) else functools.partial(_in, tuple(domains))
+    if internal(message.recipient):
         return Direction.INCOMING
-    if in_domains(message.sender, domains):
+    if internal(message.sender):
         return Direction.OUTGOING
     return Direction.INCOMING
+
+
+def _in(domains: tuple[str, ...], address: str) -> bool:
+    return in_domains(address, domains)
 
 
 def ldap_name(value: str) -> str:
@@ -168,7 +176,7 @@ class PartyMatcher:
         if kind is PartyKind.ADDRESS:
             return address_matches(party.value, address)
         if kind is PartyKind.MY_ORGANIZATION:
-            return in_domains(address, self.domains)
+            return self.internal(address)
         if kind is PartyKind.LDAP_GROUP:
             return ldap_matches(party.value, ldap)
         if kind is PartyKind.LDAP_USER:
@@ -185,6 +193,11 @@ class PartyMatcher:
             return members is not None and any(
                 self.matches(m, address, ldap, seen) for m in members)
         return False
+
+    def internal(self, address: str) -> bool:
+        """Whether ``address`` is in the Internal Addresses or managed domains (what
+        ``MY_ORGANIZATION`` stands for, and what decides a message's direction)."""
+        return in_domains(address, self.domains)
 
     def any_matches(self, parties: Sequence[Party], address: str,
                     ldap: Collection[str]) -> bool:

@@ -153,3 +153,52 @@ def test_an_edited_tag_alone_makes_verify_decide_everything(
     assert result.edits.changed == (f"internet-access-rule:{names[0]}",)
     # the whole pool was decided again with the given document
     assert result.probes > len(result.findings) > 0
+
+
+def _loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files verify reads into an Output (api.load), by name."""
+    read: list[str] = []
+    real = api.load
+
+    def counting(*paths: str, **kwargs: Any) -> Any:
+        read.extend(Path(p).name for p in paths)
+        return real(*paths, **kwargs)
+
+    monkeypatch.setattr(api, "load", counting)
+    return read
+
+
+def test_an_unedited_document_is_not_read_again(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same JSON is the same document (load ∘ emit = id): verify decides with the
+    compiled one; an edited document is read, and decides as itself."""
+    export = isc.load(EXAMPLE)
+    outdir = _outdir(export, tmp_path / "out")
+    read = _loads(monkeypatch)
+    (unedited,) = isc.verify(export, str(outdir))
+    assert read == [] and not unedited.edits
+    path = outdir / "ztsa-ia.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc_value = [doc["urlDenyList"][0]["value"]]
+    doc["urlDenyList"] = doc["urlDenyList"][1:]
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    (edited,) = isc.verify(export, str(outdir))
+    assert read == ["ztsa-ia.json"]
+    # the edit is found, and the requests around it are decided besides the pool
+    assert edited.edits.deleted == ("url-deny-list:" + doc_value[0],)
+    assert edited.probes > unedited.probes
+
+
+def test_another_document_is_refused_before_compiling(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    export = isc.load(EXAMPLE)
+    outdir = _outdir(export, tmp_path / "out")
+    # the mail example's document where the web one should be
+    mail = isc.compile(isc.optimize(isc.load(MAIL_EXAMPLE)), "ems")
+    (outdir / "ztsa-ia.json").write_text(isc.dumps(mail), encoding="utf-8")
+    compiled: list[str] = []
+    real = api.compile
+    monkeypatch.setattr(api, "compile", lambda *a, **k: compiled.append("x") or real(*a, **k))
+    with pytest.raises(isc.IscError) as info:
+        isc.verify(export, str(outdir), force=True)
+    assert info.value.diagnostic().code == "ISC1007" and compiled == []

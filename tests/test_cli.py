@@ -683,7 +683,7 @@ class _Stream(io.StringIO):
         self.flushes += 1
 
 
-class _Exited(Exception):
+class _Exited(BaseException):  # as os._exit, never caught by main
     pass
 
 
@@ -719,6 +719,34 @@ def test_run_exits_as_usual_when_a_stream_cannot_flush(monkeypatch: pytest.Monke
     with pytest.raises(SystemExit) as info:
         cli_module.run()
     assert info.value.code == 4
+
+
+def test_compile_ends_the_process_itself_under_run(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # under run(), compile ends the process once it has written and said everything (not
+    # after main returns, when its documents would be freed one by one)
+    returned: list[int] = []
+    real_main = cli_module.main
+
+    def main() -> int:
+        returned.append(real_main(["compile", str(EXAMPLE / "export.tar.gz"), "-o",
+                                   str(tmp_path / "out"), "-q"]))
+        return returned[-1]
+
+    def exit_now(code: int) -> NoReturn:
+        raise _Exited(code)
+
+    monkeypatch.setattr(cli_module, "main", main)
+    monkeypatch.setattr(cli_module.os, "_exit", exit_now)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with pytest.raises(_Exited) as info:
+        cli_module.run()
+    assert info.value.args == (0,) and returned == []
+    assert (tmp_path / "out" / "report.json").is_file()
+    assert cli_module._QUICK_EXIT is False
+    # called as a library, main returns (and the flag is off again)
+    assert real_main(["compile", str(EXAMPLE / "export.tar.gz"), "-o",
+                      str(tmp_path / "again"), "-q"]) == 0
 
 
 def test_python_m_isc_output_is_whole_through_a_pipe(tmp_path: Path) -> None:

@@ -819,6 +819,9 @@ class MailCounts:
     addresses: int = 0
     expressions: int = 0
     senders: int = 0
+    #: rules left after the optimisation passes (None: they did not run): what the compile
+    #: translates and compares, so a doubling series shows whether its work doubled too
+    kept: int | None = None
 
     @property
     def entries(self) -> int:
@@ -911,7 +914,7 @@ def _ratio(now: float, before: float, growth: float) -> float | None:
 def doubling_table(docs: list[dict[str, Any]], mail: bool) -> tuple[str, list[str]]:
     """The series table (one row per size) and the steps over :data:`DOUBLING_TARGET`."""
     names = [st["name"] for st in docs[0]["stages"]]
-    head = ["entries", "rules" if mail else "policies", "MB"]
+    head = ["entries", *(("rules", "kept") if mail else ("policies",)), "MB"]
     for name in [*names, "total"]:
         head += [f"{name} s", "x"]
     head.append("maxrss MiB")
@@ -921,8 +924,12 @@ def doubling_table(docs: list[dict[str, Any]], mail: bool) -> tuple[str, list[st
     for doc in docs:
         best = {st["name"]: st["best"] for st in doc["stages"]}
         best["total"] = doc["total_best"]
-        count = doc["counts"]["rules"] if mail else doc["policies"]
-        row = [f"{doc['entries']:,}", f"{count:,}", f"{doc['input_bytes'] / MB:,.2f}"]
+        if mail:
+            kept = doc["counts"].get("kept")
+            counted = [f"{doc['counts']['rules']:,}", "-" if kept is None else f"{kept:,}"]
+        else:
+            counted = [f"{doc['policies']:,}"]
+        row = [f"{doc['entries']:,}", *counted, f"{doc['input_bytes'] / MB:,.2f}"]
         for name in [*names, "total"]:
             cell = "-"
             if previous is not None:
@@ -1204,6 +1211,9 @@ def main(argv: list[str] | None = None) -> int:
                         summary["verify"] = _verify_summary(kept[-1])
                     if mail:
                         counts = count_mail(kept[0])
+                        optimised = getattr(kept[1], "mail", None) if len(kept) > 1 else None
+                        if optimised is not None:
+                            counts.kept = len(optimised.rules)
                 del kept
             if not args.no_trace:
                 tracemalloc.start()

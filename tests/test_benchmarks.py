@@ -151,7 +151,22 @@ def test_run_doubling_mail(tmp_path: Path) -> None:
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert [d["counts"]["addresses"] for d in doc["doubling"]] == [8, 16]
     assert all(d["product"] == "mail" for d in doc["doubling"])
-    assert "rules" in done.stdout
+    # the rules the passes left (what the compile works on) beside those generated
+    for d in doc["doubling"]:
+        export = isc.optimize(isc.load(str(_mail_export(tmp_path, d["counts"]))))
+        assert export.mail is not None and d["counts"]["kept"] == len(export.mail.rules)
+        assert 0 < d["counts"]["kept"] <= d["counts"]["rules"]
+    header = next(line for line in done.stdout.splitlines()
+                  if line.lstrip().startswith("entries"))
+    assert header.split()[:3] == ["entries", "rules", "kept"]
+
+
+def _mail_export(tmp_path: Path, counts: dict[str, int]) -> Path:
+    """The generated export of one size of the mail doubling series above (seed 1)."""
+    out = tmp_path / f"again-{counts['rules']}-{counts['addresses']}"
+    generate.generate_mail(out, rules=counts["rules"], addresses=counts["addresses"],
+                           expressions=counts["expressions"], senders=counts["senders"], seed=1)
+    return out
 
 
 @pytest.mark.parametrize("argv", [

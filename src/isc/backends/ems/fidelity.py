@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import attrs
-
 from isc.backends.comparison import Comparison, Witness, collect
 from isc.ir.common import Difference, Fidelity
 from isc.ir.ems import EmsPolicy
@@ -102,11 +100,10 @@ def message_json(m: MailMessage) -> dict[str, Any]:
 def decision_json(d: Decision, rel: Callable[[str], str] = str) -> dict[str, Any]:
     """A decision for the report; ``rel`` maps the deciding object's file to the path
     output documents cite (the path inside the input)."""
-    by = d.decided_by
-    if by is not None and by.file:
-        by = attrs.evolve(by, file=rel(by.file))
-    return {"action": d.action, "modifications": list(d.modifications),
-            "decidedBy": by.to_json() if by else None}
+    by = d.decided_by.to_json() if d.decided_by is not None else None
+    if by is not None and isinstance(by["file"], str) and by["file"]:
+        by["file"] = rel(by["file"])
+    return {"action": d.action, "modifications": list(d.modifications), "decidedBy": by}
 
 
 def witness_json(w: Witness[MailMessage] | None, cause: str | None = None,

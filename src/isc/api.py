@@ -34,6 +34,7 @@ from isc.frontends.logs import read_logs
 from isc.frontends.mail import MailBuilder, is_imss_ini, looks_like_mail_list
 from isc.frontends.web import WebBuilder, classify
 from isc.gcpolicy import pausing
+from isc.ir.ems import SCHEMA as EMS_SCHEMA
 from isc.ir.ems import EmsPolicy
 from isc.ir.export import Export, Output, SourceFile
 from isc.ir.fingerprint import content_hash, document_fingerprint, object_fingerprints
@@ -41,8 +42,9 @@ from isc.ir.jsontext import indented_bytes
 from isc.ir.jsontext import loads as json_loads
 from isc.ir.keyword_expr import Dialect, Node
 from isc.ir.requests import Decision, MailMessage, WebRequest
-from isc.ir.serde import dump_report, dump_ztsa, json_text, load_ztsa
+from isc.ir.serde import REPORT_SCHEMA, dump_report, dump_ztsa, json_text, load_ztsa
 from isc.ir.serde_ems import dump_ems, load_ems
+from isc.ir.ztsa import SCHEMA as ZTSA_SCHEMA
 from isc.ir.ztsa import ZtsaPolicy
 from isc.models import ems as ems_model
 from isc.models import imsva, iwsva, ztsa
@@ -126,14 +128,14 @@ def _load_members(members: list[containers.Member], diags: list[Diagnostic],
             if kind == "json":
                 doc = _json(m)
                 schema = doc.get("schema") if isinstance(doc, dict) else None
-                if schema == "isc/ztsa-ia/1":
+                if schema == ZTSA_SCHEMA:
                     outputs.append(load_ztsa(doc, filename=m.display))
                     recognised = "ztsa-ia document"
-                elif schema == "isc/ems/1":
+                elif schema == EMS_SCHEMA:
                     outputs.append(load_ems(doc, filename=m.display,
                                             parse_expression=_ems_expression))
                     recognised = "ems document"
-                elif schema == "isc/report/1":
+                elif schema == REPORT_SCHEMA:
                     recognised = "isc report"
                 else:
                     recognised = "unrecognised"
@@ -559,7 +561,7 @@ def verify(export: Export, against: str, *, samples: int | None = None, seed: in
 
 
 #: The ``schema`` each target's document names.
-_SCHEMAS = {ztsa_ia.NAME: "isc/ztsa-ia/1", ems.NAME: "isc/ems/1"}
+_SCHEMAS = {ztsa_ia.NAME: ZTSA_SCHEMA, ems.NAME: EMS_SCHEMA}
 
 
 def _given(path: Path, target: str) -> Output:
@@ -688,7 +690,7 @@ def _read_report(path: Path) -> dict[str, Any] | None:
     except DocumentError as exc:
         raise IscError(f"{path}: not an isc report: {exc.message}", code=exc.code,
                        span=Span(str(path))) from exc
-    if not isinstance(doc, dict) or doc.get("schema") != "isc/report/1":
+    if not isinstance(doc, dict) or doc.get("schema") != REPORT_SCHEMA:
         raise IscError(f"{path}: not an isc report (no \"schema\": \"isc/report/1\")",
                        code="ISC1007", span=Span(str(path)))
     return doc

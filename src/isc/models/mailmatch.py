@@ -114,16 +114,12 @@ def direction_of(message: MailMessage,
             raise IscError(f"unknown mail direction {message.direction!r} "
                            "(incoming or outgoing)", code="ISC1006")
         return found
-    internal = domains if callable(domains) else functools.partial(_in, tuple(domains))
+    internal = domains if callable(domains) else lambda address: in_domains(address, domains)
     if internal(message.recipient):
         return Direction.INCOMING
     if internal(message.sender):
         return Direction.OUTGOING
     return Direction.INCOMING
-
-
-def _in(domains: tuple[str, ...], address: str) -> bool:
-    return in_domains(address, domains)
 
 
 def ldap_name(value: str) -> str:

@@ -18,7 +18,7 @@ import attrs
 
 from isc import workers
 from isc.diagnostics import Diagnostic, Severity, Span
-from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity, Origin
+from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity, Meta, Origin
 from isc.ir.export import ReportEntry
 from isc.ir.requests import Decision
 
@@ -166,56 +166,6 @@ class Shapes(Generic[P]):
                                tuple(probes.index(w.probe) for w in cmp.witnesses), cmp)
         return cmp
 
-    def compare_all(self, items: Sequence[Shaped[P]], *, reuse: bool = True
-                    ) -> list[Comparison[P]]:
-        """:meth:`compare` of every item, the same comparisons as in order in one process,
-        on both cores (:func:`workers.split`): first the items that open a key (and those
-        that share none), then the others, which read only what those found."""
-        seen: set[Hashable] = set()
-        leaders: list[int] = []
-        for i, it in enumerate(items):
-            if not reuse or it.key is None or (it.key not in self.known and it.key not in seen):
-                leaders.append(i)
-                if reuse and it.key is not None:
-                    seen.add(it.key)
-        out: list[Comparison[P] | None] = [None] * len(items)
-
-        def lead(i: int) -> tuple[Comparison[P], tuple[int, ...]]:
-            probes = items[i].make()
-            cmp = items[i].compare_on(probes)
-            return cmp, tuple(probes.index(w.probe) for w in cmp.witnesses)
-
-        for i, (cmp, hints) in zip(leaders, workers.map_items(lead, leaders,
-                                                              min_split=_MIN_SPLIT),
-                                   strict=True):
-            out[i] = cmp
-            key = items[i].key
-            if reuse and key is not None and key not in self.known:
-                self.known[key] = (cmp.directions, hints, cmp)
-        rest = [i for i, c in enumerate(out) if c is None]
-
-        def follow(i: int) -> Comparison[P]:
-            return self.compare(items[i].key, items[i].make, items[i].compare_on,
-                                reuse=reuse, pick=items[i].pick)
-
-        for i, cmp in zip(rest, workers.map_items(follow, rest, min_split=_MIN_SPLIT),
-                          strict=True):
-            out[i] = cmp
-        return [c for c in out if c is not None]
-
-
-@attrs.frozen
-class Shaped(Generic[P]):
-    """One object for :meth:`Shapes.compare_all`: its key, its probes (made on demand),
-    how to compare it on probes, and (optionally) how to make its probes at given
-    positions only."""
-
-    key: Hashable | None
-    make: Callable[[], list[P]]
-    compare_on: Callable[[list[P]], Comparison[P]]
-    #: ``make()`` at some positions only, without making the rest (an exact key's others)
-    pick: Callable[[Sequence[int]], list[P]] | None = None
-
 
 def mirror(directions: Iterable[Difference]) -> frozenset[Difference]:
     """The directions of a match set used to allow rather than to block: matching more
@@ -271,6 +221,61 @@ class Pending(Generic[P]):
     key: Hashable | None = None
     #: A dropped setting that needs no one (see :attr:`ReportEntry.no_action`).
     no_action: bool = False
+    #: No diagnostic unless it broadens (see :meth:`Ledger.record`).
+    quiet: bool = False
+
+
+#: Where a target object sits among those emitted: its field and position.
+Spot = tuple[str, int]
+
+
+class Emitted:
+    """The target objects of one lowering, by field, in the order emitted. The fidelity
+    stage writes each object's directions and reasons into its meta, in place
+    (:meth:`placer`)."""
+
+    def __init__(self) -> None:
+        self._lists: dict[str, list[Any]] = {}
+        self._tuples: dict[str, tuple[Any, ...]] = {}
+
+    def add(self, field: str, objects: Iterable[Any]) -> list[Spot]:
+        """Add target objects; their spots, for :meth:`placer`."""
+        found = self._lists.setdefault(field, [])
+        start = len(found)
+        found.extend(objects)
+        self._tuples.pop(field, None)
+        return [(field, i) for i in range(start, len(found))]
+
+    def get(self, field: str) -> tuple[Any, ...]:
+        """One field's objects: the same tuple while the field is unchanged (the models
+        index a policy's parts by their tuples, so policies of one tuple share them)."""
+        found = self._tuples.get(field)
+        if found is None:
+            found = self._tuples[field] = tuple(self._lists.get(field, ()))
+        return found
+
+    def fields(self) -> dict[str, tuple[Any, ...]]:
+        """Every field emitted so far, for the target policy's constructor."""
+        return {k: self.get(k) for k in self._lists}
+
+    def set_meta(self, spots: Iterable[Spot], meta: Meta) -> None:
+        for field, i in spots:
+            objects = self._lists[field]
+            objects[i] = attrs.evolve(objects[i], meta=meta)
+            self._tuples.pop(field, None)
+
+    def placer(self, origin: Origin, spots: Iterable[Spot]
+               ) -> Callable[[Comparison[Any], tuple[str, ...]], None] | None:
+        """What writes a :class:`Pending`'s directions and reasons into the objects at
+        ``spots`` (None: there are none)."""
+        at = tuple(spots)
+        if not at:
+            return None
+
+        def place(cmp: Comparison[Any], why: tuple[str, ...]) -> None:
+            self.set_meta(at, Meta.of(origin, cmp.directions, why))
+
+        return place
 
 
 class FidelityStage(Generic[P]):
@@ -317,7 +322,7 @@ class FidelityStage(Generic[P]):
             if p.place is not None:
                 p.place(cmp, reasons)
             self.ledger.record(p.origin, p.fate, cmp, p.targets, reasons, p.span,
-                               dropped=p.dropped, no_action=p.no_action)
+                               quiet=p.quiet, dropped=p.dropped, no_action=p.no_action)
         self.pending = []
 
 

@@ -1,11 +1,13 @@
 """Lowering the mail IR to a Trend Micro Email Security policy, one source object at a time.
 
-Each source object becomes zero or more EmS objects plus a report entry. Fidelity is
-computed by running the IMSVA and EmS models on probe messages around the object
-(:mod:`.probes`, :mod:`.fidelity`), then over the whole policy, where the split of IMSVA's
-single rule order into EmS's per-type order is checked for changed decisions (``ISC3011``).
-The mapping and every choice made where the contracts are silent are in
-docs/targets/ems.md.
+Each source object becomes zero or more EmS objects and a :class:`Pending` report entry:
+what it produced and how to compare it. The shared fidelity stage
+(:class:`~isc.backends.comparison.FidelityStage`) then computes every object's directions
+by running the IMSVA and EmS models on probe messages around the object (:mod:`.probes`,
+:mod:`.fidelity`), and writes them into the EmS objects. Last the whole policies are
+compared, where the split of IMSVA's single rule order into EmS's per-type order is
+checked for changed decisions (``ISC3011``). The mapping and every choice made where the
+contracts are silent are in docs/targets/ems.md.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -21,16 +24,19 @@ from isc import workers
 from isc.backends.comparison import (
     POLICY,
     Comparison,
+    Emitted,
+    FidelityStage,
     Ledger,
-    Shaped,
+    Pending,
     Shapes,
+    Spot,
     Witness,
     by_rule,
     each,
 )
 from isc.diagnostics import Diagnostic, Severity, Span
 from isc.errors import IscError
-from isc.ir.common import DIRECTION_ORDER, Difference, Fidelity, Meta, Origin, sorted_directions
+from isc.ir.common import DIRECTION_ORDER, Difference, Meta, Origin, sorted_directions
 from isc.ir.ems import (
     CriteriaMatch,
     DkimVerification,
@@ -112,16 +118,11 @@ _LIST_KINDS = {"blocked-ip": "sender-filtering.blocked-ip",
                "dkim-enforcement": "dkim-enforcement",
                "dkim-verification": "dkim-enforcement", "dmarc": "dmarc"}
 
-#: Rules worth comparing on a second process (each decides a few hundred messages).
-_MIN_RULE_SPLIT = 64
 #: Sweep messages worth deciding on a second process.
 _MIN_SWEEP_SPLIT = 1000
-#: Keyword lists worth translating and comparing on a second process.
-_MIN_LIST_SPLIT = 32
 
-#: A keyword list's EmS form (its tag in its meta), comparison and ``ISC3013`` warnings.
-KeywordListResult = tuple[EmsKeywordList, Comparison[MailMessage],
-                          list[tuple[str, Span | None]]]
+#: The EmS policy objects every comparison holds (:meth:`Lowering.objects_only`).
+_OBJECTS = frozenset({"address_groups", "keyword_lists", "stamps", "notifications"})
 
 #: EmS runs its rule types in this order (semantics.md §4).
 KIND_ORDER = (RuleKind.VIRUS_SCAN, RuleKind.SPAM_FILTERING, RuleKind.CONTENT_FILTERING,
@@ -170,7 +171,6 @@ class Piece:
 class Plan:
     rule: MailRule
     origin: Origin
-    targets: tuple[EmsRule, ...]
     pieces: tuple[Piece, ...]
 
 
@@ -244,13 +244,27 @@ class Lowering:
         self.options = options
         self.ledger: Ledger[MailMessage] = Ledger(differences)
         self.report = self.ledger.report
+        self.stage: FidelityStage[MailMessage] = FidelityStage(self.ledger)
         self.diagnostics: list[Diagnostic] = []
         product = " ".join(x for x in (mail.product, mail.version) if x) or None
-        self.policy = EmsPolicy(product=product, managed_domains=tuple(
+        #: the policy's own settings; its objects are in :attr:`parts` until :meth:`built`
+        self.base = EmsPolicy(product=product, managed_domains=tuple(
             dict.fromkeys(mail.internal_domains)))
+        self.policy = self.base
+        #: The EmS objects, by field, as lowered; fidelity writes their meta in place.
+        self.parts = Emitted()
+        #: the rules in EmS order, with the tuple they were sorted from
+        self._rules: tuple[tuple[EmsRule, ...], tuple[EmsRule, ...]] = ((), ())
+        self._objects: tuple[MailPolicy, EmsPolicy] | None = None
+        self.keyword_names: set[str] = set()
         self.plans: list[Plan] = []
         self.names: dict[tuple[Direction, RuleKind], set[str]] = {}
         self.counters: dict[tuple[Direction, RuleKind], int] = {}
+        #: Sender entries that compare alike share one comparison (decision 161).
+        self.sender_shapes: Shapes[MailMessage] = Shapes(exact=True)
+        #: both lists' context: the rule sets, and their sender slots
+        self._senders_context: tuple[tuple[MailPolicy, EmsPolicy],
+                                     tuple[SenderSlots, SenderSlots]] | None = None
         self._list_keys: dict[tuple[str, str | None], tuple[str, str, int]] | None = None
         self._rule_keys: tuple[EmsPolicy, dict[tuple[str, int], tuple[str, str, int]]] | None \
             = None
@@ -261,10 +275,9 @@ class Lowering:
         #: why it does not parse): both depend on the AST or text alone
         self._ems_forms: Memo[Node, tuple[str, tuple[str, ...]] | str] = Memo()
         self._ems_reads: Memo[str, Node | str] = Memo()
-        #: Translate only (:meth:`draft`): every comparison is left empty.
-        self.dry = False
-        #: What the sweep server decides: the draft and its split source (:meth:`draft`).
-        self._draft: tuple[EmsPolicy, MailPolicy, MailPolicy] | None = None
+        #: The policy as lowered, before fidelity wrote its objects' directions and notes:
+        #: what the sweep's process decides (:meth:`run`).
+        self.draft: EmsPolicy | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -278,10 +291,51 @@ class Lowering:
     def record(self, origin: Origin, fate: str, cmp: Comparison[MailMessage],
                targets: Iterable[str], reasons: Iterable[str], span: Span | None,
                *, quiet: bool = False, dropped: bool = False,
-               no_action: bool = False) -> Fidelity:
-        """One report entry per source object (see :class:`Ledger`)."""
-        return self.ledger.record(origin, fate, cmp, targets, reasons, span, quiet=quiet,
-                                  dropped=dropped, no_action=no_action)
+               no_action: bool = False) -> None:
+        """One report entry per source object whose comparison is known by rule (see
+        :class:`Ledger`); it is recorded in its turn by the fidelity stage."""
+        fixed = tuple(reasons)
+        self.stage.add(Pending(origin, fate, tuple(targets), span, lambda: cmp,
+                               lambda _: fixed, dropped=dropped, where="local",
+                               no_action=no_action, quiet=quiet))
+
+    def defer(self, origin: Origin, fate: str, targets: Iterable[str], span: Span | None,
+              compare: Callable[[], Comparison[MailMessage]],
+              reasons: Callable[[Comparison[MailMessage]], Iterable[str]],
+              placed: Iterable[tuple[str, int]] = (), *, dropped: bool = False,
+              no_action: bool = False, key: tuple[str, object] | None = None) -> None:
+        """One report entry per source object, its comparison computed by the fidelity stage
+        after the lowering; ``placed`` are the EmS objects (field, position) that take its
+        directions and reasons. ``key``: see :class:`Pending`."""
+        self.stage.add(Pending(origin, fate, tuple(targets), span, compare, reasons,
+                               self.parts.placer(origin, placed), dropped=dropped, key=key,
+                               no_action=no_action))
+
+    def emit(self, field: str, objects: Iterable[Any]) -> list[Spot]:
+        """Add EmS objects; their places, for :meth:`defer`."""
+        if field in _OBJECTS:
+            self._objects = None
+        return self.parts.add(field, objects)
+
+    def field(self, name: str) -> tuple[Any, ...]:
+        """The EmS objects of one field lowered so far (rules in EmS order)."""
+        found = self.parts.get(name)
+        if name != "rules":
+            return found
+        if self._rules[0] is not found:
+            rank = {k: i for i, k in enumerate(KIND_ORDER)}
+            self._rules = (found, tuple(sorted(found, key=lambda r: (
+                r.direction is Direction.OUTGOING, rank[r.kind], r.order))))
+        return self._rules[1]
+
+    def built(self) -> EmsPolicy:
+        """The EmS policy of the objects lowered so far."""
+        fields: dict[str, Any] = self.parts.fields()
+        for one in ("dkim_verification", "dmarc"):
+            if one in fields:
+                fields[one] = fields[one][0]
+        fields["rules"] = self.field("rules")
+        return attrs.evolve(self.base, **fields)
 
     def finish(self) -> None:
         """Each report entry's witness, shown in the whole policy where it can be (so that
@@ -294,21 +348,22 @@ class Lowering:
             lambda w: witness_json(w, rel=self.rel),
             lambda w: witness_text(w).removeprefix(" (e.g. ").removesuffix(")"), "message")
 
-    def add(self, **fields: tuple[object, ...]) -> None:
-        changes = {k: getattr(self.policy, k) + v for k, v in fields.items()}
-        self.policy = attrs.evolve(self.policy, **changes)
-
     def objects_only(self) -> tuple[MailPolicy, EmsPolicy]:
-        """Both policies with their policy objects but no rules, lists or authentication."""
-        m = self.mail
-        src = MailPolicy(internal_domains=m.internal_domains, address_groups=m.address_groups,
-                         keyword_lists=m.keyword_lists, stamps=m.stamps,
-                         notifications=m.notifications)
-        p = self.policy
-        tgt = EmsPolicy(managed_domains=p.managed_domains, address_groups=p.address_groups,
-                        keyword_lists=p.keyword_lists, stamps=p.stamps,
-                        notifications=p.notifications)
-        return src, tgt
+        """Both policies with their policy objects but no rules, lists or authentication:
+        the same two for every comparison while no policy object is added (so the models
+        index them once)."""
+        if self._objects is None:
+            m = self.mail
+            src = MailPolicy(internal_domains=m.internal_domains,
+                             address_groups=m.address_groups, keyword_lists=m.keyword_lists,
+                             stamps=m.stamps, notifications=m.notifications)
+            tgt = EmsPolicy(managed_domains=self.base.managed_domains,
+                            address_groups=self.field("address_groups"),
+                            keyword_lists=self.field("keyword_lists"),
+                            stamps=self.field("stamps"),
+                            notifications=self.field("notifications"))
+            self._objects = (src, tgt)
+        return self._objects
 
     # ------------------------------------------------------------------ driver
 
@@ -318,17 +373,27 @@ class Lowering:
 
     def run(self) -> EmsPolicy:
         self.step("lowering")
+        self.lower_all()
         # the whole-policy sweep decides nothing per-object fidelity changes (a decision
         # reads an object's source, never its directions): where a second process can run
-        # it, it starts now on the draft, and the comparisons run here meanwhile
-        server = self.sweep_server() if workers.can_serve() else None
+        # it, it starts now on the policy as lowered, and the comparisons run here meanwhile
+        self.draft = draft = self.built()
+        split, reordered, _ = self.reordered_sources()
+        server = self.sweep_server(draft, split, reordered) if workers.can_serve() else None
         try:
-            self.lower_all()
+            self.step(f"fidelity of {len(self.stage.pending):,} objects")
+            self.stage.run()
+            self.policy = self.built()
             self.step("whole-policy sweep")
-            self.sweep(server)
+            if server is not None and ems_model.decided_alike(draft, self.policy):
+                swept = server.answer()
+            else:  # no second process, or (not expected) a policy that decides otherwise
+                swept = MailWhole(self.mail, self.policy, split, reordered,
+                                  self.options.pool_limit).sweep()
         finally:
             if server is not None:
                 server.close()
+        self.sweep(swept)
         self.step("witnesses")
         self.finish()
         # the whole policies' indexes served fidelity, the sweep and the witnesses
@@ -337,17 +402,13 @@ class Lowering:
         return self.policy
 
     def lower_all(self) -> None:
-        """Every object lowered, compared (unless :attr:`dry`) and recorded, in turn."""
+        """Every object lowered, its comparison left to the fidelity stage, in turn."""
         self.lower_internal_domains()
         self.lower_address_groups()
         self.lower_keyword_lists()
         self.lower_stamps()
         self.lower_notifications()
         self.lower_rules()
-        rank = {k: i for i, k in enumerate(KIND_ORDER)}
-        self.policy = attrs.evolve(self.policy, rules=tuple(sorted(
-            self.policy.rules,
-            key=lambda r: (r.direction is Direction.OUTGOING, rank[r.kind], r.order))))
         self.lower_senders(approved=True)
         self.lower_senders(approved=False)
         self.lower_sender_filtering()
@@ -355,22 +416,9 @@ class Lowering:
         self.lower_dmarc()
         self.lower_settings()
 
-    def draft(self) -> tuple[EmsPolicy, MailPolicy, MailPolicy]:
-        """The EmS policy as :meth:`lower_all` writes it but for its objects' directions and
-        review notes, made without a single comparison, and the source split for the
-        reorder check (:meth:`reordered_sources`). The keyword translations it makes are
-        kept for the real run."""
-        dry = Lowering(self.mail, self.rel, self.options)
-        dry.dry = True
-        dry._ems_forms, dry._ems_reads = self._ems_forms, self._ems_reads
-        dry.lower_all()
-        split, reordered, _ = dry.reordered_sources()
-        return dry.policy, split, reordered
-
-    def sweep_server(self) -> Served:
-        """The whole-policy sweep of the draft, started in a second process."""
-        draft, split, reordered = self.draft()
-        self._draft = (draft, split, reordered)
+    def sweep_server(self, draft: EmsPolicy, split: MailPolicy, reordered: MailPolicy
+                     ) -> Served:
+        """The whole-policy sweep of the policy as lowered, started in a second process."""
         server: Served = workers.Server(
             functools.partial(MailWhole, self.mail, draft, split, reordered,
                               self.options.pool_limit), MailWhole.serve)
@@ -444,31 +492,19 @@ class Lowering:
                                        Meta.of(origin, cmp.directions, review)))
             self.record(origin, "address group (hybrid)" if hybrid else "address group", cmp,
                         [g.name], review, g.span)
-        self.add(address_groups=tuple(out))
+        self.emit("address_groups", out)
 
     def lower_keyword_lists(self) -> None:
-        """Every keyword list, translated and compared on both cores (each alone: decision
-        162), then recorded in turn."""
-        lists = self.mail.keyword_lists
-        done = ([self._keyword_list(kl) for kl in lists] if self.dry else
-                workers.map_items(self._keyword_list, lists, min_split=_MIN_LIST_SPLIT))
-        out = []
-        for kl, (lst, cmp, warnings) in zip(lists, done, strict=True):
-            origin = lst.meta.source
-            assert origin is not None
-            for message, span in warnings:
-                self.note("ISC3013", Severity.WARNING, message, span)
-            out.append(lst)
-            self.record(origin, "keyword list", cmp, [kl.name], lst.meta.review, kl.span)
-        self.add(keyword_lists=tuple(out))
+        """Every keyword list translated in turn; each is compared alone (decision 162)."""
+        for kl in self.mail.keyword_lists:
+            self._keyword_list(kl)
 
-    def _keyword_list(self, kl: KeywordList) -> KeywordListResult:
-        """A keyword list's EmS form and comparison, and its ``ISC3013`` warnings."""
+    def _keyword_list(self, kl: KeywordList) -> None:
+        """A keyword list's EmS form, its ``ISC3013`` warnings, and its comparison."""
         from isc.ir.keyword_expr import ems_form
 
         origin = self.origin("keyword-list", kl.name, kl.span)
         notes: list[str] = []
-        warnings: list[tuple[str, Span | None]] = []
         exprs = []
         problem = False
         for i, e in enumerate(kl.expressions, 1):
@@ -500,8 +536,8 @@ class Lowering:
             for p in problems:
                 problem = True
                 notes.append(f"expression {i} ({e.text!r}): {p}")
-                warnings.append((f"keyword list \"{kl.name}\", expression {i}: {p}",
-                                 e.span or kl.span))
+                self.note("ISC3013", Severity.WARNING,
+                          f"keyword list \"{kl.name}\", expression {i}: {p}", e.span or kl.span)
             exprs.append(KeywordExpression(text, node, e.case_sensitive, e.score,
                                            e.description))
         threshold = kl.threshold
@@ -511,18 +547,25 @@ class Lowering:
             notes.append(f"threshold {kl.threshold} became {threshold}: EmS acts when the "
                          "score reaches it, IMSVA when the score exceeds it")
         lst = EmsKeywordList(kl.name, kl.match, threshold, tuple(exprs), Meta(origin))
-        cmp = Comparison() if self.dry else self._keyword_fidelity(kl, lst)
-        if problem:
-            cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
-            notes.append("an expression without an EmS form may match more or less: the "
-                         "rules using the list may let through what the source stopped, "
-                         "or stop more")
-        elif cmp.directions:
-            notes.append("the EmS expressions match other texts than the IMSVA ones ("
-                         + ", ".join(d.value for d in sorted_directions(cmp.directions))
-                         + " in a rule that deletes what they match)")
-        review = tuple(notes)
-        return attrs.evolve(lst, meta=Meta.of(origin, cmp.directions, review)), cmp, warnings
+        self.keyword_names.add(kl.name)
+
+        def compare() -> Comparison[MailMessage]:
+            cmp = self._keyword_fidelity(kl, lst)
+            return cmp.assume(Difference.NARROWED, Difference.BROADENED) if problem else cmp
+
+        def reasons(cmp: Comparison[MailMessage]) -> list[str]:
+            if problem:
+                return [*notes, "an expression without an EmS form may match more or less: "
+                        "the rules using the list may let through what the source stopped, "
+                        "or stop more"]
+            if cmp.directions:
+                return [*notes, "the EmS expressions match other texts than the IMSVA ones ("
+                        + ", ".join(d.value for d in sorted_directions(cmp.directions))
+                        + " in a rule that deletes what they match)"]
+            return notes
+
+        self.defer(origin, "keyword list", [kl.name], kl.span, compare, reasons,
+                   self.emit("keyword_lists", [lst]))
 
     def _keyword_fidelity(self, kl: KeywordList, lst: EmsKeywordList
                           ) -> Comparison[MailMessage]:
@@ -547,7 +590,7 @@ class Lowering:
             origin = self.origin("stamp", s.name, s.span)
             out.append(EmsStamp(s.name, s.text, s.position, Meta(origin)))
             self.record(origin, "stamp", Comparison(), [s.name], [], s.span)
-        self.add(stamps=tuple(out))
+        self.emit("stamps", out)
 
     def lower_notifications(self) -> None:
         out = []
@@ -568,7 +611,7 @@ class Lowering:
             out.append(EmsNotification(n.name, n.to, n.subject, n.body,
                                        Meta.of(origin, cmp.directions, review)))
             self.record(origin, "notification", cmp, [n.name], review, n.span, quiet=True)
-        self.add(notifications=tuple(out))
+        self.emit("notifications", out)
 
     # ------------------------------------------------------------------ rules
 
@@ -628,7 +671,7 @@ class Lowering:
             notes.append(f"DLP template {c.template!r}: predefined IMSVA templates do not "
                          "migrate; make sure EmS has a compliance template of that name")
         if isinstance(c, KeywordCondition):
-            if self.policy.keyword_list(c.keyword_list) is None:
+            if c.keyword_list not in self.keyword_names:
                 notes.append(f"keyword list {c.keyword_list!r} does not exist")
             if c.part is not MessagePart.HEADER and c.headers:
                 return [attrs.evolve(c, headers=())]  # header names only mean something there
@@ -767,36 +810,37 @@ class Lowering:
         self.ldap_note(f"rule \"{r.name}\"", ldap, route.span or r.span)
         return recipients, senders, exceptions, approx
 
-    def lower_rule(self, r: MailRule) -> tuple[Callable[[], Comparison[MailMessage]],
-                                               Callable[[Comparison[MailMessage]], None]]:
-        """A rule's EmS rules, planned now (names and orders in turn): how to compare it,
-        and what to emit and record once compared (see :meth:`lower_rules`)."""
+    def lower_rule(self, r: MailRule) -> None:
+        """A rule's EmS rules, planned and emitted (names and orders in turn); the rule is
+        compared alone with its translation, independent of the others (decision 162)."""
         origin = self.origin("mail-rule", r.name, r.span)
         if r.route.type is RouteType.POP3:
-            def dropped_pop3(cmp: Comparison[MailMessage]) -> None:
-                # The models decide SMTP mail only, so no probe shows what this rule stopped.
-                reasons = ["POP3 routes do not migrate to EmS (docs/targets/ems.md §2.7); "
-                           "protect POP3 mailboxes at the mail server"]
-                if _withholds(r):
-                    cmp = cmp.assume(Difference.BROADENED)
-                    reasons.append("what it stopped in POP3 mail is let through")
-                self.record(origin, "dropped", cmp, [], reasons, r.span, dropped=True)
-                self.plans.append(Plan(r, origin, (), ()))
+            # The models decide SMTP mail only, so no probe shows what this rule stopped.
+            withholds = _withholds(r)
+            reasons = ["POP3 routes do not migrate to EmS (docs/targets/ems.md §2.7); "
+                       "protect POP3 mailboxes at the mail server"]
+            if withholds:
+                reasons.append("what it stopped in POP3 mail is let through")
 
-            return functools.partial(self.rule_fidelity, r, (), False), dropped_pop3
+            def pop3() -> Comparison[MailMessage]:
+                cmp = self.rule_fidelity(r, (), False)
+                return cmp.assume(Difference.BROADENED) if withholds else cmp
+
+            self.defer(origin, "dropped", [], r.span, pop3, lambda _: reasons, dropped=True)
+            self.plans.append(Plan(r, origin, ()))
+            return
         notes: list[str] = []
         groups, disabled, pieces = self.plan_criteria(r, notes)
         intercept, actions = self.plan_actions(r, notes)
         recipients, senders, exceptions, approx = self.plan_parties(r, notes)
+        self.plans.append(Plan(r, origin, pieces))
         if not groups:
-            def dropped(cmp: Comparison[MailMessage]) -> None:
-                self.record_dropped_actions(r)
-                self.record(origin, "dropped", cmp, [],
-                            [*notes, "no criterion has an EmS counterpart",
-                             *_witness_reason(cmp, [])], r.span, dropped=True)
-                self.plans.append(Plan(r, origin, (), pieces))
-
-            return functools.partial(self.rule_fidelity, r, (), False), dropped
+            self.record_dropped_actions(r)
+            self.defer(origin, "dropped", [], r.span,
+                       functools.partial(self.rule_fidelity, r, (), False),
+                       lambda cmp: [*notes, "no criterion has an EmS counterpart",
+                                    *_witness_reason(cmp, [])], dropped=True)
+            return
         directions = {RouteType.INCOMING: (Direction.INCOMING,),
                       RouteType.OUTGOING: (Direction.OUTGOING,)}.get(
             r.route.type, (Direction.INCOMING, Direction.OUTGOING))
@@ -816,35 +860,26 @@ class Lowering:
                     self.next_order(direction, kind), r.enabled and not disabled,
                     rcpts, sndrs, exceptions, match, criteria, intercept, actions,
                     r.notes, Meta(origin)))
+        if approx:
+            notes.append("until each LDAP user written as a DN is replaced by an address, "
+                         "the rule may apply to more or fewer people: it may let through "
+                         "what the source stopped, or stop more")
+        emitted = tuple(targets)
 
-        def emit(cmp: Comparison[MailMessage]) -> None:
-            self.record_dropped_actions(r)
-            if approx:
-                cmp = cmp.assume(Difference.NARROWED, Difference.BROADENED)
-                notes.append("until each LDAP user written as a DN is replaced by an address, "
-                             "the rule may apply to more or fewer people: it may let through "
-                             "what the source stopped, or stop more")
-            notes.extend(_witness_reason(cmp, notes))
-            review = tuple(dict.fromkeys(notes))
-            placed = [attrs.evolve(t, meta=Meta.of(origin, cmp.directions, review))
-                      for t in targets]
-            self.add(rules=tuple(placed))
-            self.plans.append(Plan(r, origin, tuple(placed), pieces))
-            fate = "EmS rules" + (" (emitted disabled)" if disabled else "")
-            self.record(origin, fate, cmp, [_target_name(t) for t in placed], review, r.span)
+        def compare() -> Comparison[MailMessage]:
+            cmp = self.rule_fidelity(r, emitted, disabled)
+            return cmp.assume(Difference.NARROWED, Difference.BROADENED) if approx else cmp
 
-        return functools.partial(self.rule_fidelity, r, tuple(targets), disabled), emit
+        self.record_dropped_actions(r)
+        fate = "EmS rules" + (" (emitted disabled)" if disabled else "")
+        self.defer(origin, fate, [_target_name(t) for t in targets], r.span, compare,
+                   lambda cmp: [*notes, *_witness_reason(cmp, notes)],
+                   self.emit("rules", targets))
 
     def lower_rules(self) -> None:
-        """Every rule in IMSVA order: planned in turn, compared (each alone with its
-        translation, independent of the others, so on both cores: decision 162), then
-        emitted and recorded in turn."""
-        jobs = [self.lower_rule(rule) for rule in self.mail.rules_in_order()]
-        # expensive rules come in runs: every other one to each process
-        compared = [Comparison[MailMessage]()] * len(jobs) if self.dry else workers.map_items(
-            lambda job: job[0](), jobs, min_split=_MIN_RULE_SPLIT, alternate=True)
-        for (_, emit), cmp in zip(jobs, compared, strict=True):
-            emit(cmp)
+        """Every rule in IMSVA order."""
+        for rule in self.mail.rules_in_order():
+            self.lower_rule(rule)
 
     def record_dropped_actions(self, r: MailRule) -> None:
         """semantics.md §5: handoff, postpone and archive are ``dropped`` with the reason.
@@ -884,13 +919,21 @@ class Lowering:
     def lower_senders(self, *, approved: bool) -> None:
         kind = "approved-senders.entry" if approved else "blocked-senders.entry"
         entries = self.mail.approved_senders if approved else self.mail.blocked_senders
-        src0, tgt0 = self.objects_only()
-        src0 = attrs.evolve(src0, rules=self.mail.rules)
-        tgt0 = attrs.evolve(tgt0, rules=self.policy.rules)
-        # entries whose probe senders reach the same rules compare alike (decision 161)
-        slots = None if self.dry else (SenderSlots(src0), SenderSlots(tgt0))
-        plans: list[tuple[Party, Origin, list[str], SenderEntry | None]] = []
-        items: list[Shaped[MailMessage]] = []
+        field = "approved_senders" if approved else "blocked_senders"
+        if self._senders_context is None:
+            src0, tgt0 = self.objects_only()
+            src0 = attrs.evolve(src0, rules=self.mail.rules)
+            tgt0 = attrs.evolve(tgt0, rules=self.field("rules"))
+            # entries whose probe senders reach the same rules compare alike (decision 161)
+            self._senders_context = (src0, tgt0), (SenderSlots(src0), SenderSlots(tgt0))
+        (src0, tgt0), slots = self._senders_context
+        if approved:
+            common = ("EmS approved senders skip spam, phishing, web reputation, graymail and "
+                      "SEA criteria (IMSVA: the spam criterion only)")
+        else:
+            common = ("EmS deletes mail from blocked senders without scanning (IMSVA: the spam "
+                      "criterion matches)")
+        what = "approved sender" if approved else "blocked sender"
         for p in entries:
             origin = self.origin(kind, p.value, p.span)
             notes: list[str] = []
@@ -902,9 +945,7 @@ class Lowering:
                              f"not {p.value!r}")
             else:
                 entry = SenderEntry(p.value, Meta(origin))
-            plans.append((p, origin, notes, entry))
-            if slots is None:
-                continue
+            notes.append(common)
             kept = (entry,) if entry else ()
             if approved:
                 src1 = attrs.evolve(src0, approved_senders=(p,))
@@ -912,34 +953,23 @@ class Lowering:
             else:
                 src1 = attrs.evolve(src0, blocked_senders=(p,))
                 tgt1 = attrs.evolve(tgt0, blocked_senders=kept)
-            key = sender_key(p, probes.sender_addresses(p.value), slots, entry is not None)
             # the key settles the baseline too: the probes that showed the key's directions
             # are kept for every entry of the key
-            items.append(Shaped(
-                key, functools.partial(probes.sender_probes, self.mail, [p.value]),
+            key = (kind, sender_key(p, probes.sender_addresses(p.value), slots,
+                                    entry is not None))
+            compare_entry = functools.partial(
+                self.sender_shapes.compare, key,
+                functools.partial(probes.sender_probes, self.mail, [p.value]),
                 functools.partial(compare, src1, tgt1, baseline=(src0, tgt0)),
-                pick=functools.partial(probes.sender_probes_at, self.mail, p.value)))
-        compared = ([Comparison[MailMessage]()] * len(plans) if slots is None else
-                    Shapes[MailMessage](exact=True).compare_all(items, reuse=REUSE_SHAPES))
-        out = []
-        for (p, origin, notes, entry), cmp in zip(plans, compared, strict=True):
-            if approved:
-                notes.append("EmS approved senders skip spam, phishing, web reputation, "
-                             "graymail and SEA criteria (IMSVA: the spam criterion only)")
-            else:
-                notes.append("EmS deletes mail from blocked senders without scanning (IMSVA: "
-                             "the spam criterion matches)")
+                reuse=REUSE_SHAPES,
+                pick=functools.partial(probes.sender_probes_at, self.mail, p.value))
+            review = functools.partial(_fixed, tuple(notes))
             if entry is None:
-                self.record(origin, "dropped", cmp, [], notes, p.span, dropped=True)
-                continue
-            review = tuple(notes)
-            out.append(attrs.evolve(entry, meta=Meta.of(origin, cmp.directions, review)))
-            what = "approved sender" if approved else "blocked sender"
-            self.record(origin, what, cmp, [p.value], review, p.span)
-        if approved:
-            self.add(approved_senders=tuple(out))
-        else:
-            self.add(blocked_senders=tuple(out))
+                self.defer(origin, "dropped", [], p.span, compare_entry, review, dropped=True,
+                           key=key)
+            else:
+                self.defer(origin, what, [p.value], p.span, compare_entry, review,
+                           self.emit(field, [entry]), key=key)
 
     # ------------------------------------------------------------------ sender filtering
 
@@ -976,25 +1006,22 @@ class Lowering:
                         approved_ips=tuple(app), blocked_ips=tuple(blk))),
                     attrs.evolve(tgt_base, approved_ips=t_app, blocked_ips=t_blk))
 
-        approved_out: list[IpListEntry] = []
         for e in sf.approved_ips:
             keep = e in approved_ok
             base = policies((), sf.blocked_ips, (), t_blocked)
             with_ = policies((e,), sf.blocked_ips, targets((e,) if keep else ()), t_blocked)
-            approved_out += self._ip_entry("sender-filtering.approved-ip", e, keep, base,
-                                           with_, "IP reputation approved IP")
-        blocked_out: list[IpListEntry] = []
+            self._ip_entry("sender-filtering.approved-ip", "approved_ips", e, keep, base,
+                           with_, "IP reputation approved IP")
         for e in sf.blocked_ips:
             keep = e in blocked_ok
             base = policies(sf.approved_ips, (), t_approved, ())
             with_ = policies(sf.approved_ips, (e,), t_approved, targets((e,) if keep else ()))
-            blocked_out += self._ip_entry("sender-filtering.blocked-ip", e, keep, base, with_,
-                                          "IP reputation blocked IP")
-        self.add(approved_ips=tuple(approved_out), blocked_ips=tuple(blocked_out))
+            self._ip_entry("sender-filtering.blocked-ip", "blocked_ips", e, keep, base, with_,
+                           "IP reputation blocked IP")
 
-    def _ip_entry(self, kind: str, e: IpEntry, keep: bool,
+    def _ip_entry(self, kind: str, field: str, e: IpEntry, keep: bool,
                   base: tuple[MailPolicy, EmsPolicy], with_: tuple[MailPolicy, EmsPolicy],
-                  what: str) -> list[IpListEntry]:
+                  what: str) -> None:
         origin = self.origin(kind, e.value, e.span)
         notes: list[str] = []
         public = public_ip(e.value)
@@ -1005,16 +1032,18 @@ class Lowering:
             notes.append("a private address never connects to EmS")
         elif not keep:
             notes.append("EmS blocks permanently only; a temporary block does not migrate")
-        cmp: Comparison[MailMessage] = Comparison() if self.dry else compare(
-            with_[0], with_[1], probes.ip_probes(self.mail, [e.value]), baseline=base)
+
+        def fidelity() -> Comparison[MailMessage]:
+            return compare(with_[0], with_[1], probes.ip_probes(self.mail, [e.value]),
+                           baseline=base)
+
         if not keep:
-            self.record(origin, "dropped", cmp, [], notes, e.span, dropped=True,
-                        no_action=public is False)
-            return []
-        notes += _witness_reason(cmp, notes)
-        review = tuple(notes)
-        self.record(origin, what, cmp, [e.value], review, e.span)
-        return [IpListEntry(e.value, Meta.of(origin, cmp.directions, review))]
+            self.defer(origin, "dropped", [], e.span, fidelity, lambda _: notes, dropped=True,
+                       no_action=public is False)
+            return
+        self.defer(origin, what, [e.value], e.span, fidelity,
+                   lambda cmp: [*notes, *_witness_reason(cmp, notes)],
+                   self.emit(field, [IpListEntry(e.value, Meta(origin))]))
 
     # ------------------------------------------------------------------ authentication
 
@@ -1027,14 +1056,12 @@ class Lowering:
         src, tgt = self.objects_only()
         src = attrs.evolve(src, dkim_enforcement=attrs.evolve(dk, enabled=True))
         tgt = attrs.evolve(tgt, dkim_verification=attrs.evolve(target, enabled=True))
-        cmp: Comparison[MailMessage] = Comparison() if self.dry else compare(
-            src, tgt, probes.authentication_probes(self.mail, dk.domains))
         review = ("EmS checks the header From and the envelope sender domain; IMSVA checked "
                   "the header From only",)
-        self.policy = attrs.evolve(self.policy, dkim_verification=attrs.evolve(
-            target, meta=Meta.of(origin, cmp.directions, review)))
-        self.record(origin, "DKIM verification (Default for unspecified domains)", cmp,
-                    ["DKIM verification"], review, dk.span)
+        self.defer(origin, "DKIM verification (Default for unspecified domains)",
+                   ["DKIM verification"], dk.span, functools.partial(
+                       compare, src, tgt, probes.authentication_probes(self.mail, dk.domains)),
+                   lambda _: review, self.emit("dkim_verification", [target]))
 
     def lower_dmarc(self) -> None:
         dm = self.mail.dmarc
@@ -1054,12 +1081,10 @@ class Lowering:
         src, tgt = self.objects_only()
         src = attrs.evolve(src, dmarc=attrs.evolve(dm, enabled=True))
         tgt = attrs.evolve(tgt, dmarc=attrs.evolve(target, enabled=True))
-        cmp: Comparison[MailMessage] = Comparison() if self.dry else compare(
-            src, tgt, probes.authentication_probes(self.mail, dm.domains, dm.exception_ips))
-        review = tuple(notes)
-        self.policy = attrs.evolve(self.policy, dmarc=attrs.evolve(
-            target, meta=Meta.of(origin, cmp.directions, review)))
-        self.record(origin, "DMARC", cmp, ["DMARC"], review, dm.span)
+        self.defer(origin, "DMARC", ["DMARC"], dm.span, functools.partial(
+            compare, src, tgt,
+            probes.authentication_probes(self.mail, dm.domains, dm.exception_ips)),
+                   lambda _: notes, self.emit("dmarc", [target]))
 
     def lower_settings(self) -> None:
         for s in self.mail.settings:
@@ -1134,19 +1159,11 @@ class Lowering:
         return self._list_keys.get(
             (found, None if found in ("dkim-enforcement", "dmarc") else by.name))
 
-    def sweep(self, server: Served | None = None) -> None:
-        """Compare the whole policies; every object that decides a message differently in
-        context, on either side, gains that direction with the message as its witness; and
-        report each reorder that changes a decision. ``server`` swept the draft: its answer
-        stands only if the policy written decides as the draft did."""
-        split, reordered, pieces = self.reordered_sources()
-        if server is not None and self._draft is not None \
-                and ems_model.decided_alike(self._draft[0], self.policy) \
-                and (split, reordered) == self._draft[1:]:
-            swept = server.answer()
-        else:  # no second process, or (not expected) a policy the draft does not stand for
-            swept = MailWhole(self.mail, self.policy, split, reordered,
-                              self.options.pool_limit).sweep()
+    def sweep(self, swept: MailSweep) -> None:
+        """The whole policies were compared (:meth:`MailWhole.sweep`): every object that
+        decides a message differently in context, on either side, gains that direction with
+        the message as its witness; and each reorder that changes a decision is reported."""
+        pieces = self.reordered_sources()[2]
         found: dict[tuple[str, str, int], dict[Difference, Witness[MailMessage]]] = {}
         reorders: dict[tuple[str, ...], tuple[Witness[MailMessage], str, Plan, Plan]] = {}
         if self._list_keys is None:
@@ -1290,6 +1307,11 @@ def _witness_reason(cmp: Comparison[MailMessage], reasons: Iterable[str]) -> lis
         return []
     return ["for example" + witness_text(w).removeprefix(" (e.g.").removesuffix(")")
             + " (IMSVA → EmS)"]
+
+
+def _fixed(reasons: tuple[str, ...], _: Comparison[MailMessage]) -> tuple[str, ...]:
+    """Reasons that do not depend on the comparison."""
+    return reasons
 
 
 def _target_name(r: EmsRule) -> str:

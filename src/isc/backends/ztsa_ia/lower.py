@@ -23,10 +23,12 @@ from isc import workers
 from isc.backends.comparison import (
     POLICY,
     Comparison,
+    Emitted,
     FidelityStage,
     Ledger,
     Pending,
     Shapes,
+    Spot,
     Witness,
     by_rule,
     collect,
@@ -153,7 +155,7 @@ class Lowering:
         self.diagnostics: list[Diagnostic] = []
         self.identities: dict[str, tuple[str, bool]] = {}
         self.policy = ZtsaPolicy()
-        self.parts: dict[str, list[Any]] = {}  # the target objects, by field, as lowered
+        self.parts = Emitted()  # the target objects, by field, as lowered
         self.coverage: dict[str, int] = {}
         self.swept: Swept | None = None
         self.identity_map: dict[str, str] = {}
@@ -196,24 +198,13 @@ class Lowering:
         """One report entry per source object, its comparison computed by the fidelity stage
         after the lowering; ``placed`` are the target objects (field, position) that take
         its directions and reasons. ``where`` and ``key``: see :class:`Pending`."""
-        spots = tuple(placed)
-
-        def place(cmp: Comparison[WebRequest], why: tuple[str, ...]) -> None:
-            meta = Meta.of(origin, cmp.directions, why)
-            for field, i in spots:
-                objects = self.parts[field]
-                objects[i] = attrs.evolve(objects[i], meta=meta)
-
         self.stage.add(Pending(origin, fate, tuple(targets), span, compare, reasons,
-                               place if spots else None, dropped=dropped, where=where,
-                               key=key))
+                               self.parts.placer(origin, placed), dropped=dropped,
+                               where=where, key=key))
 
-    def emit(self, field: str, objects: Iterable[Any]) -> list[tuple[str, int]]:
+    def emit(self, field: str, objects: Iterable[Any]) -> list[Spot]:
         """Add target objects; their places, for :meth:`defer`."""
-        found = self.parts.setdefault(field, [])
-        start = len(found)
-        found.extend(objects)
-        return [(field, i) for i in range(start, len(found))]
+        return self.parts.add(field, objects)
 
     # ------------------------------------------------------------------ driver
 
@@ -244,14 +235,14 @@ class Lowering:
         # the whole-policy sweep decides nothing per-object fidelity changes (a decision
         # reads an object's source, never its directions): it starts now, in a second
         # process where there is one, and the witnesses are decided there too
-        draft = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
+        draft = ZtsaPolicy(**self.parts.fields())
         identity_map = self._identity_map()
         with workers.Server(functools.partial(Whole, web, draft, identity_map),
                             Whole.serve) as server:
             server.ask(None)
             self.step(f"fidelity of {len(self.stage.pending):,} objects")
             self.stage.run()
-            self.policy = ZtsaPolicy(**{k: tuple(v) for k, v in self.parts.items()})
+            self.policy = ZtsaPolicy(**self.parts.fields())
             self.identity_map = self._identity_map()
             self.step("whole-policy sweep")
             if identity_map == self.identity_map and ztsa.decided_alike(draft, self.policy):
@@ -384,7 +375,7 @@ class Lowering:
 
     def add(self, **fields: tuple[object, ...]) -> None:
         for k, v in fields.items():
-            self.parts.setdefault(k, []).extend(v)
+            self.parts.add(k, v)
 
     # ------------------------------------------------------------------ categories
 
@@ -1056,9 +1047,8 @@ class Lowering:
 
         def place(_: Comparison[WebRequest], __: tuple[str, ...]) -> None:
             # the file profile and rule carry what their comparison found, not the settings
-            meta = Meta.of(origin, base[0].directions, head + _witness_reason(base[0], []))
-            for field, i in placed:
-                self.parts[field][i] = attrs.evolve(self.parts[field][i], meta=meta)
+            self.parts.set_meta(placed, Meta.of(origin, base[0].directions,
+                                                head + _witness_reason(base[0], [])))
 
         self.stage.add(Pending(origin, "file profile and rules" if targets else "dropped",
                                tuple(targets), a.span, fidelity, reasons,

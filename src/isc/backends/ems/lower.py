@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -120,6 +120,8 @@ _LIST_KINDS = {"blocked-ip": "sender-filtering.blocked-ip",
 
 #: Sweep messages worth deciding on a second process.
 _MIN_SWEEP_SPLIT = 1000
+#: Sender entries worth keying on a second process (decision 161).
+_MIN_KEY_SPLIT = 2000
 
 #: The EmS policy objects every comparison holds (:meth:`Lowering.objects_only`).
 _OBJECTS = frozenset({"address_groups", "keyword_lists", "stamps", "notifications"})
@@ -262,9 +264,9 @@ class Lowering:
         self.counters: dict[tuple[Direction, RuleKind], int] = {}
         #: Sender entries that compare alike share one comparison (decision 161).
         self.sender_shapes: Shapes[MailMessage] = Shapes(exact=True)
-        #: both lists' context: the rule sets, and their sender slots
-        self._senders_context: tuple[tuple[MailPolicy, EmsPolicy],
-                                     tuple[SenderSlots, SenderSlots]] | None = None
+        #: sender entries lowered whose comparison waits for :meth:`key_senders`: the
+        #: pending entry, the source entry, the EmS one (None: dropped), approved or not
+        self._unkeyed: list[tuple[Pending[MailMessage], Party, SenderEntry | None, bool]] = []
         self._list_keys: dict[tuple[str, str | None], tuple[str, str, int]] | None = None
         self._rule_keys: tuple[EmsPolicy, dict[tuple[str, int], tuple[str, str, int]]] | None \
             = None
@@ -303,13 +305,16 @@ class Lowering:
               compare: Callable[[], Comparison[MailMessage]],
               reasons: Callable[[Comparison[MailMessage]], Iterable[str]],
               placed: Iterable[tuple[str, int]] = (), *, dropped: bool = False,
-              no_action: bool = False, key: tuple[str, object] | None = None) -> None:
+              no_action: bool = False, key: Hashable | None = None
+              ) -> Pending[MailMessage]:
         """One report entry per source object, its comparison computed by the fidelity stage
         after the lowering; ``placed`` are the EmS objects (field, position) that take its
         directions and reasons. ``key``: see :class:`Pending`."""
-        self.stage.add(Pending(origin, fate, tuple(targets), span, compare, reasons,
-                               self.parts.placer(origin, placed), dropped=dropped, key=key,
-                               no_action=no_action))
+        pending = Pending(origin, fate, tuple(targets), span, compare, reasons,
+                          self.parts.placer(origin, placed), dropped=dropped, key=key,
+                          no_action=no_action)
+        self.stage.add(pending)
+        return pending
 
     def emit(self, field: str, objects: Iterable[Any]) -> list[Spot]:
         """Add EmS objects; their places, for :meth:`defer`."""
@@ -382,6 +387,7 @@ class Lowering:
         server = self.sweep_server(draft, split, reordered) if workers.can_serve() else None
         try:
             self.step(f"fidelity of {len(self.stage.pending):,} objects")
+            self.key_senders()
             self.stage.run()
             self.policy = self.built()
             self.step("whole-policy sweep")
@@ -917,16 +923,11 @@ class Lowering:
     # ------------------------------------------------------------------ sender lists
 
     def lower_senders(self, *, approved: bool) -> None:
+        """Every entry of a sender list emitted, in turn; how each one compares is settled
+        by :meth:`key_senders`, after the lowering."""
         kind = "approved-senders.entry" if approved else "blocked-senders.entry"
         entries = self.mail.approved_senders if approved else self.mail.blocked_senders
         field = "approved_senders" if approved else "blocked_senders"
-        if self._senders_context is None:
-            src0, tgt0 = self.objects_only()
-            src0 = attrs.evolve(src0, rules=self.mail.rules)
-            tgt0 = attrs.evolve(tgt0, rules=self.field("rules"))
-            # entries whose probe senders reach the same rules compare alike (decision 161)
-            self._senders_context = (src0, tgt0), (SenderSlots(src0), SenderSlots(tgt0))
-        (src0, tgt0), slots = self._senders_context
         if approved:
             common = ("EmS approved senders skip spam, phishing, web reputation, graymail and "
                       "SEA criteria (IMSVA: the spam criterion only)")
@@ -946,6 +947,30 @@ class Lowering:
             else:
                 entry = SenderEntry(p.value, Meta(origin))
             notes.append(common)
+            review = functools.partial(_fixed, tuple(notes))
+            if entry is None:
+                pending = self.defer(origin, "dropped", [], p.span, _unkeyed, review,
+                                     dropped=True)
+            else:
+                pending = self.defer(origin, what, [p.value], p.span, _unkeyed, review,
+                                     self.emit(field, [entry]))
+            self._unkeyed.append((pending, p, entry, approved))
+
+    def key_senders(self) -> None:
+        """Each sender entry's key and comparison, in the context of every rule (decision
+        161): the keys on both cores, or beside the sweep's process where it runs (the
+        draft it sweeps needs none of this)."""
+        if not self._unkeyed:
+            return
+        src0, tgt0 = self.objects_only()
+        src0 = attrs.evolve(src0, rules=self.mail.rules)
+        tgt0 = attrs.evolve(tgt0, rules=self.field("rules"))
+        # entries whose probe senders reach the same rules compare alike
+        slots = (SenderSlots(src0), SenderSlots(tgt0))
+        unkeyed, self._unkeyed = self._unkeyed, []
+        keys = workers.map_items(functools.partial(_sender_key, slots),
+                                 [p for _, p, _, _ in unkeyed], min_split=_MIN_KEY_SPLIT)
+        for (pending, p, entry, approved), key in zip(unkeyed, keys, strict=True):
             kept = (entry,) if entry else ()
             if approved:
                 src1 = attrs.evolve(src0, approved_senders=(p,))
@@ -955,21 +980,13 @@ class Lowering:
                 tgt1 = attrs.evolve(tgt0, blocked_senders=kept)
             # the key settles the baseline too: the probes that showed the key's directions
             # are kept for every entry of the key
-            key = (kind, sender_key(p, probes.sender_addresses(p.value), slots,
-                                    entry is not None))
-            compare_entry = functools.partial(
-                self.sender_shapes.compare, key,
+            pending.key = (pending.origin.kind, entry is not None, key)
+            pending.compare = functools.partial(
+                self.sender_shapes.compare, pending.key,
                 functools.partial(probes.sender_probes, self.mail, [p.value]),
                 functools.partial(compare, src1, tgt1, baseline=(src0, tgt0)),
                 reuse=REUSE_SHAPES,
                 pick=functools.partial(probes.sender_probes_at, self.mail, p.value))
-            review = functools.partial(_fixed, tuple(notes))
-            if entry is None:
-                self.defer(origin, "dropped", [], p.span, compare_entry, review, dropped=True,
-                           key=key)
-            else:
-                self.defer(origin, what, [p.value], p.span, compare_entry, review,
-                           self.emit(field, [entry]), key=key)
 
     # ------------------------------------------------------------------ sender filtering
 
@@ -1307,6 +1324,16 @@ def _witness_reason(cmp: Comparison[MailMessage], reasons: Iterable[str]) -> lis
         return []
     return ["for example" + witness_text(w).removeprefix(" (e.g.").removesuffix(")")
             + " (IMSVA → EmS)"]
+
+
+def _sender_key(slots: tuple[SenderSlots, SenderSlots], p: Party) -> Hashable:
+    """What a sender entry's comparison depends on but whether it translates (decision
+    161)."""
+    return sender_key(p, probes.sender_addresses(p.value), slots)
+
+
+def _unkeyed() -> Comparison[MailMessage]:
+    raise AssertionError("a sender entry compared before Lowering.key_senders")
 
 
 def _fixed(reasons: tuple[str, ...], _: Comparison[MailMessage]) -> tuple[str, ...]:

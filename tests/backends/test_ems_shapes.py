@@ -138,14 +138,15 @@ def test_probes_at_positions_are_the_probes(pattern: str) -> None:
     assert probes.sender_probes_at(mail, pattern, [len(every) - 1, 0]) == [every[-1], every[0]]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_shared_whole_policy_decisions_are_the_models_decisions(seed: int,
+@pytest.mark.parametrize(("seed", "lowered"), [(1, False), (2, False), (1, True)])
+def test_shared_whole_policy_decisions_are_the_models_decisions(seed: int, lowered: bool,
                                                                 tmp_path: Path) -> None:
     """Witnesses in the whole policy share decisions between messages whose senders the
     policies tell apart no further (``WholeDecisions``): on a generated export (rules that
     route by sender, sender lists, DKIM and DMARC), every message of the sweep's pool sent
     from each of the export's sender entries and party addresses is decided as deciding it
-    with both models does, and the sharing is used."""
+    with both models does, and the sharing is used; also with the sender slots the
+    lowering found on its rule sets (``lowered``), as the compile's witnesses use them."""
     from isc.backends.ems.probes import policy_pool
     from isc.backends.ems.shapes import WholeDecisions
     from isc.models import ems, imsva
@@ -154,8 +155,10 @@ def test_shared_whole_policy_decisions_are_the_models_decisions(seed: int,
                            seed=seed)
     mail = isc.load(tmp_path).mail
     assert mail is not None
-    target = lowering.lower(mail, lambda s: s, lowering.Options())[0]
-    whole = WholeDecisions(mail, target)
+    low = lowering.Lowering(mail, lambda s: s, lowering.Options())
+    target = low.run()
+    assert low.sender_slots is not None
+    whole = WholeDecisions(mail, target, low.sender_slots if lowered else None)
     values = [*_party_values(mail), *(p.value for p in (*mail.approved_senders,
                                                          *mail.blocked_senders))]
     senders = sorted({v.replace("*", "q") for v in values if "@" in v})[:40]

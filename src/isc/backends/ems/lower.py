@@ -267,6 +267,9 @@ class Lowering:
         #: sender entries lowered whose comparison waits for :meth:`key_senders`: the
         #: pending entry, the source entry, the EmS one (None: dropped), approved or not
         self._unkeyed: list[tuple[Pending[MailMessage], Party, SenderEntry | None, bool]] = []
+        #: the sender slots of both rule sets (:meth:`key_senders`): the whole policies
+        #: hold the same rules, in the same order, and the same groups
+        self.sender_slots: tuple[SenderSlots, SenderSlots] | None = None
         self._list_keys: dict[tuple[str, str | None], tuple[str, str, int]] | None = None
         self._rule_keys: tuple[EmsPolicy, dict[tuple[str, int], tuple[str, str, int]]] | None \
             = None
@@ -349,7 +352,7 @@ class Lowering:
         are decided here, not by the sweep's process: here they took 2.1-2.3 s on the
         large preset, there 2.7-2.8 s (their decisions pickled twice)."""
         self.diagnostics += self.ledger.finish(
-            each(WholeDecisions(self.mail, self.policy).decide),
+            each(WholeDecisions(self.mail, self.policy, self.sender_slots).decide),
             lambda w: witness_json(w, rel=self.rel),
             lambda w: witness_text(w).removeprefix(" (e.g. ").removesuffix(")"), "message")
 
@@ -966,7 +969,7 @@ class Lowering:
         src0 = attrs.evolve(src0, rules=self.mail.rules)
         tgt0 = attrs.evolve(tgt0, rules=self.field("rules"))
         # entries whose probe senders reach the same rules compare alike
-        slots = (SenderSlots(src0), SenderSlots(tgt0))
+        self.sender_slots = slots = (SenderSlots(src0), SenderSlots(tgt0))
         unkeyed, self._unkeyed = self._unkeyed, []
         keys = workers.map_items(functools.partial(_sender_key, slots),
                                  [p for _, p, _, _ in unkeyed], min_split=_MIN_KEY_SPLIT)

@@ -85,11 +85,16 @@ class WholeDecisions:
     domain stands for a missing header From: whether the domain lists hold it, and the
     domain itself where DKIM names it). The direction is read from the sender only when
     the message does not give it, and LDAP names only when it has some: such messages are
-    decided in full."""
+    decided in full.
 
-    def __init__(self, source: MailPolicy, target: EmsPolicy) -> None:
+    ``slots``: the sender slots of both policies where they are known already; those of
+    policies with the same rules, in the same order, and the same address groups and
+    internal domains (slots are found by position, members through those groups)."""
+
+    def __init__(self, source: MailPolicy, target: EmsPolicy,
+                 slots: tuple[SenderSlots, SenderSlots] | None = None) -> None:
         self._source, self._target = source, target
-        self._slots: tuple[SenderSlots, SenderSlots] | None = None
+        self._slots = slots
         self._known: Memo[tuple[object, ...], Decision] = Memo()
 
     def decide(self, m: MailMessage) -> tuple[Decision, Decision]:

@@ -305,9 +305,12 @@ def optimize_with(export: Export, names: tuple[str, ...] | None, ctx: PassContex
 @pausing
 def compile(export: Export, target: str = "ztsa-ia", *,
             identity_map: dict[str, str] | None = None,
-            progress: Callable[[str], None] | None = None) -> Output:
+            progress: Callable[[str], None] | None = None, witnesses: bool = True) -> Output:
     """Translate an export for ``target``: ``ztsa-ia`` (its web policy) or ``ems`` (its mail
-    policy). ``progress`` is told each stage as it starts."""
+    policy). ``progress`` is told each stage as it starts. ``witnesses=False`` leaves out
+    what only a reader of the report needs: each entry's witnesses shown in the whole
+    policy and the fidelity diagnostics (``ISC3001``-``ISC3004``); the document, every
+    tag and every direction are the same (``verify`` compiles so)."""
     if target not in backends.TARGETS:
         raise IscError(f"unknown or unsupported target {target!r}; known: "
                        f"{', '.join(backends.TARGETS)}", code="ISC1009")
@@ -321,14 +324,14 @@ def compile(export: Export, target: str = "ztsa-ia", *,
             raise IscError("the input has no mail policy to compile for ems", code="ISC1009")
         out = ems.compile_mail(export.mail, rel,
                                ems.Options(parse_expression=_ems_expression,
-                                           progress=progress))
+                                           progress=progress, witnesses=witnesses))
     else:
         if export.web is None:
             raise IscError("the input has no web policy to compile for ztsa-ia",
                            code="ISC1009")
         out = ztsa_ia.compile_web(export.web, rel,
                                   ztsa_ia.Options(identity_map=dict(identity_map or {}),
-                                                  progress=progress))
+                                                  progress=progress, witnesses=witnesses))
     diags = tuple(sorted(export.diagnostics + out.diagnostics, key=sort_key))
     return attrs.evolve(out, diagnostics=diags, files=tuple(
         (f.path, f.rel or f.path) for f in export.files), input=export.fingerprint(),
@@ -540,7 +543,10 @@ def verify(export: Export, against: str, *, samples: int | None = None, seed: in
         given: Output | None = None
         if not isinstance(raw, dict) or raw.get("schema") != _SCHEMAS[target]:
             given = _given(path, target)  # not this target's document: said before compiling
-        compiled = compile(base, target, identity_map=identity, progress=stages)
+        # what verify reads of the compile is its documents, tags and directions, never the
+        # witnesses the report shows (seconds at an estate's size)
+        compiled = compile(base, target, identity_map=identity, progress=stages,
+                           witnesses=False)
         compiled_json = to_json(compiled)
         # the same JSON is the same document (load ∘ emit = id, a property test): an
         # unedited estate's document is not read into objects again (seconds at 10^5)

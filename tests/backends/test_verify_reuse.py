@@ -202,3 +202,40 @@ def test_another_document_is_refused_before_compiling(tmp_path: Path,
     with pytest.raises(isc.IscError) as info:
         isc.verify(export, str(outdir), force=True)
     assert info.value.diagnostic().code == "ISC1007" and compiled == []
+
+
+@pytest.mark.parametrize(("example", "target"), [("iwsva-sakura", "ztsa-ia"),
+                                                 ("imsva-kaede", "ems")])
+def test_verify_compiles_without_witnesses_and_reads_the_same(
+        example: str, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``verify`` compiles without showing witnesses in the whole policy: the document,
+    every entry's tag and directions and the sweep are those of a full compile, only the
+    witnesses and the fidelity diagnostics are left out; and verify's findings are those it
+    makes from a full compile."""
+    export = isc.optimize(isc.load(ROOT / "examples" / example / "export"))
+    full = isc.compile(export, target)
+    bare = isc.compile(export, target, witnesses=False)
+    assert isc.dumps(bare) == isc.dumps(full)
+    assert bare.sweep == full.sweep and bare.swept == full.swept
+    assert [(e.source, e.code, e.fidelity, e.targets, e.directions) for e in bare.report] == \
+        [(e.source, e.code, e.fidelity, e.targets, e.directions) for e in full.report]
+    # what the bare compile shows (a per-type reorder's witness, set by the sweep) is the
+    # full compile's; the rest is left out
+    shown = [(b.witness, f.witness) for b, f in zip(bare.report, full.report, strict=True)
+             if b.witness is not None]
+    assert all(b == f for b, f in shown)
+    assert len(shown) < sum(e.witness is not None for e in full.report)
+    fidelity = {"ISC3001", "ISC3002", "ISC3003", "ISC3004"}
+    assert any(d.code in fidelity for d in full.diagnostics)
+    assert [d for d in full.diagnostics if d.code not in fidelity] == list(bare.diagnostics)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    (outdir / f"{target}.json").write_text(isc.dumps(full), encoding="utf-8")
+    (outdir / "report.json").write_text(isc.dumps_report(full), encoding="utf-8")
+    raw = isc.load(ROOT / "examples" / example / "export")
+    # the compile's own sweep (its default), and a sample verify decides itself
+    quick = [isc.verify(raw, str(outdir)), isc.verify(raw, str(outdir), samples=40)]
+    real = api.compile
+    monkeypatch.setattr(api, "compile", lambda *a, **k: real(*a, **{**k, "witnesses": True}))
+    assert [isc.verify(raw, str(outdir)), isc.verify(raw, str(outdir), samples=40)] == quick
+    assert any(v.findings for found in quick for v in found)

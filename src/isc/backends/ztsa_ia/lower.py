@@ -111,6 +111,10 @@ class Options:
     identity_map: dict[str, str] = attrs.field(factory=dict, hash=False)
     #: Told each stage's name as it starts (a terminal's status line; nothing else).
     progress: Callable[[str], None] | None = attrs.field(default=None, eq=False)
+    #: Show each report entry's witness in the whole policy, and make the fidelity
+    #: diagnostics (:meth:`Ledger.finish`); without, the policy and every tag and direction
+    #: are the same (what ``verify`` reads).
+    witnesses: bool = True
 
 
 _ESCAPE = re.compile(r"%2a|%3f", re.IGNORECASE)
@@ -258,8 +262,9 @@ class Lowering:
                 whole = Whole(web, self.policy, self.identity_map)
                 found, decide_all = whole.sweep(), whole.decide_all
             self.sweep(found)
-            self.step("witnesses")
-            self.finish(decide_all)
+            if self.options.witnesses:
+                self.step("witnesses")
+                self.finish(decide_all)
         # the whole policies' indexes served the sweep and the witnesses; a compile of an
         # estate should not carry them (and their memos) into writing the documents (the
         # policy written is never decided here: nothing built one for it)

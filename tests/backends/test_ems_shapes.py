@@ -104,6 +104,7 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(comparison, "_MIN_SPLIT", 2)
     monkeypatch.setattr(lowering, "_MIN_SWEEP_SPLIT", 2)
     monkeypatch.setattr(lowering, "_MIN_KEY_SPLIT", 2)
+    monkeypatch.setattr(lowering, "_MIN_TRANSLATE_SPLIT", 2)
     splits = split_parts
 
     def report(jobs: str) -> list[Any]:
@@ -114,14 +115,15 @@ def test_two_cores_give_the_same_comparisons(tmp_path: Path, monkeypatch: pytest
                 *((e.source, e.fidelity, e.directions, e.witnesses) for e in entries)]
 
     one = report("1")
-    # the sender entries' keys, the fidelity stage (every comparison but the first of each
-    # sender key and those known by rule), the sweep, the whole-policy witnesses
-    assert len(splits) == 4 and set(splits) == {1}
+    # the keyword expressions' translations, the sender entries' keys, the fidelity stage
+    # (every comparison but the first of each sender key and those known by rule), the
+    # sweep, the whole-policy witnesses
+    assert len(splits) == 5 and set(splits) == {1}
     splits.clear()
     assert report("2") == one
     # here the same but the sweep (in the sweep's process): each split in halves, or in
     # runs while that process held the other core (workers.split)
-    assert len(splits) == 3 and all(n >= 2 for n in splits)
+    assert len(splits) == 4 and all(n >= 2 for n in splits)
 
 
 @pytest.mark.parametrize("pattern", [

@@ -122,6 +122,8 @@ _LIST_KINDS = {"blocked-ip": "sender-filtering.blocked-ip",
 _MIN_SWEEP_SPLIT = 1000
 #: Sender entries worth keying on a second process (decision 161).
 _MIN_KEY_SPLIT = 2000
+#: Distinct keyword expressions worth translating on a second process.
+_MIN_TRANSLATE_SPLIT = 1000
 
 #: The EmS policy objects every comparison holds (:meth:`Lowering.objects_only`).
 _OBJECTS = frozenset({"address_groups", "keyword_lists", "stamps", "notifications"})
@@ -509,44 +511,63 @@ class Lowering:
         self.emit("address_groups", out)
 
     def lower_keyword_lists(self) -> None:
-        """Every keyword list translated in turn; each is compared alone (decision 162)."""
+        """Every keyword list translated in turn (the distinct expressions first, on both
+        cores); each is compared alone (decision 162)."""
+        todo = list(dict.fromkeys((e.expr, e.text) for kl in self.mail.keyword_lists
+                                  for e in kl.expressions))
+        if len(todo) >= _MIN_TRANSLATE_SPLIT:
+            for (expr, source), (form, read) in zip(todo, workers.map_items(
+                    self._translate, todo, min_split=_MIN_TRANSLATE_SPLIT), strict=True):
+                self._ems_forms.put(expr, form)
+                if read is not None:
+                    self._ems_reads.put(source if isinstance(form, str) else form[0], read)
         for kl in self.mail.keyword_lists:
             self._keyword_list(kl)
 
-    def _keyword_list(self, kl: KeywordList) -> None:
-        """A keyword list's EmS form, its ``ISC3013`` warnings, and its comparison."""
+    def _translate(self, expression: tuple[Node, str]
+                   ) -> tuple[tuple[str, tuple[str, ...]] | str, Node | str | None]:
+        """An expression's EmS form (its text and problems, or why it has none), and that
+        text read back as EmS will read it (None: not read again). ``expression``: the AST
+        and the source text it was parsed from."""
         from isc.ir.keyword_expr import ems_form
 
+        expr, source = expression
+        form = self._ems_forms.get(expr)
+        if form is None:  # lists repeat expressions: each AST is spelt once
+            try:
+                form = ems_form(expr)
+            except ValueError as exc:  # an AST no text can spell
+                form = f"no EmS text: {exc}"
+            self._ems_forms.put(expr, form)
+        text = source if isinstance(form, str) else form[0]
+        # not read again when it is the text the source was parsed from: one grammar reads
+        # both dialects (the EmS one only allows longer texts), so that parse is ``expr``
+        # (KeywordExpression: the parsed ``expr`` of ``text``)
+        if self.options.parse_expression is None or text == source:
+            return form, None
+        read = self._ems_reads.get(text)
+        if read is None:  # lists repeat expressions: each text is read once
+            try:
+                read = self.options.parse_expression(text)
+            except IscError as exc:
+                read = f"the EmS text does not parse: {exc.message}"
+            self._ems_reads.put(text, read)
+        return form, read
+
+    def _keyword_list(self, kl: KeywordList) -> None:
+        """A keyword list's EmS form, its ``ISC3013`` warnings, and its comparison."""
         origin = self.origin("keyword-list", kl.name, kl.span)
         notes: list[str] = []
         exprs = []
         problem = False
         for i, e in enumerate(kl.expressions, 1):
-            form = self._ems_forms.get(e.expr)
-            if form is None:  # lists repeat expressions: each AST is spelt once
-                try:
-                    form = ems_form(e.expr)
-                except ValueError as exc:  # an AST no text can spell
-                    form = f"no EmS text: {exc}"
-                self._ems_forms.put(e.expr, form)
+            form, read = self._translate((e.expr, e.text))
             text, problems = (e.text, (form,)) if isinstance(form, str) else form
             node = e.expr
-            # the EmS text is read back as EmS will read it, unless it is the text the
-            # source was parsed from: one grammar reads both dialects (the EmS one only
-            # allows longer texts), so that parse is ``e.expr`` (KeywordExpression: the
-            # parsed ``expr`` of ``text``) and need not run again
-            if self.options.parse_expression is not None and text != e.text:
-                read = self._ems_reads.get(text)
-                if read is None:  # lists repeat expressions: each text is read once
-                    try:
-                        read = self.options.parse_expression(text)
-                    except IscError as exc:
-                        read = f"the EmS text does not parse: {exc.message}"
-                    self._ems_reads.put(text, read)
-                if isinstance(read, str):
-                    problems = (*problems, read)
-                else:
-                    node = read
+            if isinstance(read, str):
+                problems = (*problems, read)
+            elif read is not None:
+                node = read
             for p in problems:
                 problem = True
                 notes.append(f"expression {i} ({e.text!r}): {p}")

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from isc import backends
+from isc import backends, workers
 from isc import replay as replaying
 from isc.backends import ems, ztsa_ia
 from isc.backends.ems import fidelity as mail_fidelity
@@ -353,14 +353,51 @@ def to_json(output: Output) -> dict[str, Any]:
     return _DOCUMENTS.get(output, _to_json)
 
 
-def _to_json(output: Output) -> dict[str, Any]:
-    if output.target == ems.NAME:
-        doc = dump_ems(output)
-        validate(doc, "ems-1")
-        return doc
-    doc = dump_ztsa(output)
-    validate(doc, "ztsa-ia-1")
+def _to_json(output: Output, *, check: bool = True) -> dict[str, Any]:
+    doc = dump_ems(output) if output.target == ems.NAME else dump_ztsa(output)
+    if check:
+        validate(doc, _SCHEMA_NAMES[output.target])
     return doc
+
+
+#: The shipped schema each target's document is validated against.
+_SCHEMA_NAMES = {ems.NAME: "ems-1", ztsa_ia.NAME: "ztsa-ia-1"}
+
+
+@pausing
+def documents(*outputs: Output) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """What ``compile`` writes of one export's outputs: each target's document (by file
+    name) and the report, as :func:`to_json` and :func:`report_json` make them, each
+    validated against its schema. The documents are validated in a second process, where
+    there is one, while this one makes the report (an estate's validations take a second or
+    more); either way, an invalid document raises here."""
+    # kept where to_json finds them (the report fingerprints them), until checked
+    docs = {o: _DOCUMENTS.get(o, functools.partial(_to_json, check=False)) for o in outputs}
+    try:
+        with workers.Server(functools.partial(_check_documents, [
+                (doc, _SCHEMA_NAMES[o.target]) for o, doc in docs.items()]),
+                _checked) as checking:
+            checking.ask(None)
+            try:
+                report = report_json(*outputs)
+            except Exception:
+                checking.answer()  # an invalid document is the error to report, if any
+                raise
+            checking.answer()
+    except BaseException:
+        for o in docs:  # never left for to_json to hand out unchecked
+            _DOCUMENTS.discard(o)
+        raise
+    return {FILENAMES[o.target]: doc for o, doc in docs.items()}, report
+
+
+def _check_documents(docs: list[tuple[dict[str, Any], str]]) -> None:
+    for doc, schema in docs:
+        validate(doc, schema)
+
+
+def _checked(state: None, request: None) -> None:
+    return None
 
 
 def dumps(output: Output) -> str:

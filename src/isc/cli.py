@@ -958,8 +958,7 @@ def _compile(args: argparse.Namespace, status: Progress) -> int:
     _print_diagnostics(diags + _unused_mappings(imap, outputs), args.format, texts, sys.stderr)
     status.stage("writing the documents")
     outdir = Path(args.output)
-    documents = {_FILENAMES[o.target]: api.to_json(o) for o in outputs}
-    report = api.report_json(*outputs)
+    documents, report = api.documents(*outputs)
     # each file made when its turn comes and dropped once staged (write_files), the page
     # first while nothing else is held: an estate's peak memory is set here
     docs: list[tuple[str, Content]] = []

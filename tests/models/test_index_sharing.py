@@ -57,3 +57,25 @@ def test_a_policy_that_may_decide_otherwise_is_not_alike() -> None:
     longer = attrs.evolve(old, internet_access_rules=(
         *old.internet_access_rules, InternetAccessRule("more", RuleAction.BLOCK)))
     assert not ztsa.decided_alike(old, longer)
+
+
+def test_mail_indexes_keep_their_groups_while_one_rule_policies_come_and_go() -> None:
+    """The mail indexes share their groups' parts by the groups' tuple; hundreds of policies
+    without those groups (one keyword list, one rule) do not push them out, so the whole
+    policy's index finds the matcher its comparisons built, not a new one."""
+    from isc.ir.mail import AddressGroup, MailPolicy, MailRule, Party, PartyKind
+    from isc.models import mailindex
+
+    groups = (AddressGroup("staff", (Party(PartyKind.ADDRESS, "*@corp.example"),)),)
+    whole = MailPolicy(internal_domains=("corp.example",), address_groups=groups)
+    mailindex.release(whole)
+    first = mailindex.MailIndex(whole).matcher
+    for i in range(600):  # more than the bound of the other parts
+        mailindex.MailIndex(MailPolicy(rules=(MailRule(f"r{i}", i + 1),)))
+    assert mailindex.MailIndex(attrs.evolve(whole, rules=())).matcher is first
+    # and the other parts stay bounded: the first one-rule policy's rules were pushed out
+    one = MailPolicy(rules=(MailRule("only", 1),))
+    index = mailindex.MailIndex(one)
+    for i in range(600):
+        mailindex.MailIndex(MailPolicy(rules=(MailRule(f"s{i}", i + 1),)))
+    assert mailindex.MailIndex(one)._mail is not index._mail

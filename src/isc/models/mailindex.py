@@ -511,30 +511,38 @@ class _Shared:
     """Parts of an index shared by policies that hold the very same tuples: fidelity
     compares thousands of policies made with ``attrs.evolve`` from one (a sender entry
     added to the whole rule set), and their rules and groups need not be indexed again.
-    Bounded, least recently used first out: the parts every comparison shares (the groups)
-    stay while one-rule policies come and go. An entry keeps its tuples alive, so an ``id``
-    is never reused while in it."""
+    Bounded, least recently used first out. The groups' parts are bounded apart: a policy
+    holds few group lists, and its whole-policy index must still find them after hundreds
+    of one-rule or one-list policies without groups came and went (the witnesses of an
+    estate rebuilt its groups otherwise, 0.8 s on the large preset). An entry keeps its
+    tuples alive, so an ``id`` is never reused while in it."""
 
-    def __init__(self, bound: int = 256) -> None:
-        self._bound = bound
-        self._found: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], Any]] = (
-            OrderedDict())
+    def __init__(self, bound: int = 256, groups: int = 32) -> None:
+        Found = OrderedDict[tuple[object, ...], tuple[tuple[object, ...], Any]]
+        self._parts: dict[bool, tuple[Found, int]] = {False: (OrderedDict(), bound),
+                                                      True: (OrderedDict(), groups)}
 
     def get(self, name: str, parts: tuple[object, ...], build: Callable[[], V]) -> V:
+        found, bound = self._parts[name in _GROUP_PARTS]
         key = (name, *map(id, parts))
-        found = self._found.get(key)
-        if found is not None and all(a is b for a, b in zip(found[0], parts, strict=True)):
-            self._found.move_to_end(key)
-            return cast(V, found[1])
+        known = found.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
+            found.move_to_end(key)
+            return cast(V, known[1])
         value = build()
-        self._found[key] = (parts, value)
-        self._found.move_to_end(key)
-        if len(self._found) > self._bound:
-            self._found.popitem(last=False)
+        found[key] = (parts, value)
+        found.move_to_end(key)
+        if len(found) > bound:
+            found.popitem(last=False)
         return value
 
     def clear(self) -> None:
-        self._found.clear()
+        for found, _ in self._parts.values():
+            found.clear()
+
+
+#: What :class:`_Shared` keeps per list of address groups.
+_GROUP_PARTS = frozenset({"groups", "matcher", "group-keys"})
 
 
 _SHARED = _Shared()

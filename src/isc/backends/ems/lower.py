@@ -358,7 +358,6 @@ class Lowering:
         are decided here, not by the sweep's process: here they took 2.1-2.3 s on the
         large preset, there 2.7-2.8 s (their decisions pickled twice)."""
         whole = WholeDecisions(self.mail, self.policy, self.sender_slots)
-
         # both whole policies' indexes built here once, not in each process
         mailindex.MailIndex.of(self.mail)
         mailindex.MailIndex.of(self.policy)
@@ -397,7 +396,7 @@ class Lowering:
         # reads an object's source, never its directions): where a second process can run
         # it, it starts now on the policy as lowered, and the comparisons run here meanwhile
         self.draft = draft = self.built()
-        split, reordered, _ = self.reordered_sources()
+        split, reordered, pieces = self.reordered_sources()
         server = self.sweep_server(draft, split, reordered) if workers.can_serve() else None
         try:
             self.step(f"fidelity of {len(self.stage.pending):,} objects")
@@ -413,7 +412,7 @@ class Lowering:
         finally:
             if server is not None:
                 server.close()
-        self.sweep(swept)
+        self.sweep(swept, pieces)
         if self.options.witnesses:
             self.step("witnesses")
             self.finish()
@@ -1210,11 +1209,11 @@ class Lowering:
         return self._list_keys.get(
             (found, None if found in ("dkim-enforcement", "dmarc") else by.name))
 
-    def sweep(self, swept: MailSweep) -> None:
+    def sweep(self, swept: MailSweep, pieces: dict[str, tuple[Plan, Piece]]) -> None:
         """The whole policies were compared (:meth:`MailWhole.sweep`): every object that
         decides a message differently in context, on either side, gains that direction with
-        the message as its witness; and each reorder that changes a decision is reported."""
-        pieces = self.reordered_sources()[2]
+        the message as its witness; and each reorder that changes a decision is reported
+        (``pieces``: the split source's pieces, :meth:`reordered_sources`)."""
         found: dict[tuple[str, str, int], dict[Difference, Witness[MailMessage]]] = {}
         reorders: dict[tuple[str, ...], tuple[Witness[MailMessage], str, Plan, Plan]] = {}
         if self._list_keys is None:
